@@ -1,0 +1,70 @@
+"""Registers the User Batch proxy with jupyter-server-proxy (personal mode).
+
+jupyter-server-proxy starts the Node proxy on first use, on a free loopback port, and forwards
+``<base_url>/user-batch/*`` to it after Jupyter's own authentication. Requests are stamped with a
+secret made for this launch, so another local process that finds the port cannot use the API.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+_SECRET = secrets.token_urlsafe(32)
+
+
+def proxy_dir() -> Path:
+    """Where the built Node proxy lives: ``USER_BATCH_PROXY_DIR`` or the source checkout."""
+    configured = os.environ.get("USER_BATCH_PROXY_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "server-proxy"
+
+
+def _jupyter_root_dir() -> str:
+    """The Jupyter server's root folder: job output folders go under it so they open in the lab."""
+    configured = os.environ.get("USER_BATCH_ROOT_DIR")
+    if configured:
+        return configured
+    try:
+        from jupyter_server.serverapp import ServerApp
+
+        if ServerApp.initialized():
+            return os.path.abspath(os.path.expanduser(ServerApp.instance().root_dir))
+    except Exception:  # an unusual server: fall back to the working directory
+        pass
+    return os.getcwd()
+
+
+def _escape(value: str) -> str:
+    # jupyter-server-proxy passes every value through str.format for {port}
+    return value.replace("{", "{{").replace("}", "}}")
+
+
+def _environment(port: int) -> dict[str, str]:
+    """Called by jupyter-server-proxy when it starts the proxy, after the server is configured."""
+    env = {
+        "USER_BATCH_HOST": "127.0.0.1",
+        "USER_BATCH_PORT": str(port),
+        "USER_BATCH_SECRET": _SECRET,
+        "USER_BATCH_PYTHON": os.environ.get("USER_BATCH_PYTHON", sys.executable),
+        "USER_BATCH_ROOT_DIR": _jupyter_root_dir(),
+    }
+    return {key: _escape(value) for key, value in env.items()}
+
+
+def setup_user_batch() -> dict:
+    node = shutil.which("node") or "node"
+    server = proxy_dir() / "dist" / "server.js"
+    return {
+        "command": [node, str(server)],
+        "environment": _environment,
+        "timeout": 30,
+        "absolute_url": False,
+        "new_browser_tab": False,
+        "launcher_entry": {"enabled": False},
+        "request_headers_override": {"X-User-Batch-Secret": _SECRET},
+    }
