@@ -1,0 +1,120 @@
+/**
+ * Page object for User Batch: opens notebooks made for a test, drives the submit dialog and
+ * reads the Batch sidebar, so the specs read as what a scientist does.
+ */
+import { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, Locator } from '@playwright/test';
+import { sel } from './selectors';
+
+export interface IDialogValues {
+  name?: string;
+  setup?: 'none' | 'above' | 'chosen';
+  parameters?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  walltimeMinutes?: number;
+}
+
+/** A small notebook whose cells each exercise one path a user takes. */
+export function testNotebook(): string {
+  const code = (id: string, source: string, tags: string[] = []) => ({
+    cell_type: 'code',
+    id,
+    metadata: { tags },
+    execution_count: null,
+    outputs: [],
+    source
+  });
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      language_info: { name: 'python' }
+    },
+    cells: [
+      { cell_type: 'markdown', id: 'intro', metadata: {}, source: '# UI test notebook' },
+      code('setup', 'import os\nGREETING = "hello"\nthreshold = 1'),
+      code(
+        'work',
+        'print(f"{GREETING} from batch, threshold={threshold}")\n' +
+          'with open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "result.txt"), "w") as f:\n' +
+          '    f.write("done")'
+      ),
+      code('slow', 'import time\nfor i in range(600):\n    print("tick", i, flush=True)\n    time.sleep(1)'),
+      code('broken', 'raise ValueError("bad value for the test")')
+    ]
+  });
+}
+
+export const CELL = { setup: 1, work: 2, slow: 3, broken: 4 };
+
+export class BatchHelper {
+  constructor(readonly page: IJupyterLabPageFixture) {}
+
+  async openTestNotebook(dir: string, name = 'batch-test.ipynb'): Promise<void> {
+    const path = `${dir}/${name}`;
+    await this.page.contents.uploadContent(testNotebook(), 'text', path);
+    await this.page.notebook.openByPath(path);
+    await this.page.notebook.activate(name);
+  }
+
+  /** Selects one cell and opens the "Run in batch" dialog from the notebook toolbar. */
+  async openRunCellsDialog(cellIndex: number): Promise<Locator> {
+    await this.page.notebook.selectCells(cellIndex);
+    await this.page.locator(sel.runCellsButton).click();
+    const dialog = this.page.locator(sel.dialog);
+    await expect(dialog).toBeVisible();
+    return dialog;
+  }
+
+  async fillDialog(values: IDialogValues): Promise<void> {
+    const body = this.page.locator(sel.dialogBody);
+    if (values.name !== undefined) await body.locator('input[name="name"]').fill(values.name);
+    if (values.setup) await body.locator('select[name="setup"]').selectOption(values.setup);
+    if (values.parameters !== undefined) {
+      await body.locator('textarea[name="parameters"]').fill(values.parameters);
+    }
+    for (const field of ['cpus', 'memoryMiB', 'walltimeMinutes'] as const) {
+      const value = values[field];
+      if (value !== undefined) await body.locator(`input[name="${field}"]`).fill(String(value));
+    }
+  }
+
+  async submitDialog(): Promise<void> {
+    await this.page.locator(sel.dialog).getByRole('button', { name: 'Submit' }).click();
+  }
+
+  /** Runs one cell in batch with the given dialog values and returns its row in the sidebar. */
+  async runCell(cellIndex: number, values: IDialogValues): Promise<Locator> {
+    await this.openRunCellsDialog(cellIndex);
+    await this.fillDialog(values);
+    await this.submitDialog();
+    await expect(this.page.locator(sel.dialog)).toHaveCount(0);
+    return this.jobRow(values.name!);
+  }
+
+  jobRow(name: string): Locator {
+    return this.page
+      .locator(`${sel.sidebar} ${sel.jobItem}`)
+      .filter({ has: this.page.locator(sel.jobName, { hasText: new RegExp(`^${name}$`) }) });
+  }
+
+  async waitForState(name: string, state: string, timeout = 90_000): Promise<void> {
+    await expect(this.jobRow(name)).toHaveAttribute('data-state', state, { timeout });
+  }
+
+  async openDetails(name: string): Promise<Locator> {
+    await this.jobRow(name).click();
+    const details = this.page.locator(`${sel.sidebar} ${sel.details}`);
+    await expect(details).toBeVisible();
+    return details;
+  }
+
+  async showSidebar(): Promise<void> {
+    if (!(await this.page.locator(sel.sidebar).isVisible())) {
+      await this.page.evaluate(() => window.jupyterapp.commands.execute('user-batch:open'));
+    }
+    await expect(this.page.locator(sel.sidebar)).toBeVisible();
+  }
+}

@@ -1,0 +1,20 @@
+/** The selectors the UI tests drive, as pinned in docs/contract.md. */
+export const sel = {
+  runCellsButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runCellsInBatch"]',
+  runNotebookButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runNotebookInBatch"]',
+  dialog: '.jp-Dialog:has(.jp-Batch-SubmitDialog)',
+  dialogBody: '.jp-Batch-SubmitDialog',
+  submitError: '.jp-Batch-SubmitError',
+  quotaSummary: '.jp-Batch-QuotaSummary',
+  sidebar: '#user-batch-sidebar',
+  gauge: (limit: string) => `.jp-Batch-QuotaGauge[data-limit="${limit}"]`,
+  jobItem: '.jp-Batch-JobItem',
+  jobName: '.jp-Batch-JobName',
+  details: '.jp-Batch-JobDetails',
+  log: '.jp-Batch-Log',
+  cancel: 'button.jp-Batch-Cancel',
+  outputLink: '.jp-Batch-Outputs .jp-Batch-OutputLink',
+  error: '.jp-Batch-Error',
+  provenance: '.jp-Batch-Provenance',
+  toast: '.Toastify__toast'
+};

@@ -1,0 +1,125 @@
+/**
+ * What a scientist does with User Batch in a real JupyterLab, in Debian's Chromium, against the
+ * real proxy on the local backend: run cells, watch them, read the log, open the executed
+ * notebook, cancel, be refused over quota, see failures, reload and keep everything.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import { BatchHelper, CELL } from './helpers/BatchHelper';
+import { sel } from './helpers/selectors';
+
+test.use({ autoGoto: true });
+
+test.describe('Run in batch on the local backend', () => {
+  test('selected cell with setup and a parameter runs to success; log and executed notebook open', async ({
+    page,
+    tmpPath
+  }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await batch.openRunCellsDialog(CELL.work);
+    await expect(page.locator(sel.quotaSummary)).toContainText('concurrent');
+    await batch.fillDialog({ name: 'ui-cells', setup: 'above', parameters: 'threshold = 42' });
+    await page.screenshot({ path: test.info().outputPath('submit-dialog.png') });
+    await batch.submitDialog();
+
+    await batch.showSidebar();
+    await batch.waitForState('ui-cells', 'succeeded');
+    await expect(page.locator(sel.toast, { hasText: 'Batch job "ui-cells" succeeded' })).toBeVisible();
+
+    const details = await batch.openDetails('ui-cells');
+    await expect(details.locator(sel.log)).toContainText('hello from batch, threshold=42');
+    await expect(details.locator(sel.outputLink)).toContainText(['batch-test.ipynb']);
+    await expect(details.locator(sel.outputLink, { hasText: 'result.txt' })).toHaveCount(1);
+    await expect(details.locator(sel.provenance)).toContainText('sha256');
+    await page.screenshot({ path: test.info().outputPath('sidebar-succeeded.png') });
+
+    await details.locator(sel.outputLink).first().click();
+    const executed = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', {
+      hasText: 'hello from batch, threshold=42'
+    });
+    await expect(executed).toBeVisible();
+  });
+
+  test('a long job can be cancelled while its log streams', async ({ page, tmpPath }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await batch.runCell(CELL.slow, { name: 'ui-slow', setup: 'none' });
+    await batch.showSidebar();
+    await batch.waitForState('ui-slow', 'running');
+    const details = await batch.openDetails('ui-slow');
+    await expect(details.locator(sel.log)).toContainText('tick 2');
+
+    await details.locator(sel.cancel).click();
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await batch.waitForState('ui-slow', 'cancelled', 20_000);
+    await expect(details.locator(sel.cancel)).toHaveCount(0);
+  });
+
+  test('a request over the memory quota is refused with the limit, and the input is kept', async ({
+    page,
+    tmpPath
+  }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await batch.openRunCellsDialog(CELL.work);
+    await batch.fillDialog({ name: 'ui-too-big', setup: 'above', memoryMiB: 100000 });
+    await batch.submitDialog();
+
+    const error = page.locator(`${sel.dialog} ${sel.submitError}`);
+    await expect(error).toContainText(/memory/i);
+    await expect(error).toContainText('4096');
+    await expect(page.locator(`${sel.dialogBody} input[name="name"]`)).toHaveValue('ui-too-big');
+    await page.screenshot({ path: test.info().outputPath('over-quota.png') });
+    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+
+    await batch.showSidebar();
+    await expect(batch.jobRow('ui-too-big')).toHaveCount(0);
+  });
+
+  test('a failing cell shows the error, the traceback and which cell failed', async ({ page, tmpPath }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await batch.runCell(CELL.broken, { name: 'ui-broken', setup: 'none' });
+    await batch.showSidebar();
+    await batch.waitForState('ui-broken', 'failed');
+    await expect(page.locator(sel.toast, { hasText: 'Batch job "ui-broken" failed' })).toBeVisible();
+    const details = await batch.openDetails('ui-broken');
+    const error = details.locator(sel.error);
+    await expect(error).toContainText('ValueError');
+    await expect(error).toContainText('bad value for the test');
+    await expect(error).toContainText('broken');
+  });
+
+  test('after a page reload every job is still listed with its state', async ({ page, tmpPath }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await batch.runCell(CELL.work, { name: 'ui-keep-1', setup: 'above' });
+    await batch.runCell(CELL.broken, { name: 'ui-keep-2', setup: 'none' });
+    await batch.showSidebar();
+    await batch.waitForState('ui-keep-1', 'succeeded');
+    await batch.waitForState('ui-keep-2', 'failed');
+
+    await page.reload();
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await batch.showSidebar();
+    await expect(batch.jobRow('ui-keep-1')).toHaveAttribute('data-state', 'succeeded');
+    await expect(batch.jobRow('ui-keep-2')).toHaveAttribute('data-state', 'failed');
+    await expect(page.locator(sel.gauge('concurrentJobs'))).toContainText('/');
+  });
+
+  test('the whole demo notebook runs in batch and keeps its figure', async ({ page, tmpPath }) => {
+    const batch = new BatchHelper(page);
+    await page.contents.uploadFile(require.resolve('../../demo/Demo.ipynb'), `${tmpPath}/Demo.ipynb`);
+    await page.notebook.openByPath(`${tmpPath}/Demo.ipynb`);
+    await page.notebook.activate('Demo.ipynb');
+    await page.locator(sel.runNotebookButton).click();
+    await expect(page.locator(sel.dialog)).toBeVisible();
+    await batch.fillDialog({ name: 'ui-demo' });
+    await batch.submitDialog();
+    await batch.showSidebar();
+    await batch.waitForState('ui-demo', 'succeeded', 120_000);
+    const details = await batch.openDetails('ui-demo');
+    await details.locator(sel.outputLink).first().click();
+    await expect(page.locator('.jp-NotebookPanel:visible .jp-RenderedImage img').first()).toBeVisible();
+  });
+});
