@@ -205,3 +205,22 @@ def test_parameter_values_become_python_literals():
     assert namespace == values
     assert R.python_literal(float("nan")) == "float('nan')"
     assert json.loads(json.dumps(values)) == namespace
+
+
+def test_demo_notebook_batch_cells_run_with_parameters(make_job):
+    """demo/Demo.ipynb: setup cells + the cells tagged `batch`, as the lab extension sends them."""
+    demo = nbformat.read(R.__file__.rsplit("/user_batch/", 1)[0] + "/demo/Demo.ipynb", as_version=4)
+    nbformat.validate(demo)
+    code = [c for c in demo.cells if c.cell_type == "code"]
+    setup = [c for c in code if c.id == "setup-imports" or "parameters" in c.metadata.get("tags", [])]
+    batch = [c for c in code if "batch" in c.metadata.get("tags", [])]
+    assert len(setup) == 2 and len(batch) >= 3
+    job = make_job(parameters={"n_objects": 250, "band": "i"}, cells=(
+        [{"id": c.id, "role": "setup", "source": c.source} for c in setup]
+        + [{"id": c.id, "role": "main", "source": c.source} for c in batch]))
+    assert job.execute() == 0, job.log()
+    assert len((job.out / "catalog.csv").read_text().splitlines()) == 251
+    assert (job.out / "histogram.png").read_bytes()[:4] == b"\x89PNG"
+    nb = job.notebook()
+    hist = next(c for c in nb.cells if c.id == "histogram")
+    assert any("image/png" in o.get("data", {}) for o in hist.outputs)
