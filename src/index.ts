@@ -1,0 +1,250 @@
+/**
+ * The User Batch plugins: the model (with the settings), the sidebar, the
+ * notebook commands and the notifications. Wiring only.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  Notification,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { addNotebookCommands } from './commands';
+import { batchIcon } from './icons';
+import { BatchModel } from './model';
+import { BatchClient } from './request';
+import { readSettings } from './settings';
+import {
+  Batch,
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  IBatchModel,
+  IBatchSettings,
+  SETTINGS_PLUGIN_ID
+} from './tokens';
+import { BatchSidebar } from './widgets/sidebar';
+
+const PALETTE_CATEGORY = 'User Batch';
+
+/**
+ * The model and the connection to the proxy; owns the settings schema.
+ */
+const modelPlugin: JupyterFrontEndPlugin<IBatchModel> = {
+  id: SETTINGS_PLUGIN_ID,
+  description: 'The User Batch model: jobs, quota and the live event stream.',
+  autoStart: true,
+  provides: IBatchModel,
+  optional: [ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null
+  ): IBatchModel => {
+    const client = new BatchClient({
+      serverSettings: app.serviceManager.serverSettings,
+      proxyUrl: DEFAULT_SETTINGS.proxyUrl
+    });
+    const model = new BatchModel({ client });
+    if (!settingRegistry) {
+      model.start();
+      return model;
+    }
+    // Never await the network in activate: connect once settings are read.
+    settingRegistry
+      .load(SETTINGS_PLUGIN_ID)
+      .then(setting => {
+        client.proxyUrl = readSettings(setting).proxyUrl;
+        model.start();
+        setting.changed.connect(() => {
+          const proxyUrl = readSettings(setting).proxyUrl;
+          if (proxyUrl !== client.proxyUrl) {
+            client.proxyUrl = proxyUrl;
+            model.restart();
+          }
+        });
+      })
+      .catch(reason => {
+        console.warn('User Batch: settings could not be read', reason);
+        model.start();
+      });
+    return model;
+  }
+};
+
+/**
+ * The "Batch jobs" sidebar and the command that shows it.
+ */
+const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'user-batch:sidebar',
+  description: 'The Batch sidebar: quota, jobs, logs, outputs, provenance.',
+  autoStart: true,
+  requires: [IBatchModel],
+  optional: [ILayoutRestorer, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IBatchModel,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ): void => {
+    const sidebar = new BatchSidebar({
+      model,
+      onOpenPath: path => {
+        void app.commands.execute('docmanager:open', { path });
+      },
+      onCancel: job => void confirmCancel(model, job)
+    });
+    app.shell.add(sidebar, 'left', { rank: 850 });
+    restorer?.add(sidebar, sidebar.id);
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: 'Show batch jobs',
+      caption: 'Show the Batch sidebar',
+      icon: batchIcon,
+      execute: args => {
+        app.shell.activateById(sidebar.id);
+        if (typeof args.jobId === 'string') {
+          model.selectJob(args.jobId);
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.open, category: PALETTE_CATEGORY });
+  }
+};
+
+/**
+ * "Run in batch" and "Run notebook in batch" for notebooks. The toolbar
+ * buttons and the cell context menu items are declared in schema/plugin.json.
+ */
+const notebookPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'user-batch:notebook',
+  description: 'Commands that submit notebook cells or notebooks as batch jobs.',
+  autoStart: true,
+  requires: [IBatchModel, INotebookTracker],
+  optional: [ISettingRegistry, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IBatchModel,
+    tracker: INotebookTracker,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null
+  ): void => {
+    let settings: IBatchSettings = DEFAULT_SETTINGS;
+    settingRegistry
+      ?.load(SETTINGS_PLUGIN_ID)
+      .then(setting => {
+        settings = readSettings(setting);
+        setting.changed.connect(() => {
+          settings = readSettings(setting);
+        });
+      })
+      .catch(() => undefined);
+
+    addNotebookCommands({ app, model, tracker, settings: () => settings });
+    for (const command of [CommandIDs.runCells, CommandIDs.runNotebook]) {
+      palette?.addItem({ command, category: PALETTE_CATEGORY });
+    }
+  }
+};
+
+/**
+ * Tell the person when a job ends, and once when the service is unreachable.
+ */
+const notificationsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'user-batch:notifications',
+  description: 'Notifications for finished batch jobs and an unreachable service.',
+  autoStart: true,
+  requires: [IBatchModel],
+  activate: (app: JupyterFrontEnd, model: IBatchModel): void => {
+    model.jobEnded.connect((_, job) => {
+      const actions = [
+        {
+          label: 'Open',
+          callback: () =>
+            void app.commands.execute(CommandIDs.open, { jobId: job.id })
+        }
+      ];
+      const message = `Batch job "${job.name}" ${endedVerb(job.state)}`;
+      if (job.state === 'succeeded') {
+        Notification.success(message, { autoClose: 10000, actions });
+      } else if (job.state === 'cancelled') {
+        Notification.info(message, { autoClose: 10000, actions });
+      } else {
+        Notification.error(message, { autoClose: 20000, actions });
+      }
+    });
+
+    let outage: string | null = null;
+    model.connectionChanged.connect((_, status) => {
+      if (status === 'unreachable' && outage === null) {
+        const error = model.connectionError;
+        const answered =
+          error?.kind === 'response' && !error.code?.startsWith('http_');
+        const message = answered
+          ? `The User Batch service refused the connection: ${error.message}`
+          : `The User Batch service is not reachable at ${model.serviceUrl}: is jupyter-server-proxy installed and the proxy running?`;
+        outage = Notification.error(message, {
+          autoClose: false,
+          actions: [
+            {
+              label: 'Show details',
+              callback: () =>
+                void showErrorMessage(
+                  'User Batch service unreachable',
+                  error?.message ?? message
+                )
+            }
+          ]
+        });
+      } else if (status === 'connected' && outage !== null) {
+        Notification.dismiss(outage);
+        outage = null;
+      }
+    });
+  }
+};
+
+function endedVerb(state: Batch.JobState): string {
+  switch (state) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'cancelled':
+      return 'was cancelled';
+    case 'lost':
+      return 'was lost by its backend';
+    default:
+      return 'failed';
+  }
+}
+
+async function confirmCancel(model: IBatchModel, job: Batch.IJob) {
+  const result = await showDialog({
+    title: 'Cancel batch job',
+    body: `Cancel "${job.name}"? Its outputs so far are kept.`,
+    buttons: [
+      Dialog.cancelButton({ label: 'Keep running' }),
+      Dialog.warnButton({ label: 'Cancel job' })
+    ]
+  });
+  if (!result.button.accept) {
+    return;
+  }
+  try {
+    await model.cancel(job.id);
+  } catch (reason) {
+    Notification.error(
+      `Could not cancel "${job.name}": ${
+        reason instanceof Error ? reason.message : String(reason)
+      }`,
+      { autoClose: 10000 }
+    );
+  }
+}
+
+export default [modelPlugin, sidebarPlugin, notebookPlugin, notificationsPlugin];

@@ -1,0 +1,517 @@
+/**
+ * The Batch model: owns the jobs, the quota and the live event stream.
+ *
+ * State arrives through one Server-Sent Events stream (`api/events`); the
+ * full lists are fetched once after subscribing and again after every
+ * reconnect. The only repeated request is the log tail of the job open in
+ * the sidebar, and only while that job can still write to its log.
+ */
+import { Signal } from '@lumino/signaling';
+
+import { BatchClient } from './request';
+import {
+  Batch,
+  BatchError,
+  ConnectionStatus,
+  IBatchModel,
+  IJobDetails,
+  ILogTail
+} from './tokens';
+
+/**
+ * What the model needs of an `EventSource`; tests pass a fake.
+ */
+export interface IEventSourceLike {
+  onopen: ((event: Event) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+export type EventSourceFactory = (url: string) => IEventSourceLike;
+
+/** Keep at most this many characters of a log in memory. */
+const MAX_LOG_CHARS = 512 * 1024;
+
+export class BatchModel implements IBatchModel {
+  constructor(options: BatchModel.IOptions) {
+    this._client = options.client;
+    this._eventSourceFactory =
+      options.eventSourceFactory ?? (url => new EventSource(url));
+    this._logIntervalMs = options.logIntervalMs ?? 1000;
+    this._minBackoffMs = options.minBackoffMs ?? 1000;
+    this._maxBackoffMs = options.maxBackoffMs ?? 30000;
+    this._backoffMs = this._minBackoffMs;
+  }
+
+  get jobs(): ReadonlyArray<Batch.IJob> {
+    return this._jobs;
+  }
+  get quota(): Batch.IQuotaStatus | null {
+    return this._quota;
+  }
+  get backends(): ReadonlyArray<Batch.IBackend> {
+    return this._backends;
+  }
+  get connection(): ConnectionStatus {
+    return this._connection;
+  }
+  get connectionError(): BatchError | null {
+    return this._connectionError;
+  }
+  get serviceUrl(): string {
+    return this._client.baseUrl;
+  }
+  get selectedJobId(): string | null {
+    return this._selectedJobId;
+  }
+  get logTail(): ILogTail | null {
+    return this._logTail;
+  }
+  get details(): IJobDetails | null {
+    return this._details;
+  }
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  get jobsChanged(): Signal<this, ReadonlyArray<Batch.IJob>> {
+    return this._jobsChanged;
+  }
+  get quotaChanged(): Signal<this, Batch.IQuotaStatus | null> {
+    return this._quotaChanged;
+  }
+  get backendsChanged(): Signal<this, ReadonlyArray<Batch.IBackend>> {
+    return this._backendsChanged;
+  }
+  get jobEnded(): Signal<this, Batch.IJob> {
+    return this._jobEnded;
+  }
+  get connectionChanged(): Signal<this, ConnectionStatus> {
+    return this._connectionChanged;
+  }
+  get selectionChanged(): Signal<this, string | null> {
+    return this._selectionChanged;
+  }
+  get logChanged(): Signal<this, ILogTail | null> {
+    return this._logChanged;
+  }
+  get detailsChanged(): Signal<this, IJobDetails | null> {
+    return this._detailsChanged;
+  }
+
+  /**
+   * Subscribe to the event stream, then load the lists. Returns at once: the
+   * network work runs in the background.
+   */
+  start(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._connect();
+  }
+
+  /**
+   * Drop the connection and start again, e.g. after the proxy URL changed.
+   */
+  restart(): void {
+    this._disconnect();
+    this._backoffMs = this._minBackoffMs;
+    this._setConnection('connecting', null);
+    this._connect();
+  }
+
+  getJob(id: string): Batch.IJob | undefined {
+    return this._jobs.find(job => job.id === id);
+  }
+
+  selectJob(id: string | null): void {
+    if (id === this._selectedJobId) {
+      return;
+    }
+    this._selectedJobId = id;
+    this._logGeneration++;
+    this._logTail = null;
+    this._details = null;
+    this._selectionChanged.emit(id);
+    this._logChanged.emit(null);
+    this._detailsChanged.emit(null);
+    if (id !== null) {
+      void this._followLog(id, this._logGeneration);
+      const job = this.getJob(id);
+      if (job && Batch.isFinal(job.state)) {
+        void this._loadDetails(id);
+      }
+    }
+  }
+
+  async refreshBackends(): Promise<void> {
+    const backends = await this._client.getBackends();
+    this._backends = backends;
+    this._backendsChanged.emit(backends);
+  }
+
+  async refreshQuota(): Promise<void> {
+    this._setQuota(await this._client.getQuota());
+  }
+
+  async submit(spec: Batch.IJobSpec): Promise<Batch.IJob> {
+    const job = await this._client.submitJob(spec);
+    this._upsert(job, false);
+    // The reservation changed the quota; the stream says so too, but the
+    // dialog that submitted should not wait for it.
+    this.refreshQuota().catch(() => undefined);
+    return job;
+  }
+
+  async cancel(id: string): Promise<Batch.IJob> {
+    const job = await this._client.cancelJob(id);
+    this._upsert(job, false);
+    return job;
+  }
+
+  provenanceDownloadUrl(id: string): string {
+    return this._client.browserUrl(
+      `api/jobs/${encodeURIComponent(id)}/provenance`,
+      { download: '1' }
+    );
+  }
+
+  /**
+   * Load the job list and the quota. Failures mark the service unreachable.
+   */
+  async refresh(): Promise<void> {
+    try {
+      const [jobs, quota] = await Promise.all([
+        this._client.listJobs(),
+        this._client.getQuota()
+      ]);
+      if (this._isDisposed) {
+        return;
+      }
+      this._mergeList(jobs);
+      this._setQuota(quota);
+      this._setConnection('connected', null);
+    } catch (reason) {
+      if (this._isDisposed) {
+        return;
+      }
+      this._setConnection('unreachable', Private.asBatchError(reason));
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._logGeneration++;
+    this._disconnect();
+    Signal.clearData(this);
+  }
+
+  private _connect(): void {
+    const source = this._eventSourceFactory(
+      this._client.browserUrl('api/events')
+    );
+    this._source = source;
+    let opened = false;
+    source.onopen = () => {
+      if (this._source !== source) {
+        return;
+      }
+      opened = true;
+      this._backoffMs = this._minBackoffMs;
+      if (this._needsResync) {
+        this._needsResync = false;
+        void this.refresh();
+      }
+    };
+    source.onerror = () => {
+      if (this._source !== source) {
+        return;
+      }
+      // Reconnect ourselves, with backoff, rather than trusting the browser's
+      // fixed retry (it gives up for good on a non-200 answer).
+      source.close();
+      this._source = null;
+      this._needsResync = true;
+      if (!opened) {
+        // Never got through: ask the API why, which also marks us unreachable.
+        void this.refresh();
+      }
+      this._scheduleReconnect();
+    };
+    source.addEventListener('job', event => {
+      if (this._source === source) {
+        this._onJobEvent(event.data);
+      }
+    });
+    source.addEventListener('quota', event => {
+      if (this._source === source) {
+        this._onQuotaEvent(event.data);
+      }
+    });
+    // Load after subscribing so no change falls between the list and the stream.
+    this._needsResync = false;
+    void this.refresh();
+  }
+
+  private _disconnect(): void {
+    if (this._reconnectTimer !== null) {
+      clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = null;
+    }
+    if (this._source) {
+      this._source.close();
+      this._source = null;
+    }
+  }
+
+  private _scheduleReconnect(): void {
+    if (this._isDisposed || this._reconnectTimer !== null) {
+      return;
+    }
+    const delay = this._backoffMs;
+    this._backoffMs = Math.min(this._backoffMs * 2, this._maxBackoffMs);
+    this._reconnectTimer = setTimeout(() => {
+      this._reconnectTimer = null;
+      if (!this._isDisposed) {
+        this._connect();
+      }
+    }, delay);
+  }
+
+  private _onJobEvent(data: string): void {
+    const job = Private.parse<Batch.IJob>(data);
+    if (job && typeof job.id === 'string') {
+      this._upsert(job, true);
+    }
+  }
+
+  private _onQuotaEvent(data: string): void {
+    const quota = Private.parse<Batch.IQuotaStatus>(data);
+    if (quota && quota.limits) {
+      this._setQuota(quota);
+    }
+  }
+
+  /**
+   * Put one job in the list. `live` says it came from the event stream, so a
+   * final state is a transition we saw happen.
+   */
+  private _upsert(job: Batch.IJob, live: boolean): void {
+    const index = this._jobs.findIndex(j => j.id === job.id);
+    const previous = index >= 0 ? this._jobs[index] : undefined;
+    if (previous && Batch.isFinal(previous.state) && !Batch.isFinal(job.state)) {
+      return; // a stale copy: final states never change
+    }
+    const jobs = this._jobs.slice();
+    if (index >= 0) {
+      jobs[index] = job;
+    } else {
+      jobs.push(job);
+    }
+    this._setJobs(jobs);
+    const ended =
+      Batch.isFinal(job.state) && (!previous || !Batch.isFinal(previous.state));
+    if (ended && (live || previous)) {
+      this._onJobEnded(job);
+    }
+  }
+
+  /**
+   * Merge a full list from the API into what the stream already told us.
+   */
+  private _mergeList(list: Batch.IJob[]): void {
+    const known = new Map(this._jobs.map(job => [job.id, job]));
+    const endedNow: Batch.IJob[] = [];
+    const jobs = list.map(job => {
+      const previous = known.get(job.id);
+      if (!previous) {
+        return job;
+      }
+      if (Batch.isFinal(previous.state) && !Batch.isFinal(job.state)) {
+        return previous; // the stream was ahead of the list
+      }
+      if (Batch.isFinal(job.state) && !Batch.isFinal(previous.state)) {
+        endedNow.push(job); // ended while we were reconnecting
+      }
+      return job;
+    });
+    // Jobs only the stream knows yet (created after the list was read).
+    const listed = new Set(list.map(job => job.id));
+    for (const job of this._jobs) {
+      if (!listed.has(job.id)) {
+        jobs.push(job);
+      }
+    }
+    this._setJobs(jobs);
+    endedNow.forEach(job => this._onJobEnded(job));
+  }
+
+  private _setJobs(jobs: Batch.IJob[]): void {
+    // Newest first, as the API lists them.
+    jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    this._jobs = jobs;
+    this._jobsChanged.emit(jobs);
+  }
+
+  private _onJobEnded(job: Batch.IJob): void {
+    this._jobEnded.emit(job);
+    if (job.id === this._selectedJobId) {
+      void this._loadDetails(job.id);
+    }
+  }
+
+  private _setQuota(quota: Batch.IQuotaStatus): void {
+    this._quota = quota;
+    this._quotaChanged.emit(quota);
+  }
+
+  private _setConnection(
+    status: ConnectionStatus,
+    error: BatchError | null
+  ): void {
+    const changed = status !== this._connection;
+    this._connection = status;
+    this._connectionError = error;
+    if (changed) {
+      this._connectionChanged.emit(status);
+    }
+  }
+
+  /**
+   * Tail the log of the selected job, about once a second while it can still
+   * grow, until the log is complete after the job ended.
+   */
+  private async _followLog(id: string, generation: number): Promise<void> {
+    let next = 0;
+    let text = '';
+    const current = () =>
+      !this._isDisposed && generation === this._logGeneration;
+    while (current()) {
+      const job = this.getJob(id);
+      const finalBeforeFetch = job ? Batch.isFinal(job.state) : true;
+      let complete = false;
+      try {
+        const chunk = await this._client.getLogs(id, next);
+        if (!current()) {
+          return;
+        }
+        if (chunk.text) {
+          text = Private.trimLog(text + chunk.text);
+        }
+        next = chunk.next;
+        complete = chunk.complete;
+        this._logTail = { jobId: id, text, next, complete };
+        this._logChanged.emit(this._logTail);
+      } catch (reason) {
+        if (!current()) {
+          return;
+        }
+        const error = Private.asBatchError(reason);
+        if (error.status === 404) {
+          return; // the job is gone, or not ours
+        }
+      }
+      // Stop once a job that had ended has handed over all of its log.
+      if (finalBeforeFetch && (complete || !job)) {
+        return;
+      }
+      await Private.sleep(this._logIntervalMs);
+    }
+  }
+
+  private async _loadDetails(id: string): Promise<void> {
+    const generation = this._logGeneration;
+    const [outputs, provenance] = await Promise.all([
+      this._client.getOutputs(id).catch(() => null),
+      this._client.getProvenance(id).catch(() => null)
+    ]);
+    if (this._isDisposed || generation !== this._logGeneration) {
+      return;
+    }
+    this._details = { jobId: id, outputs, provenance };
+    this._detailsChanged.emit(this._details);
+  }
+
+  private _client: BatchClient;
+  private _eventSourceFactory: EventSourceFactory;
+  private _logIntervalMs: number;
+  private _minBackoffMs: number;
+  private _maxBackoffMs: number;
+  private _backoffMs: number;
+  private _source: IEventSourceLike | null = null;
+  private _reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private _needsResync = false;
+  private _isDisposed = false;
+
+  private _jobs: Batch.IJob[] = [];
+  private _quota: Batch.IQuotaStatus | null = null;
+  private _backends: Batch.IBackend[] = [];
+  private _connection: ConnectionStatus = 'connecting';
+  private _connectionError: BatchError | null = null;
+  private _selectedJobId: string | null = null;
+  private _logTail: ILogTail | null = null;
+  private _details: IJobDetails | null = null;
+  private _logGeneration = 0;
+
+  private _jobsChanged = new Signal<this, ReadonlyArray<Batch.IJob>>(this);
+  private _quotaChanged = new Signal<this, Batch.IQuotaStatus | null>(this);
+  private _backendsChanged = new Signal<this, ReadonlyArray<Batch.IBackend>>(
+    this
+  );
+  private _jobEnded = new Signal<this, Batch.IJob>(this);
+  private _connectionChanged = new Signal<this, ConnectionStatus>(this);
+  private _selectionChanged = new Signal<this, string | null>(this);
+  private _logChanged = new Signal<this, ILogTail | null>(this);
+  private _detailsChanged = new Signal<this, IJobDetails | null>(this);
+}
+
+export namespace BatchModel {
+  export interface IOptions {
+    client: BatchClient;
+    /** Defaults to the browser's `EventSource`. */
+    eventSourceFactory?: EventSourceFactory;
+    /** How often the open job's log is read while it runs; default 1000 ms. */
+    logIntervalMs?: number;
+    /** Reconnect backoff bounds; default 1 s doubling to 30 s. */
+    minBackoffMs?: number;
+    maxBackoffMs?: number;
+  }
+}
+
+namespace Private {
+  export function parse<T>(data: string): T | null {
+    try {
+      return JSON.parse(data) as T;
+    } catch {
+      return null;
+    }
+  }
+
+  export function asBatchError(reason: unknown): BatchError {
+    if (reason instanceof BatchError) {
+      return reason;
+    }
+    return new BatchError({
+      kind: 'network',
+      message: reason instanceof Error ? reason.message : String(reason)
+    });
+  }
+
+  export function trimLog(text: string): string {
+    if (text.length <= MAX_LOG_CHARS) {
+      return text;
+    }
+    const cut = text.length - MAX_LOG_CHARS;
+    const lineStart = text.indexOf('\n', cut);
+    return '[… earlier output not shown …]\n' +
+      text.slice(lineStart >= 0 ? lineStart + 1 : cut);
+  }
+
+  export function sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The one client of the User Batch proxy's HTTP API.
+ *
+ * Every request goes through `ServerConnection.makeRequest`, so the Jupyter
+ * server's token and XSRF handling apply on the way through
+ * jupyter-server-proxy.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { Batch, BatchError } from './tokens';
+
+export class BatchClient {
+  constructor(options: BatchClient.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+    this._proxyUrl = options.proxyUrl ?? 'user-batch/';
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /**
+   * The proxy's path below the Jupyter server's base URL.
+   */
+  get proxyUrl(): string {
+    return this._proxyUrl;
+  }
+  set proxyUrl(value: string) {
+    this._proxyUrl = value;
+  }
+
+  /**
+   * The proxy's base URL, e.g. `http://host/user/alice/user-batch/`.
+   */
+  get baseUrl(): string {
+    return URLExt.join(this.serverSettings.baseUrl, this._proxyUrl, '/');
+  }
+
+  /**
+   * The URL of an API path, with an optional query.
+   */
+  url(path: string, query: Record<string, string> = {}): string {
+    const url = URLExt.join(this.baseUrl, path);
+    const search = new URLSearchParams(query).toString();
+    return search ? `${url}?${search}` : url;
+  }
+
+  /**
+   * A URL the browser follows on its own (EventSource, download links): it
+   * cannot send the Authorization header, so it carries the token when the
+   * page has one.
+   */
+  browserUrl(path: string, query: Record<string, string> = {}): string {
+    const token = this.serverSettings.token;
+    return this.url(path, token ? { ...query, token } : query);
+  }
+
+  listJobs(): Promise<Batch.IJob[]> {
+    return this.request<{ jobs: Batch.IJob[] }>('api/jobs').then(r => r.jobs);
+  }
+
+  getJob(id: string): Promise<Batch.IJob> {
+    return this.request<Batch.IJob>(`api/jobs/${encodeURIComponent(id)}`);
+  }
+
+  submitJob(spec: Batch.IJobSpec): Promise<Batch.IJob> {
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json'
+    };
+    if (spec.idempotencyKey) {
+      headers['Idempotency-Key'] = spec.idempotencyKey;
+    }
+    return this.request<Batch.IJob>('api/jobs', {
+      method: 'POST',
+      body: JSON.stringify(spec),
+      headers
+    });
+  }
+
+  cancelJob(id: string): Promise<Batch.IJob> {
+    return this.request<Batch.IJob>(
+      `api/jobs/${encodeURIComponent(id)}/cancel`,
+      { method: 'POST' }
+    );
+  }
+
+  getLogs(id: string, from: number): Promise<Batch.ILogChunk> {
+    return this.request<Batch.ILogChunk>(
+      `api/jobs/${encodeURIComponent(id)}/logs`,
+      {},
+      { from: String(from) }
+    );
+  }
+
+  getOutputs(id: string): Promise<Batch.IOutput[]> {
+    return this.request<{ outputs: Batch.IOutput[] }>(
+      `api/jobs/${encodeURIComponent(id)}/outputs`
+    ).then(r => r.outputs);
+  }
+
+  getProvenance(id: string): Promise<Batch.Provenance> {
+    return this.request<Batch.Provenance>(
+      `api/jobs/${encodeURIComponent(id)}/provenance`
+    );
+  }
+
+  getQuota(): Promise<Batch.IQuotaStatus> {
+    return this.request<Batch.IQuotaStatus>('api/quota');
+  }
+
+  getBackends(): Promise<Batch.IBackend[]> {
+    return this.request<{ backends: Batch.IBackend[] }>('api/backends').then(
+      r => r.backends
+    );
+  }
+
+  /**
+   * Make a request and decode its JSON body.
+   *
+   * @throws {BatchError} `network` when the proxy cannot be reached,
+   * `response` with the proxy's own sentence when it answers with an error.
+   */
+  async request<T>(
+    path: string,
+    init: RequestInit = {},
+    query: Record<string, string> = {}
+  ): Promise<T> {
+    let response: Response;
+    try {
+      // 'no-cache' rather than the default 'no-store', which would add a
+      // cache-busting query parameter the proxy does not expect.
+      response = await ServerConnection.makeRequest(
+        this.url(path, query),
+        { cache: 'no-cache', ...init },
+        this.serverSettings
+      );
+    } catch (reason) {
+      throw new BatchError({
+        kind: 'network',
+        message: `The User Batch service at ${this.baseUrl} could not be reached (${
+          reason instanceof Error ? reason.message : String(reason)
+        }).`
+      });
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    }
+    if (!response.ok) {
+      throw Private.responseError(response, body, this.baseUrl);
+    }
+    if (body === null && text) {
+      throw new BatchError({
+        kind: 'response',
+        status: response.status,
+        code: 'bad_response',
+        message: `The User Batch service at ${this.baseUrl} answered with something that is not JSON: is the proxy URL setting right?`
+      });
+    }
+    return body as T;
+  }
+
+  private _proxyUrl: string;
+}
+
+export namespace BatchClient {
+  export interface IOptions {
+    /** Defaults to `ServerConnection.makeSettings()`. */
+    serverSettings?: ServerConnection.ISettings;
+    /** The proxy's path below the Jupyter base URL; default `user-batch/`. */
+    proxyUrl?: string;
+  }
+}
+
+namespace Private {
+  interface IProxyErrorBody {
+    error: string;
+    code?: string;
+    details?: unknown;
+  }
+
+  function isProxyError(body: unknown): body is IProxyErrorBody {
+    return (
+      typeof body === 'object' &&
+      body !== null &&
+      typeof (body as IProxyErrorBody).error === 'string'
+    );
+  }
+
+  export function responseError(
+    response: Response,
+    body: unknown,
+    baseUrl: string
+  ): BatchError {
+    if (isProxyError(body)) {
+      return new BatchError({
+        kind: 'response',
+        status: response.status,
+        code: body.code,
+        details: body.details,
+        message: body.error
+      });
+    }
+    // Not the proxy's own JSON: the Jupyter server or jupyter-server-proxy answered.
+    const hint =
+      response.status === 404
+        ? ' Is jupyter-server-proxy installed and the proxy URL setting right?'
+        : response.status >= 500
+          ? ' Did the proxy fail to start? The Jupyter server log says why.'
+          : '';
+    return new BatchError({
+      kind: 'response',
+      status: response.status,
+      code: `http_${response.status}`,
+      message: `The User Batch service at ${baseUrl} answered ${response.status} ${response.statusText}.${hint}`
+    });
+  }
+}

@@ -1,0 +1,560 @@
+/**
+ * Pure functions that turn a notebook and the submit dialog's values into a
+ * JobSpec. Nothing here touches the DOM or the network.
+ */
+import { Batch } from './tokens';
+
+/**
+ * What the spec builder needs to know of a cell.
+ */
+export interface ICellInfo {
+  id: string;
+  type: string;
+  source: string;
+  tags: string[];
+}
+
+/** The tag that marks the cells "Run in batch" picks by default. */
+export const BATCH_TAG = 'batch';
+
+export type SetupMode = 'none' | 'above' | 'chosen';
+
+/**
+ * The cells a "Run in batch" runs: the selected code cells, or the code
+ * cells tagged `batch` when the selection is a single untagged cell and
+ * tagged cells exist.
+ */
+export function selectMainCells(
+  cells: ReadonlyArray<ICellInfo>,
+  selected: ReadonlyArray<number>
+): { cells: ICellInfo[]; fromTags: boolean } {
+  const tagged = cells.filter(
+    cell => cell.type === 'code' && cell.tags.includes(BATCH_TAG)
+  );
+  if (
+    selected.length === 1 &&
+    !cells[selected[0]]?.tags.includes(BATCH_TAG) &&
+    tagged.length > 0
+  ) {
+    return { cells: tagged, fromTags: true };
+  }
+  const picked = [...new Set(selected)]
+    .sort((a, b) => a - b)
+    .map(index => cells[index])
+    .filter(cell => cell !== undefined && cell.type === 'code');
+  return { cells: picked, fromTags: false };
+}
+
+/**
+ * The code cells that may serve as setup: those above the first main cell
+ * that are not main cells themselves.
+ */
+export function setupCandidates(
+  cells: ReadonlyArray<ICellInfo>,
+  main: ReadonlyArray<ICellInfo>
+): ICellInfo[] {
+  const mainIds = new Set(main.map(cell => cell.id));
+  const first = cells.findIndex(cell => mainIds.has(cell.id));
+  if (first < 0) {
+    return [];
+  }
+  return cells
+    .slice(0, first)
+    .filter(cell => cell.type === 'code' && !mainIds.has(cell.id));
+}
+
+/**
+ * The setup cells for a mode: none, every candidate, or the chosen ones (in
+ * notebook order).
+ */
+export function selectSetupCells(
+  candidates: ReadonlyArray<ICellInfo>,
+  mode: SetupMode,
+  chosenIds: ReadonlyArray<string>
+): ICellInfo[] {
+  switch (mode) {
+    case 'none':
+      return [];
+    case 'above':
+      return candidates.slice();
+    case 'chosen': {
+      const chosen = new Set(chosenIds);
+      return candidates.filter(cell => chosen.has(cell.id));
+    }
+  }
+}
+
+/**
+ * The first non-blank line of a cell, for labels.
+ */
+export function firstLine(source: string, max = 60): string {
+  const line = source
+    .split('\n')
+    .map(l => l.trim())
+    .find(l => l.length > 0);
+  if (!line) {
+    return '(empty cell)';
+  }
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/**
+ * A default job name: the notebook's name and what runs.
+ */
+export function defaultJobName(
+  notebookPath: string,
+  kind: Batch.JobKind,
+  main: ReadonlyArray<ICellInfo> = []
+): string {
+  const base = (notebookPath.split('/').pop() ?? notebookPath).replace(
+    /\.ipynb$/,
+    ''
+  );
+  let name: string;
+  if (kind === 'notebook' || main.length === 0) {
+    name = base || 'notebook';
+  } else {
+    const more =
+      main.length > 1
+        ? ` (+${main.length - 1} cell${main.length > 2 ? 's' : ''})`
+        : '';
+    name = `${base}: ${firstLine(main[0].source, 60)}${more}`;
+  }
+  return name.slice(0, 200);
+}
+
+/**
+ * A problem with one line of the parameters text.
+ */
+export interface IParameterError {
+  line: number;
+  message: string;
+}
+
+export interface IParsedParameters {
+  parameters: Record<string, Batch.ParameterValue>;
+  errors: IParameterError[];
+}
+
+const PYTHON_KEYWORDS = new Set(
+  (
+    'False None True and as assert async await break class continue def del ' +
+    'elif else except finally for from global if import in is lambda nonlocal ' +
+    'not or pass raise return try while with yield'
+  ).split(' ')
+);
+
+/**
+ * Parse the parameters textarea: one `name = value` a line. Values are
+ * Python or JSON literals (numbers, True/False/None, quoted strings, lists,
+ * dicts); anything else is taken as a bare string. Blank lines and `#`
+ * comment lines are skipped.
+ */
+export function parseParameters(text: string): IParsedParameters {
+  const parameters: Record<string, Batch.ParameterValue> = {};
+  const errors: IParameterError[] = [];
+  const seen = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (!trimmed || trimmed.startsWith('#')) {
+      return;
+    }
+    const eq = trimmed.indexOf('=');
+    if (eq < 0) {
+      errors.push({ line, message: 'expected "name = value"' });
+      return;
+    }
+    const name = trimmed.slice(0, eq).trim();
+    const valueText = trimmed.slice(eq + 1).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is not a Python name (letters, digits and _, not starting with a digit)`
+      });
+      return;
+    }
+    if (PYTHON_KEYWORDS.has(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is a Python keyword and cannot be a parameter`
+      });
+      return;
+    }
+    if (seen.has(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is already set on line ${seen.get(name)}`
+      });
+      return;
+    }
+    if (!valueText) {
+      errors.push({ line, message: `"${name}" has no value` });
+      return;
+    }
+    try {
+      parameters[name] = parseValue(valueText);
+      seen.set(name, line);
+    } catch (reason) {
+      errors.push({
+        line,
+        message: `the value of "${name}" cannot be read: ${
+          reason instanceof Error ? reason.message : String(reason)
+        }`
+      });
+    }
+  });
+  return { parameters, errors };
+}
+
+/**
+ * Format parameter errors as one message, a line each.
+ */
+export function formatParameterErrors(errors: IParameterError[]): string {
+  return errors.map(e => `Parameters, line ${e.line}: ${e.message}.`).join('\n');
+}
+
+/**
+ * Parse one value: a literal, or a bare word taken as a string.
+ */
+export function parseValue(text: string): Batch.ParameterValue {
+  const first = text[0];
+  const literalStart =
+    first === '"' ||
+    first === "'" ||
+    first === '[' ||
+    first === '{' ||
+    first === '(' ||
+    /^[+-]?(\d|\.\d)/.test(text);
+  try {
+    return new LiteralParser(text).parseAll();
+  } catch (reason) {
+    if (literalStart) {
+      throw reason;
+    }
+    return text; // a bare word or phrase
+  }
+}
+
+/**
+ * A small parser for Python/JSON literals.
+ */
+class LiteralParser {
+  constructor(private readonly text: string) {}
+
+  parseAll(): Batch.ParameterValue {
+    const value = this.value();
+    this.space();
+    if (this.pos < this.text.length) {
+      throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+    }
+    return value;
+  }
+
+  private value(): Batch.ParameterValue {
+    this.space();
+    const c = this.text[this.pos];
+    if (c === undefined) {
+      throw new Error('a value is missing');
+    }
+    if (c === '"' || c === "'") {
+      return this.string();
+    }
+    if (c === '[') {
+      return this.sequence('[', ']');
+    }
+    if (c === '(') {
+      return this.sequence('(', ')');
+    }
+    if (c === '{') {
+      return this.dict();
+    }
+    const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(
+      this.text.slice(this.pos)
+    );
+    if (number) {
+      this.pos += number[0].length;
+      return Number(number[0]);
+    }
+    const word = /^[A-Za-z_]+/.exec(this.text.slice(this.pos));
+    if (word) {
+      const constants: Record<string, Batch.ParameterValue> = {
+        True: true,
+        true: true,
+        False: false,
+        false: false,
+        None: null,
+        null: null
+      };
+      if (word[0] in constants) {
+        this.pos += word[0].length;
+        return constants[word[0]];
+      }
+    }
+    throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+  }
+
+  private string(): string {
+    const quote = this.text[this.pos++];
+    let out = '';
+    while (this.pos < this.text.length) {
+      const c = this.text[this.pos++];
+      if (c === quote) {
+        return out;
+      }
+      if (c === '\\') {
+        const e = this.text[this.pos++];
+        const escapes: Record<string, string> = {
+          n: '\n',
+          t: '\t',
+          r: '\r',
+          '\\': '\\',
+          "'": "'",
+          '"': '"',
+          '0': '\0'
+        };
+        if (e === 'u') {
+          const hex = this.text.slice(this.pos, this.pos + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+            throw new Error('a \\u escape needs four hex digits');
+          }
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 4;
+        } else if (e !== undefined && e in escapes) {
+          out += escapes[e];
+        } else {
+          out += '\\' + (e ?? '');
+        }
+      } else {
+        out += c;
+      }
+    }
+    throw new Error(`the string has no closing ${quote}`);
+  }
+
+  private sequence(open: string, close: string): Batch.ParameterValue[] {
+    this.pos++; // open
+    const items: Batch.ParameterValue[] = [];
+    for (;;) {
+      this.space();
+      if (this.text[this.pos] === close) {
+        this.pos++;
+        return items;
+      }
+      items.push(this.value());
+      this.space();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+      } else if (c === close) {
+        this.pos++;
+        return items;
+      } else {
+        throw new Error(`expected "," or "${close}" after an item of ${open}…${close}`);
+      }
+    }
+  }
+
+  private dict(): { [key: string]: Batch.ParameterValue } {
+    this.pos++; // {
+    const out: { [key: string]: Batch.ParameterValue } = {};
+    for (;;) {
+      this.space();
+      if (this.text[this.pos] === '}') {
+        this.pos++;
+        return out;
+      }
+      const key = this.value();
+      if (typeof key !== 'string' && typeof key !== 'number') {
+        throw new Error('dictionary keys must be strings or numbers');
+      }
+      this.space();
+      if (this.text[this.pos] !== ':') {
+        throw new Error('expected ":" after a dictionary key');
+      }
+      this.pos++;
+      out[String(key)] = this.value();
+      this.space();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+      } else if (c === '}') {
+        this.pos++;
+        return out;
+      } else {
+        throw new Error('expected "," or "}" in a dictionary');
+      }
+    }
+  }
+
+  private space(): void {
+    while (/\s/.test(this.text[this.pos] ?? '')) {
+      this.pos++;
+    }
+  }
+
+  private pos = 0;
+}
+
+/**
+ * The values of the submit dialog.
+ */
+export interface ISubmitValues {
+  name: string;
+  setup: SetupMode;
+  chosenSetupIds: string[];
+  parameters: string;
+  cpus: number;
+  memoryMiB: number;
+  walltimeMinutes: number;
+  backend: string;
+  account: string;
+}
+
+/**
+ * Check the dialog's values; returns one sentence per problem.
+ */
+export function validateValues(values: ISubmitValues): string[] {
+  const problems: string[] = [];
+  const name = values.name.trim();
+  if (!name) {
+    problems.push('Give the job a name.');
+  } else if (name.length > 200) {
+    problems.push('The name is longer than 200 characters.');
+  }
+  if (!Number.isInteger(values.cpus) || values.cpus < 1) {
+    problems.push('CPUs must be a whole number of at least 1.');
+  }
+  if (!Number.isInteger(values.memoryMiB) || values.memoryMiB < 1) {
+    problems.push('Memory must be a whole number of MiB, at least 1.');
+  }
+  if (!(values.walltimeMinutes > 0)) {
+    problems.push('Walltime must be more than 0 minutes.');
+  }
+  if (!values.backend) {
+    problems.push('Choose a backend.');
+  }
+  if (!values.account) {
+    problems.push('Choose the account to charge.');
+  }
+  return problems;
+}
+
+/**
+ * What a job is built from, besides the dialog's values.
+ */
+export interface IJobSource {
+  kind: Batch.JobKind;
+  notebookPath: string;
+  kernelName?: string;
+  /** Kind `cells`: the main cells. */
+  main?: ReadonlyArray<ICellInfo>;
+  /** Kind `cells`: the candidates for setup, in notebook order. */
+  setupCandidates?: ReadonlyArray<ICellInfo>;
+  /** Kind `notebook`: the nbformat JSON. */
+  notebook?: Record<string, unknown>;
+}
+
+/**
+ * Build the JobSpec, or throw an Error whose message lists every problem.
+ */
+export function buildJobSpec(
+  source: IJobSource,
+  values: ISubmitValues,
+  idempotencyKey: string
+): Batch.IJobSpec {
+  const problems = validateValues(values);
+  const parsed = parseParameters(values.parameters);
+  if (parsed.errors.length) {
+    problems.push(formatParameterErrors(parsed.errors));
+  }
+  if (source.kind === 'cells' && !(source.main && source.main.length)) {
+    problems.push('Select at least one code cell to run.');
+  }
+  if (problems.length) {
+    throw new Error(problems.join('\n'));
+  }
+  const spec: Batch.IJobSpec = {
+    name: values.name.trim(),
+    kind: source.kind,
+    source: { notebookPath: source.notebookPath },
+    parameters: parsed.parameters,
+    resources: {
+      cpus: values.cpus,
+      memoryMiB: values.memoryMiB,
+      walltimeSeconds: Math.round(values.walltimeMinutes * 60)
+    },
+    backend: values.backend,
+    account: values.account,
+    idempotencyKey
+  };
+  if (source.kernelName) {
+    spec.source.kernelName = source.kernelName;
+  }
+  if (source.kind === 'cells') {
+    const setup = selectSetupCells(
+      source.setupCandidates ?? [],
+      values.setup,
+      values.chosenSetupIds
+    );
+    spec.source.cells = [
+      ...setup.map(cell => ({
+        id: cell.id,
+        role: 'setup' as const,
+        source: cell.source
+      })),
+      ...(source.main ?? []).map(cell => ({
+        id: cell.id,
+        role: 'main' as const,
+        source: cell.source
+      }))
+    ];
+  } else {
+    spec.source.notebook = source.notebook;
+  }
+  return spec;
+}
+
+/**
+ * Estimated cost of a job in core-hours: cpus × walltime hours.
+ */
+export function estimateCoreHours(cpus: number, walltimeMinutes: number): number {
+  return (cpus * walltimeMinutes) / 60;
+}
+
+/**
+ * One line saying what the job would take of the quota, and whether it fits.
+ */
+export function quotaSummary(
+  quota: Batch.IQuotaStatus,
+  request: { cpus: number; memoryMiB: number; walltimeMinutes: number }
+): { text: string; fits: boolean } {
+  const { limits, usage } = quota;
+  const cost = estimateCoreHours(request.cpus, request.walltimeMinutes);
+  const left = Math.max(0, limits.coreHours - usage.coreHours);
+  const jobs = usage.concurrentJobs + 1;
+  const cores = usage.concurrentCores + request.cpus;
+  const parts = [
+    `Uses ${jobs} of ${limits.concurrentJobs} concurrent jobs`,
+    `${cores} of ${limits.concurrentCores} cores`,
+    `est. ${cost.toFixed(1)} core-hours of ${left.toFixed(1)} left`
+  ];
+  const over: string[] = [];
+  if (jobs > limits.concurrentJobs) {
+    over.push('concurrent jobs');
+  }
+  if (cores > limits.concurrentCores) {
+    over.push('cores');
+  }
+  if (cost > left) {
+    over.push('core-hours');
+  }
+  if (request.memoryMiB > limits.memoryPerJobMiB) {
+    over.push(`memory (at most ${limits.memoryPerJobMiB} MiB a job)`);
+  }
+  let text = parts.join(', ');
+  if (over.length) {
+    text += ` — over the limit for ${over.join(', ')}`;
+  }
+  return { text, fits: over.length === 0 };
+}

@@ -1,0 +1,280 @@
+/**
+ * The public contract of the User Batch extension: the model token, the API
+ * types (mirroring docs/contract.md), command IDs and the typed error.
+ */
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+
+/**
+ * Command IDs. The UI tests drive these, keep them in step with docs/contract.md.
+ */
+export namespace CommandIDs {
+  export const runCells = 'user-batch:run-cells';
+  export const runNotebook = 'user-batch:run-notebook';
+  export const open = 'user-batch:open';
+}
+
+/**
+ * The id of the settings plugin; its schema is `schema/plugin.json`.
+ */
+export const SETTINGS_PLUGIN_ID = 'user-batch:plugin';
+
+/**
+ * Types shared with the proxy's HTTP API.
+ */
+export namespace Batch {
+  export type JobState =
+    | 'pending'
+    | 'queued'
+    | 'running'
+    | 'succeeded'
+    | 'failed'
+    | 'cancelled'
+    | 'held'
+    | 'lost';
+
+  export type JobKind = 'cells' | 'notebook';
+
+  export interface IResources {
+    cpus: number;
+    memoryMiB: number;
+    walltimeSeconds: number;
+  }
+
+  export interface ISpecCell {
+    id: string;
+    role: 'setup' | 'main';
+    source: string;
+  }
+
+  export interface IJobSpec {
+    name: string;
+    kind: JobKind;
+    source: {
+      notebookPath: string;
+      kernelName?: string;
+      cells?: ISpecCell[];
+      notebook?: Record<string, unknown>;
+    };
+    parameters: Record<string, ParameterValue>;
+    resources: IResources;
+    backend: string;
+    account: string;
+    outputs?: string[];
+    idempotencyKey?: string;
+  }
+
+  export type ParameterValue =
+    | null
+    | boolean
+    | number
+    | string
+    | ParameterValue[]
+    | { [key: string]: ParameterValue };
+
+  export interface IJobError {
+    ename: string;
+    evalue: string;
+    traceback: string;
+    cellId: string | null;
+  }
+
+  export interface IJob {
+    id: string;
+    user: string;
+    name: string;
+    kind: JobKind;
+    backend: string;
+    account: string;
+    state: JobState;
+    stateReason: string | null;
+    createdAt: string;
+    startedAt: string | null;
+    endedAt: string | null;
+    exitCode: number | null;
+    resources: IResources;
+    progress: { total: number; done: number; failed: number } | null;
+    outputDir: string;
+    outputNotebook: string | null;
+    error: IJobError | null;
+    cost: { reservedCoreHours: number; usedCoreHours: number | null };
+    notebookPath: string;
+  }
+
+  export type QuotaLimitName =
+    | 'concurrentJobs'
+    | 'concurrentCores'
+    | 'coreHours'
+    | 'memoryPerJobMiB';
+
+  export interface IQuotaStatus {
+    user: string;
+    accounts: string[];
+    windowHours: number;
+    limits: Record<QuotaLimitName, number>;
+    usage: {
+      concurrentJobs: number;
+      concurrentCores: number;
+      coreHours: number;
+    };
+  }
+
+  export interface IBackend {
+    name: string;
+    label: string;
+    default: boolean;
+  }
+
+  export interface ILogChunk {
+    text: string;
+    from: number;
+    next: number;
+    size: number;
+    complete: boolean;
+  }
+
+  export interface IOutput {
+    path: string;
+    size: number;
+    sha256: string;
+    jupyterPath: string;
+  }
+
+  /**
+   * The provenance record is owned by the proxy; the UI only summarises it.
+   */
+  export type Provenance = Record<string, unknown>;
+
+  /**
+   * The states after which a job never changes again.
+   */
+  export const FINAL_STATES: ReadonlyArray<JobState> = [
+    'succeeded',
+    'failed',
+    'cancelled',
+    'lost'
+  ];
+
+  export function isFinal(state: JobState): boolean {
+    return FINAL_STATES.includes(state);
+  }
+}
+
+/**
+ * The error every API call rejects with.
+ *
+ * `kind` tells a proxy that could not be reached (`network`) apart from one
+ * that answered with an error (`response`, carrying the proxy's sentence).
+ */
+export class BatchError extends Error {
+  constructor(options: BatchError.IOptions) {
+    super(options.message);
+    this.name = 'BatchError';
+    this.kind = options.kind;
+    this.status = options.status ?? null;
+    this.code = options.code ?? null;
+    this.details = options.details;
+  }
+
+  readonly kind: 'network' | 'response';
+  /** HTTP status, for `response` errors. */
+  readonly status: number | null;
+  /** The proxy's machine code, e.g. `quota_exceeded`. */
+  readonly code: string | null;
+  readonly details: unknown;
+}
+
+export namespace BatchError {
+  export interface IOptions {
+    kind: 'network' | 'response';
+    message: string;
+    status?: number;
+    code?: string;
+    details?: unknown;
+  }
+}
+
+/**
+ * The state of the live connection to the proxy.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'unreachable';
+
+/**
+ * Details of the job open in the sidebar, fetched once it has ended.
+ */
+export interface IJobDetails {
+  jobId: string;
+  outputs: Batch.IOutput[] | null;
+  provenance: Batch.Provenance | null;
+}
+
+/**
+ * The live tail of the selected job's log.
+ */
+export interface ILogTail {
+  jobId: string;
+  text: string;
+  next: number;
+  complete: boolean;
+}
+
+/**
+ * The Batch model: the jobs, the quota and the live connection, shared by
+ * every part of the extension.
+ */
+export interface IBatchModel {
+  readonly jobs: ReadonlyArray<Batch.IJob>;
+  readonly quota: Batch.IQuotaStatus | null;
+  readonly backends: ReadonlyArray<Batch.IBackend>;
+  readonly connection: ConnectionStatus;
+  readonly connectionError: BatchError | null;
+  /** The proxy's base URL, for messages. */
+  readonly serviceUrl: string;
+
+  readonly selectedJobId: string | null;
+  readonly logTail: ILogTail | null;
+  readonly details: IJobDetails | null;
+
+  readonly jobsChanged: ISignal<IBatchModel, ReadonlyArray<Batch.IJob>>;
+  readonly quotaChanged: ISignal<IBatchModel, Batch.IQuotaStatus | null>;
+  readonly backendsChanged: ISignal<IBatchModel, ReadonlyArray<Batch.IBackend>>;
+  /** A job reached a final state while we were watching it live. */
+  readonly jobEnded: ISignal<IBatchModel, Batch.IJob>;
+  readonly connectionChanged: ISignal<IBatchModel, ConnectionStatus>;
+  readonly selectionChanged: ISignal<IBatchModel, string | null>;
+  readonly logChanged: ISignal<IBatchModel, ILogTail | null>;
+  readonly detailsChanged: ISignal<IBatchModel, IJobDetails | null>;
+
+  getJob(id: string): Batch.IJob | undefined;
+  selectJob(id: string | null): void;
+  refreshBackends(): Promise<void>;
+  refreshQuota(): Promise<void>;
+  submit(spec: Batch.IJobSpec): Promise<Batch.IJob>;
+  cancel(id: string): Promise<Batch.IJob>;
+  /** A URL the browser can follow to download a job's provenance record. */
+  provenanceDownloadUrl(id: string): string;
+}
+
+export const IBatchModel = new Token<IBatchModel>(
+  'user-batch:IBatchModel',
+  'The User Batch model: jobs, quota and the live connection to the proxy.'
+);
+
+/**
+ * The user's settings (schema/plugin.json).
+ */
+export interface IBatchSettings {
+  proxyUrl: string;
+  defaultBackend: string;
+  defaultResources: {
+    cpus: number;
+    memoryMiB: number;
+    walltimeMinutes: number;
+  };
+}
+
+export const DEFAULT_SETTINGS: IBatchSettings = {
+  proxyUrl: 'user-batch/',
+  defaultBackend: '',
+  defaultResources: { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60 }
+};

@@ -1,0 +1,164 @@
+/**
+ * Small pure formatting helpers for the Batch widgets.
+ */
+import { Batch } from '../tokens';
+
+/**
+ * A duration as `m:ss` or `h:mm:ss`.
+ */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * How long a job has run (or ran); waiting jobs show their wait.
+ */
+export function elapsed(job: Batch.IJob, now: number): string {
+  const end = job.endedAt ? Date.parse(job.endedAt) : now;
+  if (job.startedAt) {
+    return formatDuration(end - Date.parse(job.startedAt));
+  }
+  if (Batch.isFinal(job.state)) {
+    return '–';
+  }
+  return `waiting ${formatDuration(end - Date.parse(job.createdAt))}`;
+}
+
+/**
+ * A quota number: whole numbers as they are, others to two decimals at most.
+ */
+export function formatAmount(value: number): string {
+  return Number.isInteger(value)
+    ? String(value)
+    : String(Math.round(value * 100) / 100);
+}
+
+export function formatBytes(size: number): string {
+  if (size < 1024) {
+    return `${size} B`;
+  }
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = size;
+  let unit = -1;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function stateLabel(state: Batch.JobState): string {
+  return state;
+}
+
+/**
+ * One row of the provenance summary.
+ */
+export interface ISummaryRow {
+  label: string;
+  value: string;
+}
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function pick(source: unknown, ...path: string[]): unknown {
+  let current = source;
+  for (const key of path) {
+    if (!isDict(current)) {
+      return undefined;
+    }
+    current = current[key];
+  }
+  return current;
+}
+
+function first(...values: unknown[]): unknown {
+  return values.find(value => value !== undefined && value !== null);
+}
+
+function text(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') {
+    return null;
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * The rows a person reads first in a provenance record: the code that ran,
+ * the notebook, the parameters, the environment, timings and exit. The
+ * record itself belongs to the proxy; missing parts are left out.
+ */
+export function summarizeProvenance(
+  provenance: Batch.Provenance | null,
+  job: Batch.IJob
+): ISummaryRow[] {
+  const rows: ISummaryRow[] = [];
+  const add = (label: string, value: unknown) => {
+    const t = text(value);
+    if (t !== null) {
+      rows.push({ label, value: t });
+    }
+  };
+  const p = provenance ?? {};
+  const code = first(p.code, pick(p, 'source', 'code'), p.cells);
+  if (Array.isArray(code)) {
+    code.forEach(item => {
+      const sha = first(pick(item, 'sha256'), pick(item, 'hash'));
+      const id = first(pick(item, 'cellId'), pick(item, 'id'), pick(item, 'path'));
+      const role = pick(item, 'role');
+      if (sha) {
+        add(
+          `Code${role ? ` (${String(role)})` : ''}${id ? ` ${String(id)}` : ''}`,
+          `sha256 ${String(sha)}`
+        );
+      }
+    });
+  }
+  const notebookPath = first(
+    pick(p, 'notebook', 'path'),
+    pick(p, 'notebookPath'),
+    job.notebookPath
+  );
+  const notebookHash = first(
+    pick(p, 'notebook', 'sha256'),
+    pick(p, 'notebookSha256')
+  );
+  add(
+    'Notebook',
+    notebookHash ? `${String(notebookPath)} (sha256 ${String(notebookHash)})` : notebookPath
+  );
+  const parameters = first(p.parameters, pick(p, 'spec', 'parameters'));
+  if (isDict(parameters) && Object.keys(parameters).length) {
+    add(
+      'Parameters',
+      Object.entries(parameters)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', ')
+    );
+  }
+  add(
+    'Python',
+    first(
+      pick(p, 'environment', 'python', 'version'),
+      pick(p, 'env', 'python', 'version')
+    )
+  );
+  add('Created', first(pick(p, 'timings', 'createdAt'), job.createdAt));
+  add('Started', first(pick(p, 'timings', 'startedAt'), job.startedAt));
+  add('Ended', first(pick(p, 'timings', 'endedAt'), job.endedAt));
+  const exitCode = first(pick(p, 'exit', 'exitCode'), job.exitCode);
+  const reason = pick(p, 'exit', 'reason');
+  if (exitCode !== undefined) {
+    add('Exit', reason ? `${String(exitCode)} (${String(reason)})` : exitCode);
+  }
+  return rows;
+}

@@ -1,0 +1,340 @@
+/**
+ * Presentational components of the Batch sidebar: they render props and
+ * report clicks, nothing else.
+ */
+import * as React from 'react';
+
+import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
+import {
+  elapsed,
+  formatAmount,
+  formatBytes,
+  summarizeProvenance
+} from './format';
+
+const GAUGES: { limit: Batch.QuotaLimitName; label: string; unit: string }[] = [
+  { limit: 'concurrentJobs', label: 'Jobs', unit: 'concurrent jobs' },
+  { limit: 'concurrentCores', label: 'Cores', unit: 'concurrent cores' },
+  { limit: 'coreHours', label: 'Core-hours', unit: 'core-hours' },
+  { limit: 'memoryPerJobMiB', label: 'Memory/job', unit: 'MiB a job' }
+];
+
+/** A gauge warns from this share of its limit on. */
+const WARN_RATIO = 0.8;
+
+export function QuotaGauges(props: {
+  quota: Batch.IQuotaStatus | null;
+  jobs: ReadonlyArray<Batch.IJob>;
+}): JSX.Element | null {
+  const { quota, jobs } = props;
+  if (!quota) {
+    return null;
+  }
+  const active = jobs.filter(job => !Batch.isFinal(job.state));
+  const used: Record<Batch.QuotaLimitName, number> = {
+    concurrentJobs: quota.usage.concurrentJobs,
+    concurrentCores: quota.usage.concurrentCores,
+    coreHours: quota.usage.coreHours,
+    // No usage for a per-job limit: show the largest running job against it.
+    memoryPerJobMiB: active.reduce(
+      (max, job) => Math.max(max, job.resources.memoryMiB),
+      0
+    )
+  };
+  return (
+    <div className="jp-Batch-Quota">
+      {GAUGES.map(({ limit, label, unit }) => {
+        const max = quota.limits[limit];
+        const value = used[limit];
+        const ratio = max > 0 ? value / max : 1;
+        const classes = ['jp-Batch-QuotaGauge'];
+        if (ratio >= 1) {
+          classes.push('-mod-full');
+        } else if (ratio >= WARN_RATIO) {
+          classes.push('-mod-warn');
+        }
+        const window =
+          limit === 'coreHours' ? ` in the last ${quota.windowHours} h` : '';
+        return (
+          <div
+            key={limit}
+            className={classes.join(' ')}
+            data-limit={limit}
+            title={`${formatAmount(value)} of ${formatAmount(max)} ${unit}${window}`}
+          >
+            <span className="jp-Batch-QuotaLabel">{label}</span>
+            <span className="jp-Batch-QuotaBar">
+              <span
+                className="jp-Batch-QuotaFill"
+                style={{ width: `${Math.min(100, Math.round(ratio * 100))}%` }}
+              />
+            </span>
+            <span className="jp-Batch-QuotaValue">
+              {`${formatAmount(value)} / ${formatAmount(max)}`}
+            </span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+export function StateBadge(props: { state: Batch.JobState }): JSX.Element {
+  return (
+    <span className="jp-Batch-JobState" data-state={props.state}>
+      {props.state}
+    </span>
+  );
+}
+
+export function JobList(props: {
+  jobs: ReadonlyArray<Batch.IJob>;
+  selectedId: string | null;
+  now: number;
+  onSelect: (id: string) => void;
+}): JSX.Element {
+  const { jobs, selectedId, now, onSelect } = props;
+  if (jobs.length === 0) {
+    return (
+      <div className="jp-Batch-Empty">
+        No batch jobs yet. Use “Run in batch” in a notebook’s toolbar or cell
+        menu.
+      </div>
+    );
+  }
+  return (
+    <ul className="jp-Batch-JobList">
+      {jobs.map(job => (
+        <li
+          key={job.id}
+          className={`jp-Batch-JobItem${job.id === selectedId ? ' jp-mod-selected' : ''}`}
+          data-job-id={job.id}
+          data-state={job.state}
+          title={job.stateReason ?? job.name}
+          onClick={() => onSelect(job.id)}
+          onKeyDown={event => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              onSelect(job.id);
+            }
+          }}
+          tabIndex={0}
+          role="button"
+        >
+          <span className="jp-Batch-JobName">{job.name}</span>
+          <StateBadge state={job.state} />
+          {job.progress && job.progress.total > 0 && (
+            <span className="jp-Batch-JobProgress">
+              {job.progress.done}/{job.progress.total}
+            </span>
+          )}
+          <span className="jp-Batch-JobElapsed">{elapsed(job, now)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * The log tail; keeps to the bottom while the reader is at the bottom.
+ */
+export function LogView(props: { log: ILogTail | null }): JSX.Element {
+  const ref = React.useRef<HTMLPreElement>(null);
+  const atBottom = React.useRef(true);
+  const text = props.log?.text ?? '';
+  React.useLayoutEffect(() => {
+    const node = ref.current;
+    if (node && atBottom.current) {
+      node.scrollTop = node.scrollHeight;
+    }
+  }, [text]);
+  return (
+    <pre
+      ref={ref}
+      className="jp-Batch-Log"
+      onScroll={() => {
+        const node = ref.current;
+        if (node) {
+          atBottom.current =
+            node.scrollHeight - node.scrollTop - node.clientHeight < 16;
+        }
+      }}
+    >
+      {props.log === null ? 'Reading the log…' : text || '(no output yet)'}
+    </pre>
+  );
+}
+
+export function JobDetails(props: {
+  job: Batch.IJob;
+  log: ILogTail | null;
+  details: IJobDetails | null;
+  now: number;
+  provenanceUrl: string;
+  onCancel: (job: Batch.IJob) => void;
+  onOpenPath: (path: string) => void;
+  onClose: () => void;
+}): JSX.Element {
+  const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } =
+    props;
+  const final = Batch.isFinal(job.state);
+  const outputs = orderedOutputs(job, details);
+  return (
+    <div className="jp-Batch-JobDetails" data-job-id={job.id}>
+      <div className="jp-Batch-DetailsHeader">
+        <span className="jp-Batch-DetailsTitle">{job.name}</span>
+        <StateBadge state={job.state} />
+        <button
+          className="jp-Button jp-mod-minimal jp-Batch-CloseDetails"
+          title="Close the details"
+          onClick={props.onClose}
+        >
+          ×
+        </button>
+      </div>
+      {job.stateReason && (
+        <div className="jp-Batch-StateReason">{job.stateReason}</div>
+      )}
+      <dl className="jp-Batch-Facts">
+        <dt>Elapsed</dt>
+        <dd>{elapsed(job, now)}</dd>
+        {job.progress && (
+          <>
+            <dt>Cells</dt>
+            <dd>
+              {job.progress.done} of {job.progress.total} done
+              {job.progress.failed ? `, ${job.progress.failed} failed` : ''}
+            </dd>
+          </>
+        )}
+        <dt>Resources</dt>
+        <dd>
+          {job.resources.cpus} CPU, {job.resources.memoryMiB} MiB,{' '}
+          {Math.round(job.resources.walltimeSeconds / 60)} min
+        </dd>
+        <dt>Backend</dt>
+        <dd>
+          {job.backend} (account {job.account})
+        </dd>
+        <dt>Cost</dt>
+        <dd>
+          {job.cost.usedCoreHours !== null
+            ? `${formatAmount(job.cost.usedCoreHours)} core-hours`
+            : `${formatAmount(job.cost.reservedCoreHours)} core-hours reserved`}
+        </dd>
+      </dl>
+      {!final && (
+        <button
+          className="jp-Button jp-mod-styled jp-mod-warn jp-Batch-Cancel"
+          onClick={() => onCancel(job)}
+        >
+          Cancel job
+        </button>
+      )}
+      {job.error && (
+        <div className="jp-Batch-Error">
+          <div className="jp-Batch-ErrorTitle">
+            <strong>{job.error.ename}</strong>: {job.error.evalue}
+          </div>
+          {job.error.cellId && (
+            <div className="jp-Batch-ErrorCell">in cell {job.error.cellId}</div>
+          )}
+          <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
+        </div>
+      )}
+      <div className="jp-Batch-SectionTitle">Log</div>
+      <LogView log={log} />
+      {outputs.length > 0 && (
+        <>
+          <div className="jp-Batch-SectionTitle">Outputs</div>
+          <ul className="jp-Batch-Outputs">
+            {outputs.map(output => (
+              <li key={output.jupyterPath}>
+                <a
+                  className="jp-Batch-OutputLink"
+                  href="#"
+                  title={`Open ${output.jupyterPath}`}
+                  onClick={event => {
+                    event.preventDefault();
+                    onOpenPath(output.jupyterPath);
+                  }}
+                >
+                  {output.path}
+                </a>
+                {output.size >= 0 && (
+                  <span className="jp-Batch-OutputSize">
+                    {formatBytes(output.size)}
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {final && (
+        <div className="jp-Batch-Provenance">
+          <div className="jp-Batch-SectionTitle">Provenance</div>
+          {details === null ? (
+            <div className="jp-Batch-Muted">Loading…</div>
+          ) : (
+            <dl className="jp-Batch-Facts">
+              {summarizeProvenance(details.provenance, job).map(row => (
+                <React.Fragment key={row.label}>
+                  <dt>{row.label}</dt>
+                  <dd>{row.value}</dd>
+                </React.Fragment>
+              ))}
+            </dl>
+          )}
+          <a
+            className="jp-Batch-ProvenanceDownload"
+            href={provenanceUrl}
+            download={`${job.id}-provenance.json`}
+            target="_blank"
+            rel="noopener noreferrer"
+          >
+            Download JSON
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The outputs with the executed notebook first; before the list has loaded,
+ * the executed notebook alone (the job names it).
+ */
+export function orderedOutputs(
+  job: Batch.IJob,
+  details: IJobDetails | null
+): Batch.IOutput[] {
+  const listed = details?.jobId === job.id ? details.outputs : null;
+  if (!listed) {
+    return job.outputNotebook && Batch.isFinal(job.state)
+      ? [
+          {
+            path: job.outputNotebook.split('/').pop() ?? job.outputNotebook,
+            jupyterPath: job.outputNotebook,
+            size: -1,
+            sha256: ''
+          }
+        ]
+      : [];
+  }
+  const isNotebook = (o: Batch.IOutput) => o.jupyterPath === job.outputNotebook;
+  return [...listed.filter(isNotebook), ...listed.filter(o => !isNotebook(o))];
+}
+
+export function ConnectionNotice(props: {
+  status: ConnectionStatus;
+  message: string | null;
+}): JSX.Element | null {
+  if (props.status !== 'unreachable') {
+    return null;
+  }
+  return (
+    <div className="jp-Batch-Connection">
+      {props.message ?? 'The User Batch service is not reachable.'} Retrying…
+    </div>
+  );
+}

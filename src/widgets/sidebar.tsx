@@ -1,0 +1,119 @@
+/**
+ * The Batch sidebar: quota gauges, the job list and the open job's details.
+ * It renders the model's state and never fetches.
+ */
+import { ReactWidget } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import { batchIcon } from '../icons';
+import { Batch, IBatchModel } from '../tokens';
+import { ConnectionNotice, JobDetails, JobList, QuotaGauges } from './jobs';
+
+export class BatchSidebar extends ReactWidget {
+  constructor(options: BatchSidebar.IOptions) {
+    super();
+    this._model = options.model;
+    this._onCancel = options.onCancel;
+    this._onOpenPath = options.onOpenPath;
+    this.id = 'user-batch-sidebar';
+    this.addClass('jp-Batch-Sidebar');
+    this.title.icon = batchIcon;
+    this.title.caption = 'Batch jobs';
+
+    const model = this._model;
+    model.jobsChanged.connect(this._onChange, this);
+    model.quotaChanged.connect(this._onChange, this);
+    model.selectionChanged.connect(this._onChange, this);
+    model.logChanged.connect(this._onChange, this);
+    model.detailsChanged.connect(this._onChange, this);
+    model.connectionChanged.connect(this._onChange, this);
+  }
+
+  dispose(): void {
+    this._stopTicking();
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    const model = this._model;
+    const now = Date.now();
+    const selected =
+      model.selectedJobId !== null ? model.getJob(model.selectedJobId) : null;
+    return (
+      <div className="jp-Batch-SidebarContent">
+        <div className="jp-Batch-Header">Batch jobs</div>
+        <ConnectionNotice
+          status={model.connection}
+          message={model.connectionError?.message ?? null}
+        />
+        <QuotaGauges quota={model.quota} jobs={model.jobs} />
+        <JobList
+          jobs={model.jobs}
+          selectedId={model.selectedJobId}
+          now={now}
+          onSelect={id => model.selectJob(id)}
+        />
+        {selected && (
+          <JobDetails
+            job={selected}
+            log={
+              model.logTail?.jobId === selected.id ? model.logTail : null
+            }
+            details={
+              model.details?.jobId === selected.id ? model.details : null
+            }
+            now={now}
+            provenanceUrl={model.provenanceDownloadUrl(selected.id)}
+            onCancel={job => this._onCancel(job)}
+            onOpenPath={path => this._onOpenPath(path)}
+            onClose={() => model.selectJob(null)}
+          />
+        )}
+      </div>
+    );
+  }
+
+  protected onAfterShow(): void {
+    this._onChange();
+  }
+
+  protected onAfterHide(): void {
+    this._stopTicking();
+  }
+
+  private _onChange(): void {
+    this.update();
+    // One UI timer, only while something is visible and running: elapsed
+    // times tick; nothing is fetched here.
+    const active = this._model.jobs.some(job => !Batch.isFinal(job.state));
+    if (active && this.isVisible) {
+      if (this._ticker === null) {
+        this._ticker = setInterval(() => this.update(), 1000);
+      }
+    } else {
+      this._stopTicking();
+    }
+  }
+
+  private _stopTicking(): void {
+    if (this._ticker !== null) {
+      clearInterval(this._ticker);
+      this._ticker = null;
+    }
+  }
+
+  private _model: IBatchModel;
+  private _onCancel: (job: Batch.IJob) => void;
+  private _onOpenPath: (path: string) => void;
+  private _ticker: ReturnType<typeof setInterval> | null = null;
+}
+
+export namespace BatchSidebar {
+  export interface IOptions {
+    model: IBatchModel;
+    /** Ask, then cancel the job. */
+    onCancel: (job: Batch.IJob) => void;
+    /** Open a file relative to the Jupyter root in JupyterLab. */
+    onOpenPath: (path: string) => void;
+  }
+}

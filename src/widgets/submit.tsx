@@ -1,0 +1,457 @@
+/**
+ * The submit dialog: its body (a form) and a Dialog whose Submit button
+ * resolves only once the proxy has accepted the job, so a refusal leaves the
+ * person's input in place with the proxy's sentence below it.
+ */
+import { Dialog, ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import {
+  buildJobSpec,
+  firstLine,
+  ICellInfo,
+  IJobSource,
+  ISubmitValues,
+  quotaSummary,
+  SetupMode
+} from '../spec';
+import { Batch, IBatchModel, IBatchSettings } from '../tokens';
+
+export interface ISubmitFormProps {
+  model: IBatchModel;
+  source: IJobSource;
+  initial: ISubmitValues;
+  /** Default backend from the settings, used when the list names it. */
+  preferredBackend: string;
+  error: string | null;
+  busy: boolean;
+  onChange: (values: ISubmitValues) => void;
+}
+
+function numberValue(text: string): number {
+  return text.trim() === '' ? NaN : Number(text);
+}
+
+function chooseBackend(
+  backends: ReadonlyArray<Batch.IBackend>,
+  preferred: string
+): string {
+  if (backends.some(b => b.name === preferred)) {
+    return preferred;
+  }
+  return (backends.find(b => b.default) ?? backends[0])?.name ?? preferred;
+}
+
+export function SubmitForm(props: ISubmitFormProps): JSX.Element {
+  const { model, source, error, busy } = props;
+  const [values, setValues] = React.useState<ISubmitValues>(props.initial);
+  const [numbers, setNumbers] = React.useState({
+    cpus: String(props.initial.cpus),
+    memoryMiB: String(props.initial.memoryMiB),
+    walltimeMinutes: String(props.initial.walltimeMinutes)
+  });
+
+  const update = (patch: Partial<ISubmitValues>) => {
+    setValues(previous => {
+      const next = { ...previous, ...patch };
+      props.onChange(next);
+      return next;
+    });
+  };
+
+  // Fill the backend and account once the lists arrive, unless chosen.
+  const backends = model.backends;
+  const quota = model.quota;
+  React.useEffect(() => {
+    const patch: Partial<ISubmitValues> = {};
+    if (!values.backend && backends.length) {
+      patch.backend = chooseBackend(backends, props.preferredBackend);
+    }
+    if (!values.account && quota) {
+      patch.account = quota.accounts.includes(quota.user)
+        ? quota.user
+        : (quota.accounts[0] ?? '');
+    }
+    if (Object.keys(patch).length) {
+      update(patch);
+    }
+  });
+
+  const setNumber = (field: 'cpus' | 'memoryMiB' | 'walltimeMinutes') =>
+    (event: React.ChangeEvent<HTMLInputElement>) => {
+      const text = event.target.value;
+      setNumbers(previous => ({ ...previous, [field]: text }));
+      update({ [field]: numberValue(text) });
+    };
+
+  const candidates = source.setupCandidates ?? [];
+  const chosen = new Set(values.chosenSetupIds);
+  const toggle = (cell: ICellInfo, on: boolean) => {
+    const ids = candidates
+      .filter(c => (c.id === cell.id ? on : chosen.has(c.id)))
+      .map(c => c.id);
+    update({ chosenSetupIds: ids });
+  };
+
+  const backendOptions: Batch.IBackend[] = backends.length
+    ? backends.slice()
+    : values.backend
+      ? [{ name: values.backend, label: values.backend, default: true }]
+      : [];
+
+  return (
+    <div className="jp-Batch-SubmitDialog">
+      <label className="jp-Batch-Field">
+        <span>Name</span>
+        <input
+          className="jp-mod-styled"
+          name="name"
+          type="text"
+          maxLength={200}
+          value={values.name}
+          onChange={e => update({ name: e.target.value })}
+        />
+      </label>
+      {source.kind === 'cells' && (
+        <div className="jp-Batch-What">
+          Runs {source.main?.length ?? 0} cell
+          {(source.main?.length ?? 0) === 1 ? '' : 's'} of{' '}
+          {source.notebookPath}
+        </div>
+      )}
+      {source.kind === 'notebook' && (
+        <div className="jp-Batch-What">
+          Runs the whole notebook {source.notebookPath}
+        </div>
+      )}
+      {source.kind === 'cells' && (
+        <>
+          <label className="jp-Batch-Field">
+            <span>Setup</span>
+            <select
+              className="jp-mod-styled"
+              name="setup"
+              value={values.setup}
+              onChange={e => update({ setup: e.target.value as SetupMode })}
+            >
+              <option value="none">None</option>
+              <option value="above">All code cells above</option>
+              <option value="chosen">Chosen cells</option>
+            </select>
+          </label>
+          {values.setup === 'chosen' && (
+            <div className="jp-Batch-SetupCells">
+              {candidates.length === 0 && (
+                <div className="jp-Batch-Muted">No code cells above.</div>
+              )}
+              {candidates.map(cell => (
+                <label className="jp-Batch-SetupCell" key={cell.id}>
+                  <input
+                    type="checkbox"
+                    data-cell-id={cell.id}
+                    checked={chosen.has(cell.id)}
+                    onChange={e => toggle(cell, e.target.checked)}
+                  />
+                  <code>{firstLine(cell.source)}</code>
+                </label>
+              ))}
+            </div>
+          )}
+        </>
+      )}
+      <label className="jp-Batch-Field">
+        <span>Parameters</span>
+        <textarea
+          className="jp-mod-styled"
+          name="parameters"
+          rows={3}
+          placeholder={'threshold = 0.5\nband = "r"'}
+          value={values.parameters}
+          onChange={e => update({ parameters: e.target.value })}
+        />
+      </label>
+      <div className="jp-Batch-Resources">
+        <label className="jp-Batch-Field">
+          <span>CPUs</span>
+          <input
+            className="jp-mod-styled"
+            name="cpus"
+            type="number"
+            min={1}
+            step={1}
+            value={numbers.cpus}
+            onChange={setNumber('cpus')}
+          />
+        </label>
+        <label className="jp-Batch-Field">
+          <span>Memory (MiB)</span>
+          <input
+            className="jp-mod-styled"
+            name="memoryMiB"
+            type="number"
+            min={1}
+            step={256}
+            value={numbers.memoryMiB}
+            onChange={setNumber('memoryMiB')}
+          />
+        </label>
+        <label className="jp-Batch-Field">
+          <span>Walltime (min)</span>
+          <input
+            className="jp-mod-styled"
+            name="walltimeMinutes"
+            type="number"
+            min={1}
+            step={1}
+            value={numbers.walltimeMinutes}
+            onChange={setNumber('walltimeMinutes')}
+          />
+        </label>
+      </div>
+      <div className="jp-Batch-Resources">
+        <label className="jp-Batch-Field">
+          <span>Backend</span>
+          <select
+            className="jp-mod-styled"
+            name="backend"
+            value={values.backend}
+            onChange={e => update({ backend: e.target.value })}
+          >
+            {backendOptions.map(b => (
+              <option key={b.name} value={b.name}>
+                {b.label || b.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="jp-Batch-Field">
+          <span>Account</span>
+          <select
+            className="jp-mod-styled"
+            name="account"
+            value={values.account}
+            onChange={e => update({ account: e.target.value })}
+          >
+            {(quota?.accounts ?? (values.account ? [values.account] : [])).map(
+              account => (
+                <option key={account} value={account}>
+                  {account}
+                </option>
+              )
+            )}
+          </select>
+        </label>
+      </div>
+      <QuotaLine model={model} values={values} />
+      {busy && <div className="jp-Batch-Muted">Submitting…</div>}
+      {error && <div className="jp-Batch-SubmitError">{error}</div>}
+    </div>
+  );
+}
+
+function QuotaLine(props: {
+  model: IBatchModel;
+  values: ISubmitValues;
+}): JSX.Element {
+  const { model, values } = props;
+  return (
+    <UseSignal signal={model.quotaChanged} initialArgs={model.quota}>
+      {(_, quota) => {
+        if (!quota) {
+          return (
+            <div className="jp-Batch-QuotaSummary jp-Batch-Muted">
+              Reading your quota…
+            </div>
+          );
+        }
+        const summary = quotaSummary(quota, {
+          cpus: Number.isFinite(values.cpus) ? values.cpus : 0,
+          memoryMiB: Number.isFinite(values.memoryMiB) ? values.memoryMiB : 0,
+          walltimeMinutes: Number.isFinite(values.walltimeMinutes)
+            ? values.walltimeMinutes
+            : 0
+        });
+        return (
+          <div
+            className={`jp-Batch-QuotaSummary${summary.fits ? '' : ' -mod-warn'}`}
+          >
+            {summary.text}
+          </div>
+        );
+      }}
+    </UseSignal>
+  );
+}
+
+/**
+ * The dialog body: holds the latest values for `getValue`.
+ */
+export class SubmitBody extends ReactWidget {
+  constructor(options: SubmitBody.IOptions) {
+    super();
+    this._options = options;
+    this._values = options.initial;
+    this.addClass('jp-Batch-SubmitBody');
+    options.model.backendsChanged.connect(() => this.update(), this);
+    options.model.quotaChanged.connect(() => this.update(), this);
+  }
+
+  getValue(): ISubmitValues {
+    return this._values;
+  }
+
+  setError(error: string | null): void {
+    this._error = error;
+    this.update();
+  }
+
+  setBusy(busy: boolean): void {
+    this._busy = busy;
+    this.update();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <SubmitForm
+        model={this._options.model}
+        source={this._options.source}
+        initial={this._options.initial}
+        preferredBackend={this._options.preferredBackend}
+        error={this._error}
+        busy={this._busy}
+        onChange={values => {
+          this._values = values;
+        }}
+      />
+    );
+  }
+
+  private _options: SubmitBody.IOptions;
+  private _values: ISubmitValues;
+  private _error: string | null = null;
+  private _busy = false;
+}
+
+export namespace SubmitBody {
+  export interface IOptions {
+    model: IBatchModel;
+    source: IJobSource;
+    initial: ISubmitValues;
+    preferredBackend: string;
+  }
+}
+
+/**
+ * A Dialog whose Submit runs the submission and closes only on success.
+ */
+export class SubmitDialog extends Dialog<ISubmitValues> {
+  constructor(options: SubmitDialog.IOptions) {
+    const body = new SubmitBody(options);
+    super({
+      title: options.title,
+      body,
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: 'Submit' })
+      ],
+      focusNodeSelector: 'input[name="name"]'
+    });
+    this.addClass('jp-Batch-Dialog');
+    this._form = body;
+    this._model = options.model;
+    this._source = options.source;
+    // One key per dialog: a retried click never makes a second job.
+    this._idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+  }
+
+  /** The job the proxy accepted, once the dialog resolved with Submit. */
+  get job(): Batch.IJob | null {
+    return this._job;
+  }
+
+  resolve(index?: number): void {
+    const acceptIndex = 1;
+    if (index !== undefined && index !== acceptIndex) {
+      super.resolve(index);
+      return;
+    }
+    if (this._busy) {
+      return;
+    }
+    void this._submit(acceptIndex);
+  }
+
+  private async _submit(acceptIndex: number): Promise<void> {
+    let spec: Batch.IJobSpec;
+    try {
+      spec = buildJobSpec(
+        this._source,
+        this._form.getValue(),
+        this._idempotencyKey
+      );
+    } catch (reason) {
+      this._form.setError(
+        reason instanceof Error ? reason.message : String(reason)
+      );
+      return;
+    }
+    this._setBusy(true);
+    this._form.setError(null);
+    try {
+      this._job = await this._model.submit(spec);
+    } catch (reason) {
+      this._setBusy(false);
+      this._form.setError(
+        reason instanceof Error ? reason.message : String(reason)
+      );
+      return;
+    }
+    this._setBusy(false);
+    super.resolve(acceptIndex);
+  }
+
+  private _setBusy(busy: boolean): void {
+    this._busy = busy;
+    this._form.setBusy(busy);
+    const accept = this.node.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-button.jp-mod-accept'
+    );
+    if (accept) {
+      accept.disabled = busy;
+    }
+  }
+
+  private _form: SubmitBody;
+  private _model: IBatchModel;
+  private _source: IJobSource;
+  private _idempotencyKey: string;
+  private _busy = false;
+  private _job: Batch.IJob | null = null;
+}
+
+export namespace SubmitDialog {
+  export interface IOptions extends SubmitBody.IOptions {
+    title: string;
+    idempotencyKey?: string;
+  }
+}
+
+/**
+ * The values a dialog starts with.
+ */
+export function initialValues(
+  name: string,
+  settings: IBatchSettings
+): ISubmitValues {
+  return {
+    name,
+    setup: 'none',
+    chosenSetupIds: [],
+    parameters: '',
+    cpus: settings.defaultResources.cpus,
+    memoryMiB: settings.defaultResources.memoryMiB,
+    walltimeMinutes: settings.defaultResources.walltimeMinutes,
+    backend: '',
+    account: ''
+  };
+}
