@@ -1,0 +1,44 @@
+import type { JobRecord } from '../store/jobs';
+import type { JobError, JobSpec, JobState, OutputFile, Progress } from '../schemas';
+
+/** What a backend learned about a job; the service turns it into a state change. */
+export interface JobUpdate {
+  jobId: string;
+  state?: JobState;
+  stateReason?: string | null;
+  startedAt?: string | null;
+  endedAt?: string | null;
+  exitCode?: number | null;
+  progress?: Progress | null;
+  error?: JobError | null;
+  backendRef?: Record<string, unknown> | null;
+  /** reconcile(): the job was stored but never started (crash between store and backend). */
+  needsSubmit?: boolean;
+}
+
+export interface Estimate {
+  coreHours: number;
+}
+
+export interface LogChunk {
+  text: string;
+  from: number;
+  next: number;
+  size: number;
+}
+
+/** One interface for every place jobs can run. */
+export interface Backend {
+  readonly name: string;
+  estimate(spec: JobSpec): Estimate;
+  /** Start a stored job whose directory is written; returns its first update. */
+  submit(job: JobRecord): Promise<JobUpdate>;
+  /** One pass over all the backend's active jobs (one query, never one per job). */
+  poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;
+  /** Stop the job; resolves once the backend confirms it is gone. */
+  cancel(job: JobRecord): Promise<JobUpdate>;
+  logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk>;
+  outputs(job: JobRecord): Promise<OutputFile[]>;
+  /** After a restart: match stored non-final jobs against what really exists. */
+  reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export type AuthMode = 'personal' | 'trusted-header';
+
+export interface BackendConfig {
+  name: string;
+  label: string;
+  default: boolean;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  secret: string | undefined;
+  auth: AuthMode;
+  /** The user in personal mode. */
+  user: string;
+  /** The user's groups in personal mode. */
+  groups: string[];
+  dataDir: string;
+  rootDir: string;
+  python: string;
+  /** argv prefix that starts the job runner; the job directory is appended. */
+  runnerCommand: string[];
+  quotaFile: string | undefined;
+  backends: BackendConfig[];
+  pollIntervalMs: number;
+  /** How long a cancelled job gets between SIGTERM and SIGKILL. */
+  cancelGraceMs: number;
+  /** How long past its walltime the proxy waits for the runner to stop a job itself. */
+  walltimeGraceMs: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  version: string;
+}
+
+/** Site config file (USER_BATCH_CONFIG): every key optional. */
+const SiteConfig = z
+  .object({
+    backends: z
+      .array(z.object({ name: z.string().min(1), label: z.string().min(1), default: z.boolean().default(false) }))
+      .min(1)
+      .optional(),
+    runnerCommand: z.array(z.string().min(1)).min(1).optional(),
+    pollIntervalMs: z.number().int().min(20).optional(),
+    cancelGraceMs: z.number().int().min(0).optional(),
+    walltimeGraceMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function readSiteConfig(file: string | undefined): z.infer<typeof SiteConfig> {
+  if (!file) return {};
+  const text = readFileSync(file, 'utf8');
+  const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  const result = SiteConfig.safeParse(parsed ?? {});
+  if (!result.success) {
+    throw new Error(`Site config ${file} is not valid: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    const parsed = z.object({ version: z.string() }).safeParse(pkg);
+    return parsed.success ? parsed.data.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const auth = env.USER_BATCH_AUTH ?? 'personal';
+  if (auth !== 'personal' && auth !== 'trusted-header') {
+    throw new Error(`USER_BATCH_AUTH must be "personal" or "trusted-header", not "${auth}".`);
+  }
+  const port = Number(env.USER_BATCH_PORT ?? '8765');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`USER_BATCH_PORT must be a port number, not "${env.USER_BATCH_PORT}".`);
+  }
+  const site = readSiteConfig(env.USER_BATCH_CONFIG);
+  const python = env.USER_BATCH_PYTHON ?? 'python3';
+  const dataDir = env.USER_BATCH_DATA_DIR ?? join(homedir(), '.local', 'share', 'user-batch');
+  const rootDir = env.USER_BATCH_ROOT_DIR ?? process.cwd();
+  return {
+    host: env.USER_BATCH_HOST ?? '127.0.0.1',
+    port,
+    secret: env.USER_BATCH_SECRET || undefined,
+    auth,
+    user: env.USER_BATCH_USER || env.JUPYTERHUB_USER || userInfo().username,
+    groups: splitList(env.USER_BATCH_GROUPS),
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    rootDir: isAbsolute(rootDir) ? rootDir : resolve(rootDir),
+    python,
+    runnerCommand: site.runnerCommand ?? [python, '-m', 'user_batch.runner'],
+    quotaFile: env.USER_BATCH_QUOTA_FILE || undefined,
+    backends: site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true }],
+    pollIntervalMs: site.pollIntervalMs ?? 300,
+    cancelGraceMs: site.cancelGraceMs ?? 3000,
+    walltimeGraceMs: site.walltimeGraceMs ?? 30000,
+    bodyLimitBytes: 10 * 1024 * 1024,
+    logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
+    version: packageVersion(),
+  };
+}

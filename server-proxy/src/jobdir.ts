@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
+import type { CodeEntry, JobSpec } from './schemas';
+
+export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** JSON with sorted keys, so equal specs hash equally whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function specHash(spec: JobSpec): string {
+  const { idempotencyKey: _ignored, ...rest } = spec;
+  return sha256(canonicalJson(rest));
+}
+
+/** Write to a temp name and rename, so a reader (or a crash) never sees half a file. */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+export function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export interface CodeBlob {
+  entry: CodeEntry;
+  content: string;
+}
+
+/** The code a spec runs, each piece named by its sha256. */
+export function codeBlobs(spec: JobSpec): CodeBlob[] {
+  if (spec.kind === 'notebook') {
+    const content = JSON.stringify(spec.source.notebook);
+    const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
+    return [{ entry, content }];
+  }
+  return (spec.source.cells ?? []).map((cell) => ({
+    entry: { sha256: sha256(cell.source), kind: 'cell', cellId: cell.id, role: cell.role, bytes: Buffer.byteLength(cell.source) },
+    content: cell.source,
+  }));
+}
+
+export class JobFiles {
+  constructor(
+    readonly dataDir: string,
+    readonly rootDir: string,
+  ) {}
+
+  jobDir(id: string): string {
+    return join(this.dataDir, 'jobs', id);
+  }
+
+  /** Relative to the Jupyter root, as the lab extension opens it. */
+  outputDirRelative(id: string): string {
+    return posix.join('batch-jobs', id);
+  }
+
+  outputDir(id: string): string {
+    return join(this.rootDir, 'batch-jobs', id);
+  }
+
+  objectPath(hash: string): string {
+    return join(this.dataDir, 'objects', 'sha256', hash.slice(0, 2), hash);
+  }
+
+  storeObject(hash: string, content: string): void {
+    const file = this.objectPath(hash);
+    if (!existsSync(file)) writeFileAtomic(file, content);
+  }
+
+  /** Everything the runner needs, written before anything starts. */
+  write(id: string, spec: JobSpec): void {
+    const dir = this.jobDir(id);
+    mkdirSync(dir, { recursive: true });
+    for (const blob of codeBlobs(spec)) this.storeObject(blob.entry.sha256, blob.content);
+    writeFileAtomic(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
+    if (spec.kind === 'notebook') writeFileAtomic(join(dir, 'input.ipynb'), JSON.stringify(spec.source.notebook));
+    const run = {
+      jobId: id,
+      kind: spec.kind,
+      kernelName: spec.source.kernelName ?? 'python3',
+      notebookPath: spec.source.notebookPath,
+      notebookDir: dirname(join(this.rootDir, spec.source.notebookPath)),
+      ...(spec.kind === 'cells' ? { cells: spec.source.cells ?? [] } : { inputNotebook: 'input.ipynb' }),
+      parameters: spec.parameters,
+      outputDir: this.outputDir(id),
+      outputNotebook: basename(spec.source.notebookPath),
+      walltimeSeconds: spec.resources.walltimeSeconds,
+      cpus: spec.resources.cpus,
+      memoryMiB: spec.resources.memoryMiB,
+    };
+    writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
+    mkdirSync(this.outputDir(id), { recursive: true });
+  }
+
+  isWritten(id: string): boolean {
+    return existsSync(join(this.jobDir(id), 'run.json'));
+  }
+}

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import { readJsonFile, type JobFiles } from './jobdir';
+import type { OutputFile, Provenance } from './schemas';
+import { toJob, type JobRecord, type JobStore } from './store/jobs';
+
+/** The record that answers "what exactly produced this file?". */
+export function buildProvenance(
+  job: JobRecord,
+  store: JobStore,
+  files: JobFiles,
+  outputs: OutputFile[],
+  proxyVersion: string,
+): Provenance {
+  const dir = files.jobDir(job.id);
+  const notebookEntry = job.code.find((c) => c.kind === 'notebook');
+  return {
+    schemaVersion: 1,
+    job: toJob(job),
+    spec: job.spec,
+    specSha256: job.specSha256,
+    code: job.code,
+    notebook: { path: job.notebookPath, sha256: notebookEntry?.sha256 ?? null },
+    parameters: job.spec.parameters,
+    environment: readJsonFile(join(dir, 'env.json')),
+    backend: { name: job.backend, ref: job.backendRef },
+    launch: readJsonFile(join(dir, 'launch.json')),
+    exit: readJsonFile(join(dir, 'exit.json')),
+    events: store.events(job.id),
+    outputs,
+    proxyVersion,
+  };
+}

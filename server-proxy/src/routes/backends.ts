@@ -1,0 +1,12 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+const BackendList = z.object({
+  backends: z.array(z.object({ name: z.string(), label: z.string(), default: z.boolean() })),
+});
+
+export const backendRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/backends', {
+    schema: { summary: 'Where jobs can run', response: { 200: BackendList } },
+  }, async () => ({ backends: app.services.config.backends }));
+};

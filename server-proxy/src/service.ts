@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Backend, JobUpdate } from './backends/types';
+import { HttpError, notFound } from './errors';
+import type { EventHub } from './events';
+import { codeBlobs, type JobFiles, specHash } from './jobdir';
+import type { QuotaLedger } from './quota';
+import { isFinal, type Job, type JobSpec } from './schemas';
+import type { Db } from './store/db';
+import { type JobPatch, type JobRecord, type JobStore, toJob } from './store/jobs';
+
+export interface Identity {
+  name: string;
+  groups: string[];
+}
+
+export interface JobServiceDeps {
+  db: Db;
+  store: JobStore;
+  ledger: QuotaLedger;
+  files: JobFiles;
+  hub: EventHub;
+  backends: Map<string, Backend>;
+  log: FastifyBaseLogger;
+}
+
+const newJobId = (): string => Date.now().toString(36) + randomBytes(4).toString('hex');
+
+/** The submit flow, state changes and the poll loop: the only code that changes a job. */
+export class JobService {
+  /** Last groups seen per user, so quota pushes after a settlement show the right limits. */
+  private readonly groupsSeen = new Map<string, string[]>();
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  async submit(user: Identity, spec: JobSpec, headerKey: string | undefined): Promise<{ job: Job; created: boolean }> {
+    const { db, store, ledger, files, hub, backends } = this.deps;
+    this.groupsSeen.set(user.name, user.groups);
+    if (headerKey && spec.idempotencyKey && headerKey !== spec.idempotencyKey) {
+      throw new HttpError(400, 'invalid_request', 'The Idempotency-Key header and the spec\'s idempotencyKey differ; send one key.');
+    }
+    const key = headerKey ?? spec.idempotencyKey;
+    const backend = backends.get(spec.backend);
+    if (!backend) {
+      throw new HttpError(400, 'unknown_backend',
+        `Unknown backend "${spec.backend}"; this proxy offers: ${[...backends.keys()].join(', ')}.`, { backends: [...backends.keys()] });
+    }
+    const account = spec.account ?? user.name;
+    const accounts = [user.name, ...user.groups];
+    if (!accounts.includes(account)) {
+      throw new HttpError(403, 'account_not_allowed',
+        `You cannot charge account "${account}"; choose your own name (${user.name})${user.groups.length ? ` or one of your groups (${user.groups.join(', ')})` : ''}.`,
+        { accounts });
+    }
+    const hash = specHash(spec);
+    const id = newJobId();
+    const now = new Date().toISOString();
+    const outputDir = files.outputDirRelative(id);
+    const record: JobRecord = {
+      id, user: user.name, name: spec.name, kind: spec.kind, backend: spec.backend, account,
+      state: 'pending', stateReason: 'Waiting to start.', createdAt: now, startedAt: null, endedAt: null, exitCode: null,
+      resources: spec.resources, progress: null, outputDir,
+      outputNotebook: posix.join(outputDir, posix.basename(spec.source.notebookPath)),
+      error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
+      spec, specSha256: hash, code: codeBlobs(spec).map((b) => b.entry), backendRef: null, cancelRequested: false,
+    };
+    const existing = db.transaction((): JobRecord | null => {
+      if (key) {
+        const used = store.findIdempotency(user.name, key);
+        if (used && used.specSha256 !== hash) {
+          throw new HttpError(409, 'idempotency_conflict',
+            'This Idempotency-Key was already used for a different job spec; use a new key for a new job.', { jobId: used.jobId });
+        }
+        if (used) return store.get(used.jobId);
+      }
+      // A refusal throws and rolls the insert back with it: nothing is written.
+      store.insert(record);
+      record.cost.reservedCoreHours = ledger.reserve(id, user.name, user.groups, account, spec.resources, now);
+      if (key) store.insertIdempotency(user.name, key, hash, id, now);
+      return null;
+    }).immediate();
+    if (existing) return { job: toJob(existing), created: false };
+
+    hub.publishJob(toJob(record));
+    hub.publishQuota(ledger.status(user.name, user.groups));
+    try {
+      files.write(id, spec);
+    } catch (err) {
+      this.deps.log.error({ err, jobId: id }, 'could not write job directory');
+      return { job: this.fail(id, 'The proxy could not write the job\'s files; check free disk space and try again.'), created: true };
+    }
+    return { job: await this.start(id, backend), created: true };
+  }
+
+  async cancel(user: Identity, id: string): Promise<Job> {
+    const job = this.deps.store.getOwned(id, user.name);
+    if (!job) throw notFound();
+    if (isFinal(job.state)) {
+      throw new HttpError(409, 'job_finished', `This job already ended (${job.state}); there is nothing to cancel.`);
+    }
+    const backend = this.deps.backends.get(job.backend);
+    if (!backend) throw new Error(`backend ${job.backend} of job ${id} is not configured`);
+    this.apply({ jobId: id, stateReason: 'Cancelling: stopping the job\'s processes.' }, { cancelRequested: true });
+    const update = await backend.cancel({ ...job, cancelRequested: true });
+    this.apply(update);
+    const after = this.deps.store.get(id);
+    if (!after) throw notFound();
+    return toJob(after);
+  }
+
+  /** Match every non-final job against its backend (after a restart). */
+  async reconcile(): Promise<void> {
+    for (const [name, backend] of this.deps.backends) {
+      const jobs = this.deps.store.listActive().filter((j) => j.backend === name);
+      if (jobs.length === 0) continue;
+      for (const update of await backend.reconcile(jobs)) {
+        if (update.needsSubmit) {
+          const job = this.deps.store.get(update.jobId);
+          if (!job) continue;
+          if (!this.deps.files.isWritten(job.id)) this.deps.files.write(job.id, job.spec);
+          this.deps.log.info({ jobId: job.id }, 'starting a job stored before a restart');
+          await this.start(job.id, backend);
+        } else {
+          this.apply(update);
+        }
+      }
+    }
+  }
+
+  async pollOnce(): Promise<void> {
+    for (const [name, backend] of this.deps.backends) {
+      const jobs = this.deps.store.listActive().filter((j) => j.backend === name && j.backendRef !== null);
+      if (jobs.length === 0) continue;
+      for (const update of await backend.poll(jobs)) this.apply(update);
+    }
+  }
+
+  startPolling(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.polling) return;
+      this.polling = this.pollOnce()
+        .catch((err: unknown) => this.deps.log.error({ err }, 'poll failed'))
+        .finally(() => {
+          this.polling = null;
+        });
+    }, intervalMs);
+  }
+
+  async stopPolling(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.polling;
+  }
+
+  /** Record what a backend reported: one transaction, one event per state change, settle when final. */
+  apply(update: JobUpdate, extra: JobPatch = {}): Job | null {
+    const { db, store, ledger, hub } = this.deps;
+    const current = store.get(update.jobId);
+    if (!current || isFinal(current.state)) return null;
+    const { jobId: _id, needsSubmit: _n, ...fields } = update;
+    const patch: JobPatch = { ...fields, ...extra };
+    const stateChanged = patch.state !== undefined && patch.state !== current.state;
+    const reasonChanged = patch.stateReason !== undefined && patch.stateReason !== current.stateReason;
+    const progressChanged = patch.progress !== undefined && JSON.stringify(patch.progress) !== JSON.stringify(current.progress);
+    if (!stateChanged && !reasonChanged && !progressChanged && Object.keys(extra).length === 0 && patch.backendRef === undefined) {
+      return null;
+    }
+    let settled = false;
+    db.transaction(() => {
+      store.update(current.id, patch);
+      if (stateChanged || reasonChanged) {
+        store.addEvent(current.id, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
+      }
+      if (patch.state && isFinal(patch.state)) {
+        const endedAt = patch.endedAt ?? new Date().toISOString();
+        if (!patch.endedAt) store.update(current.id, { endedAt });
+        settled = ledger.settle(current.id, patch.startedAt ?? current.startedAt, endedAt);
+      }
+    }).immediate();
+    const after = store.get(current.id);
+    if (!after) return null;
+    const job = toJob(after);
+    hub.publishJob(job);
+    if (settled) hub.publishQuota(ledger.status(job.user, this.groupsSeen.get(job.user) ?? []));
+    return job;
+  }
+
+  private async start(id: string, backend: Backend): Promise<Job> {
+    const job = this.deps.store.get(id);
+    if (!job) throw notFound();
+    try {
+      const update = await backend.submit(job);
+      return this.apply(update) ?? toJob(this.deps.store.get(id) ?? job);
+    } catch (err) {
+      this.deps.log.error({ err, jobId: id }, 'backend refused the job');
+      return this.fail(id, err instanceof Error ? err.message : 'The backend refused the job.');
+    }
+  }
+
+  private fail(id: string, reason: string): Job {
+    const job = this.apply({ jobId: id, state: 'failed', stateReason: reason });
+    const stored = this.deps.store.get(id);
+    if (!stored) throw notFound();
+    return job ?? toJob(stored);
+  }
+}
