@@ -80,7 +80,13 @@ export class BatchClient {
   cancelJob(id: string): Promise<Batch.IJob> {
     return this.request<Batch.IJob>(
       `api/jobs/${encodeURIComponent(id)}/cancel`,
-      { method: 'POST' }
+      // An empty JSON body: the Jupyter request helper labels requests as
+      // JSON, and fastify refuses an empty body with that content type.
+      {
+        method: 'POST',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json' }
+      }
     );
   }
 
