@@ -7,7 +7,8 @@ seam"); this module is its single implementation.
 
 Files written in JOBDIR (each to a temporary name, then renamed):
 
-* ``launch.json``   ``{pid, pgid, startedAt}`` — first thing;
+* ``launch.json``   ``{pid, pgid, startedAt}`` — first thing; ``kernelPgid`` added once the
+  kernel runs (the kernel has its own session, hence its own process group);
 * ``env.json``      interpreter, installed packages, host, platform;
 * ``progress.json`` ``{total, done, failed}`` — at start and after each code cell;
 * ``error.json``    ``{ename, evalue, traceback, cellId}`` — cell error, walltime, runner error;
@@ -342,6 +343,7 @@ class Runner:
         self.progress = {"total": 0, "done": 0, "failed": 0}
         self.error: dict | None = None
         self.output_path: str | None = None
+        self.ipc_dir: str | None = None
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -417,11 +419,24 @@ class Runner:
         self.client = client
         client.km = client.create_kernel_manager()
         client.km.shutdown_wait_time = CANCEL_GRACE_SECONDS
+        # Unix sockets in a private directory: no TCP ports on a shared host (and ipykernel's
+        # "running over TCP without encryption" warning stays out of the user's log)
+        import tempfile
+
+        self.ipc_dir = tempfile.mkdtemp(prefix="user-batch-")
+        client.km.transport = "ipc"
+        client.km.ip = os.path.join(self.ipc_dir, "kernel")
         self.log.batch(f"starting kernel {kernel_name!r}")
         try:
             await client.async_start_new_kernel(cwd=self.run["outputDir"], env=self.kernel_env())
             provisioner = getattr(client.km, "provisioner", None)
             self.kernel_pgid = getattr(provisioner, "pgid", None)
+            if self.kernel_pgid:
+                # the kernel runs in its own session: tell the proxy, so that a runner killed
+                # with SIGKILL does not leave the kernel behind
+                launch = json.load(open(self.path("launch.json"), encoding="utf-8"))
+                launch["kernelPgid"] = self.kernel_pgid
+                write_json_atomic(self.path("launch.json"), launch)
             await client.async_start_new_kernel_client()
         except Exception as e:
             raise RunnerError(f"kernel {kernel_name!r} failed to start: "
@@ -517,6 +532,10 @@ class Runner:
                     await km.cleanup_resources()
         except Exception:
             pass
+        if self.ipc_dir:
+            import shutil
+
+            shutil.rmtree(self.ipc_dir, ignore_errors=True)
         try:
             if client is not None and client.kc is not None:
                 from jupyter_core.utils import ensure_async
