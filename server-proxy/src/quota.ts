@@ -77,7 +77,7 @@ export class QuotaLedger {
          FROM quota_reservations WHERE user = @user`,
       )
       .get({ user, since }) as { jobs: number; cores: number; hours: number };
-    return { concurrentJobs: row.jobs, concurrentCores: row.cores, coreHours: round(row.hours) };
+    return { concurrentJobs: row.jobs, concurrentCores: row.cores, coreHours: Math.round(row.hours * 1e6) / 1e6 };
   }
 
   status(user: string, groups: readonly string[]): QuotaStatus {

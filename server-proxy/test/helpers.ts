@@ -1,0 +1,107 @@
+import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app';
+import { type Config, loadConfig } from '../src/config';
+import type { Job } from '../src/schemas';
+
+export const FAKE_RUNNER = join(__dirname, 'fixtures', 'fakeRunnerForSeam.py');
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  dir: string;
+}
+
+export function tempDir(prefix = 'user-batch-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A test config: temp data and root dirs, the fake runner, fast polling. */
+export function testConfig(env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): { config: Config; dir: string } {
+  const dir = tempDir();
+  const config = loadConfig({
+    USER_BATCH_DATA_DIR: join(dir, 'data'),
+    USER_BATCH_ROOT_DIR: join(dir, 'root'),
+    USER_BATCH_USER: 'alice',
+    USER_BATCH_GROUPS: 'g_dp02',
+    ...env,
+  });
+  return {
+    dir,
+    config: {
+      ...config,
+      runnerCommand: ['python3', FAKE_RUNNER],
+      pollIntervalMs: 50,
+      cancelGraceMs: 1000,
+      logLevel: 'silent',
+      ...overrides,
+    },
+  };
+}
+
+export async function makeApp(env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const { config, dir } = testConfig(env, overrides);
+  const app = await buildApp(config, { logger: false });
+  await app.ready();
+  return { app, config, dir };
+}
+
+export interface SpecOptions {
+  name?: string;
+  params?: Record<string, unknown>;
+  cpus?: number;
+  walltimeSeconds?: number;
+  memoryMiB?: number;
+  backend?: string;
+  account?: string;
+}
+
+export function cellsSpec(opts: SpecOptions = {}): Record<string, unknown> {
+  return {
+    name: opts.name ?? 'fit residuals',
+    kind: 'cells',
+    source: {
+      notebookPath: 'work/analysis.ipynb',
+      cells: [
+        { id: 'setup1', role: 'setup', source: 'import math' },
+        { id: 'main1', role: 'main', source: 'x = math.sqrt(2)' },
+        { id: 'main2', role: 'main', source: 'print(x)' },
+      ],
+    },
+    parameters: { threshold: 0.5, ...opts.params },
+    resources: { cpus: opts.cpus ?? 1, memoryMiB: opts.memoryMiB ?? 1024, walltimeSeconds: opts.walltimeSeconds ?? 600 },
+    backend: opts.backend ?? 'local',
+    ...(opts.account ? { account: opts.account } : {}),
+  };
+}
+
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function getJob(app: FastifyInstance, id: string, headers: Record<string, string> = {}): Promise<Job> {
+  const res = await app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers });
+  return res.json<Job>();
+}
+
+export async function waitForState(app: FastifyInstance, id: string, states: string[], timeoutMs = 10_000): Promise<Job> {
+  return waitFor(async () => {
+    const job = await getJob(app, id);
+    return states.includes(job.state) ? job : null;
+  }, `job ${id} to reach ${states.join('/')}`, timeoutMs);
+}
+
+/** Everything the proxy wrote: job rows, job dirs, output dirs. */
+export function writtenState(app: FastifyInstance, dir: string): { rows: number; jobDirs: number; outputDirs: number } {
+  const count = (p: string): number => (existsSync(p) ? readdirSync(p).length : 0);
+  const row = app.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
+  return { rows: row.n, jobDirs: count(join(dir, 'data', 'jobs')), outputDirs: count(join(dir, 'root', 'batch-jobs')) };
+}
