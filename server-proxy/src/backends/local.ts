@@ -35,7 +35,9 @@ function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
 }
 
 export function walltimeReason(seconds: number): string {
-  const span = seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
+  const span = seconds % 60 === 0
+    ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}`
+    : `${seconds} second${seconds === 1 ? '' : 's'}`;
   return `Stopped after the walltime of ${span}.`;
 }
 
