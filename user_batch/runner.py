@@ -344,6 +344,7 @@ class Runner:
         self.error: dict | None = None
         self.output_path: str | None = None
         self.ipc_dir: str | None = None
+        self.stopping = False  # set on walltime/cancel, before the kernel is interrupted/killed
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -469,9 +470,13 @@ class Runner:
                 await client.async_execute_cell(
                     cell, index, execution_count=client.code_cells_executed + 1)
             except CellExecutionError as e:
+                if self.stopping:  # interrupted by a cancel: the caller reports it
+                    return "stopped"
                 self.cell_failed(e.ename, e.evalue, self._traceback_of(cell, e), label, counted)
                 return "cell_error"
             except DeadKernelError as e:
+                if self.stopping:  # killed at the walltime: the caller reports it
+                    return "stopped"
                 self.cell_failed("DeadKernelError", str(e) or "the kernel died",
                                  "The kernel process died while running this cell "
                                  "(out of memory, os._exit or a crash).", label, counted)
@@ -612,6 +617,7 @@ async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
     if stop.done():
         # cancel: interrupt the running cell so its traceback lands in the notebook, then shut down
         log.batch(f"received {stop.result()}: cancelling")
+        runner.stopping = True
         km = getattr(runner.client, "km", None)
         try:
             if km is not None and await km.is_alive():
@@ -631,10 +637,14 @@ async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
 
     # walltime: kill the kernel's process group at once, keep what we have
     log.batch(f"walltime of {walltime} s reached: stopping the kernel")
+    runner.stopping = True
     task.cancel()
     await runner.stop_kernel(graceful=False)
     await asyncio.gather(task, return_exceptions=True)
     message = f"The job reached its walltime of {walltime} s and was stopped."
+    if runner.current_cell_index is not None and runner.progress["total"]:
+        runner.progress["failed"] += 1
+        runner.write_progress()
     runner.note_in_current_cell(f"[batch] {message}")
     runner.write_error("WalltimeExceeded", message, message, runner.current_cell_id)
     runner.save()

@@ -111,6 +111,9 @@ def test_walltime_kills_the_kernel_and_its_children(make_job):
     assert job.json("exit.json")["reason"] == "walltime"
     assert job.json("exit.json")["exitCode"] == 124
     assert job.json("error.json")["cellId"] == "slow"
+    assert job.json("error.json")["ename"] == "WalltimeExceeded"
+    assert job.json("progress.json") == {"total": 1, "done": 0, "failed": 1}
+    assert "DeadKernelError" not in job.log()
     kernel_pid, child_pid = map(int, (job.out / "pids").read_text().split())
     assert job.json("launch.json")["kernelPgid"] == kernel_pid
     assert process_gone(kernel_pid), "kernel survived the walltime"
@@ -161,6 +164,7 @@ def test_output_is_streamed_live_and_sigterm_cancels(make_job):
     assert job.wait(timeout=15) == R.EXIT_CANCELLED
     assert time.monotonic() - t0 < 8
     assert job.json("exit.json")["reason"] == "cancelled"
+    assert not (job.dir / "error.json").exists()  # cancelled, not failed
     assert process_gone(int((job.out / "kernel.pid").read_text()))
     nb = job.notebook()
     assert "tick-1" in outputs_text(nb.cells[0]) and "tick-2" not in outputs_text(nb.cells[0])
