@@ -89,8 +89,7 @@ function kernelName(panel: NotebookPanel): string | undefined {
     return running;
   }
   const spec = panel.content.model?.getMetadata('kernelspec') as
-    | { name?: string }
-    | undefined;
+    { name?: string } | undefined;
   return spec?.name;
 }
 

@@ -124,7 +124,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
  */
 const notebookPlugin: JupyterFrontEndPlugin<void> = {
   id: 'user-batch:notebook',
-  description: 'Commands that submit notebook cells or notebooks as batch jobs.',
+  description:
+    'Commands that submit notebook cells or notebooks as batch jobs.',
   autoStart: true,
   requires: [IBatchModel, INotebookTracker],
   optional: [ISettingRegistry, ICommandPalette],
@@ -158,7 +159,8 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
  */
 const notificationsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'user-batch:notifications',
-  description: 'Notifications for finished batch jobs and an unreachable service.',
+  description:
+    'Notifications for finished batch jobs and an unreachable service.',
   autoStart: true,
   requires: [IBatchModel],
   activate: (app: JupyterFrontEnd, model: IBatchModel): void => {
@@ -247,4 +249,9 @@ async function confirmCancel(model: IBatchModel, job: Batch.IJob) {
   }
 }
 
-export default [modelPlugin, sidebarPlugin, notebookPlugin, notificationsPlugin];
+export default [
+  modelPlugin,
+  sidebarPlugin,
+  notebookPlugin,
+  notificationsPlugin
+];

@@ -303,7 +303,11 @@ export class BatchModel implements IBatchModel {
   private _upsert(job: Batch.IJob, live: boolean): void {
     const index = this._jobs.findIndex(j => j.id === job.id);
     const previous = index >= 0 ? this._jobs[index] : undefined;
-    if (previous && Batch.isFinal(previous.state) && !Batch.isFinal(job.state)) {
+    if (
+      previous &&
+      Batch.isFinal(previous.state) &&
+      !Batch.isFinal(job.state)
+    ) {
       return; // a stale copy: final states never change
     }
     const jobs = this._jobs.slice();
@@ -507,8 +511,10 @@ namespace Private {
     }
     const cut = text.length - MAX_LOG_CHARS;
     const lineStart = text.indexOf('\n', cut);
-    return '[… earlier output not shown …]\n' +
-      text.slice(lineStart >= 0 ? lineStart + 1 : cut);
+    return (
+      '[… earlier output not shown …]\n' +
+      text.slice(lineStart >= 0 ? lineStart + 1 : cut)
+    );
   }
 
   export function sleep(ms: number): Promise<void> {

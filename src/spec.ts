@@ -2,7 +2,21 @@
  * Pure functions that turn a notebook and the submit dialog's values into a
  * JobSpec. Nothing here touches the DOM or the network.
  */
+import { UUID } from '@lumino/coreutils';
+
 import { Batch } from './tokens';
+
+/**
+ * A fresh idempotency key. `crypto.randomUUID` exists only in secure
+ * contexts (HTTPS or localhost); a hub served over plain HTTP falls back to
+ * Lumino's UUID, built on `crypto.getRandomValues`.
+ */
+export function newIdempotencyKey(): string {
+  return typeof crypto !== 'undefined' &&
+    typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : UUID.uuid4();
+}
 
 /**
  * What the spec builder needs to know of a cell.
@@ -211,7 +225,9 @@ export function parseParameters(text: string): IParsedParameters {
  * Format parameter errors as one message, a line each.
  */
 export function formatParameterErrors(errors: IParameterError[]): string {
-  return errors.map(e => `Parameters, line ${e.line}: ${e.message}.`).join('\n');
+  return errors
+    .map(e => `Parameters, line ${e.line}: ${e.message}.`)
+    .join('\n');
 }
 
 /**
@@ -350,7 +366,9 @@ class LiteralParser {
         this.pos++;
         return items;
       } else {
-        throw new Error(`expected "," or "${close}" after an item of ${open}…${close}`);
+        throw new Error(
+          `expected "," or "${close}" after an item of ${open}…${close}`
+        );
       }
     }
   }
@@ -518,7 +536,10 @@ export function buildJobSpec(
 /**
  * Estimated cost of a job in core-hours: cpus × walltime hours.
  */
-export function estimateCoreHours(cpus: number, walltimeMinutes: number): number {
+export function estimateCoreHours(
+  cpus: number,
+  walltimeMinutes: number
+): number {
   return (cpus * walltimeMinutes) / 60;
 }
 

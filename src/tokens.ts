@@ -102,10 +102,7 @@ export namespace Batch {
   }
 
   export type QuotaLimitName =
-    | 'concurrentJobs'
-    | 'concurrentCores'
-    | 'coreHours'
-    | 'memoryPerJobMiB';
+    'concurrentJobs' | 'concurrentCores' | 'coreHours' | 'memoryPerJobMiB';
 
   export interface IQuotaStatus {
     user: string;

@@ -105,10 +105,7 @@ export function json(status: number, body: unknown): Response {
   });
 }
 
-export function makeClient(
-  fake: FakeProxyFetch,
-  token = ''
-): BatchClient {
+export function makeClient(fake: FakeProxyFetch, token = ''): BatchClient {
   const serverSettings = ServerConnection.makeSettings({
     baseUrl: 'http://localhost:8888/user/alice/',
     token,

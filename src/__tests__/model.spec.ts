@@ -55,7 +55,10 @@ describe('BatchModel', () => {
     expect(t.quotas).toHaveLength(1);
     // A job that had ended before we looked is no news.
     expect(t.ended).toEqual([]);
-    expect(t.fake.paths().sort()).toEqual([`GET ${BASE}/jobs`, `GET ${BASE}/quota`]);
+    expect(t.fake.paths().sort()).toEqual([
+      `GET ${BASE}/jobs`,
+      `GET ${BASE}/quota`
+    ]);
   });
 
   it('applies job and quota events and reports live transitions to a final state', async () => {
@@ -71,7 +74,10 @@ describe('BatchModel', () => {
     expect(model.getJob('a')?.state).toBe('running');
     expect(t.ended).toEqual([]);
 
-    source.emit('job', makeJob({ id: 'a', state: 'failed', endedAt: '2026-01-01T10:01:00Z' }));
+    source.emit(
+      'job',
+      makeJob({ id: 'a', state: 'failed', endedAt: '2026-01-01T10:01:00Z' })
+    );
     expect(t.ended.map(j => [j.id, j.state])).toEqual([['a', 'failed']]);
 
     // A repeated final event is not a second ending, nor may a stale one undo it.
@@ -137,7 +143,10 @@ describe('BatchModel', () => {
   it('tails the log of the selected job only, then loads its outputs and provenance', async () => {
     const log = ['[cell fit] start\n', 'tick 1\n', 'done\n'];
     let served = 0;
-    const t = setup([makeJob({ id: 'a', state: 'running' }), makeJob({ id: 'b' })]);
+    const t = setup([
+      makeJob({ id: 'a', state: 'running' }),
+      makeJob({ id: 'b' })
+    ]);
     model = t.model;
     t.fake
       .on(`GET ${BASE}/jobs/a/logs`, (request: Request) => {
@@ -148,12 +157,18 @@ describe('BatchModel', () => {
           from,
           next: from + text.length,
           size: from + text.length,
-          complete: served >= log.length && model?.getJob('a')?.state === 'succeeded'
+          complete:
+            served >= log.length && model?.getJob('a')?.state === 'succeeded'
         });
       })
       .on(`GET ${BASE}/jobs/a/outputs`, {
         outputs: [
-          { path: 'result.txt', size: 4, sha256: 'ff', jupyterPath: 'batch-jobs/a/result.txt' }
+          {
+            path: 'result.txt',
+            size: 4,
+            sha256: 'ff',
+            jupyterPath: 'batch-jobs/a/result.txt'
+          }
         ]
       })
       .on(`GET ${BASE}/jobs/a/provenance`, { code: [{ sha256: 'abc' }] });
@@ -185,19 +200,25 @@ describe('BatchModel', () => {
     await new Promise(resolve => setTimeout(resolve, 40));
     expect(t.fake.paths().filter(p => p.includes('/logs'))).toHaveLength(count);
     // No per-job state requests, ever.
-    expect(t.fake.paths().some(p => /\/jobs\/[^/]+$/.test(p.split('?')[0]))).toBe(false);
+    expect(
+      t.fake.paths().some(p => /\/jobs\/[^/]+$/.test(p.split('?')[0]))
+    ).toBe(false);
   });
 
   it('adds a submitted job at once and refreshes the quota', async () => {
     const t = setup();
     model = t.model;
-    t.fake.on(`POST ${BASE}/jobs`, () => json(201, makeJob({ id: 'new', state: 'pending' })));
+    t.fake.on(`POST ${BASE}/jobs`, () =>
+      json(201, makeJob({ id: 'new', state: 'pending' }))
+    );
     model.start();
     await flush();
     const job = await model.submit({ idempotencyKey: 'k' } as Batch.IJobSpec);
     expect(job.id).toBe('new');
     expect(model.getJob('new')?.state).toBe('pending');
     await flush();
-    expect(t.fake.paths().filter(p => p === `GET ${BASE}/quota`)).toHaveLength(2);
+    expect(t.fake.paths().filter(p => p === `GET ${BASE}/quota`)).toHaveLength(
+      2
+    );
   });
 });

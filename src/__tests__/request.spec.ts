@@ -79,7 +79,11 @@ describe('BatchClient', () => {
     const error = await makeClient(fake)
       .getQuota()
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: 'response', status: 404, code: 'http_404' });
+    expect(error).toMatchObject({
+      kind: 'response',
+      status: 404,
+      code: 'http_404'
+    });
     expect((error as Error).message).toMatch(
       /answered 404 Not Found\. Is jupyter-server-proxy installed/
     );

@@ -135,9 +135,10 @@ describe('cell selection', () => {
     const candidates = setupCandidates(notebook, main);
     expect(candidates.map(c => c.id)).toEqual(['imports', 'load']);
     expect(selectSetupCells(candidates, 'none', ['load'])).toEqual([]);
-    expect(
-      selectSetupCells(candidates, 'above', []).map(c => c.id)
-    ).toEqual(['imports', 'load']);
+    expect(selectSetupCells(candidates, 'above', []).map(c => c.id)).toEqual([
+      'imports',
+      'load'
+    ]);
     expect(
       selectSetupCells(candidates, 'chosen', ['load', 'unknown']).map(c => c.id)
     ).toEqual(['load']);
@@ -157,7 +158,11 @@ describe('buildJobSpec', () => {
         main,
         setupCandidates: candidates
       },
-      values({ setup: 'chosen', chosenSetupIds: ['imports'], parameters: 'x = 2' }),
+      values({
+        setup: 'chosen',
+        chosenSetupIds: ['imports'],
+        parameters: 'x = 2'
+      }),
       'key-1'
     );
     expect(spec).toEqual<Batch.IJobSpec>({
@@ -167,7 +172,11 @@ describe('buildJobSpec', () => {
         notebookPath: 'work/analysis.ipynb',
         kernelName: 'python3',
         cells: [
-          { id: 'imports', role: 'setup', source: 'import numpy as np\nimport os' },
+          {
+            id: 'imports',
+            role: 'setup',
+            source: 'import numpy as np\nimport os'
+          },
           { id: 'fit', role: 'main', source: 'fit = data.mean()' }
         ]
       },
@@ -232,7 +241,10 @@ describe('defaultJobName and quotaSummary', () => {
       fits: true
     });
     const tight = quotaSummary(
-      { ...quota, usage: { concurrentJobs: 4, concurrentCores: 2, coreHours: 19.5 } },
+      {
+        ...quota,
+        usage: { concurrentJobs: 4, concurrentCores: 2, coreHours: 19.5 }
+      },
       { cpus: 1, memoryMiB: 9000, walltimeMinutes: 60 }
     );
     expect(tight.fits).toBe(false);

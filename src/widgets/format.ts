@@ -113,8 +113,12 @@ export function summarizeProvenance(
   if (Array.isArray(code)) {
     code.forEach(item => {
       const sha = first(pick(item, 'sha256'), pick(item, 'hash'));
-      const id = first(pick(item, 'cellId'), pick(item, 'id'), pick(item, 'path'));
-      const role = pick(item, 'role');
+      const id = first(
+        pick(item, 'cellId'),
+        pick(item, 'id'),
+        pick(item, 'path')
+      );
+      const role = first(pick(item, 'role'), pick(item, 'kind'));
       if (sha) {
         add(
           `Code${role ? ` (${String(role)})` : ''}${id ? ` ${String(id)}` : ''}`,
@@ -134,7 +138,9 @@ export function summarizeProvenance(
   );
   add(
     'Notebook',
-    notebookHash ? `${String(notebookPath)} (sha256 ${String(notebookHash)})` : notebookPath
+    notebookHash
+      ? `${String(notebookPath)} (sha256 ${String(notebookHash)})`
+      : notebookPath
   );
   const parameters = first(p.parameters, pick(p, 'spec', 'parameters'));
   if (isDict(parameters) && Object.keys(parameters).length) {
@@ -152,9 +158,26 @@ export function summarizeProvenance(
       pick(p, 'env', 'python', 'version')
     )
   );
-  add('Created', first(pick(p, 'timings', 'createdAt'), job.createdAt));
-  add('Started', first(pick(p, 'timings', 'startedAt'), job.startedAt));
-  add('Ended', first(pick(p, 'timings', 'endedAt'), job.endedAt));
+  add(
+    'Created',
+    first(
+      pick(p, 'timings', 'createdAt'),
+      pick(p, 'job', 'createdAt'),
+      job.createdAt
+    )
+  );
+  add(
+    'Started',
+    first(
+      pick(p, 'timings', 'startedAt'),
+      pick(p, 'job', 'startedAt'),
+      job.startedAt
+    )
+  );
+  add(
+    'Ended',
+    first(pick(p, 'timings', 'endedAt'), pick(p, 'job', 'endedAt'), job.endedAt)
+  );
   const exitCode = first(pick(p, 'exit', 'exitCode'), job.exitCode);
   const reason = pick(p, 'exit', 'reason');
   if (exitCode !== undefined) {

@@ -174,8 +174,7 @@ export function JobDetails(props: {
   onOpenPath: (path: string) => void;
   onClose: () => void;
 }): JSX.Element {
-  const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } =
-    props;
+  const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
   const final = Batch.isFinal(job.state);
   const outputs = orderedOutputs(job, details);
   return (

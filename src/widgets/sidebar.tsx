@@ -56,9 +56,7 @@ export class BatchSidebar extends ReactWidget {
         {selected && (
           <JobDetails
             job={selected}
-            log={
-              model.logTail?.jobId === selected.id ? model.logTail : null
-            }
+            log={model.logTail?.jobId === selected.id ? model.logTail : null}
             details={
               model.details?.jobId === selected.id ? model.details : null
             }

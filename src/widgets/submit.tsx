@@ -12,6 +12,7 @@ import {
   ICellInfo,
   IJobSource,
   ISubmitValues,
+  newIdempotencyKey,
   quotaSummary,
   SetupMode
 } from '../spec';
@@ -77,7 +78,8 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
     }
   });
 
-  const setNumber = (field: 'cpus' | 'memoryMiB' | 'walltimeMinutes') =>
+  const setNumber =
+    (field: 'cpus' | 'memoryMiB' | 'walltimeMinutes') =>
     (event: React.ChangeEvent<HTMLInputElement>) => {
       const text = event.target.value;
       setNumbers(previous => ({ ...previous, [field]: text }));
@@ -115,8 +117,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       {source.kind === 'cells' && (
         <div className="jp-Batch-What">
           Runs {source.main?.length ?? 0} cell
-          {(source.main?.length ?? 0) === 1 ? '' : 's'} of{' '}
-          {source.notebookPath}
+          {(source.main?.length ?? 0) === 1 ? '' : 's'} of {source.notebookPath}
         </div>
       )}
       {source.kind === 'notebook' && (
@@ -177,8 +178,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
             className="jp-mod-styled"
             name="cpus"
             type="number"
-            min={1}
-            step={1}
+            step="any"
             value={numbers.cpus}
             onChange={setNumber('cpus')}
           />
@@ -189,8 +189,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
             className="jp-mod-styled"
             name="memoryMiB"
             type="number"
-            min={1}
-            step={256}
+            step="any"
             value={numbers.memoryMiB}
             onChange={setNumber('memoryMiB')}
           />
@@ -201,8 +200,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
             className="jp-mod-styled"
             name="walltimeMinutes"
             type="number"
-            min={1}
-            step={1}
+            step="any"
             value={numbers.walltimeMinutes}
             onChange={setNumber('walltimeMinutes')}
           />
@@ -350,10 +348,7 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
     super({
       title: options.title,
       body,
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.okButton({ label: 'Submit' })
-      ],
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })],
       focusNodeSelector: 'input[name="name"]'
     });
     this.addClass('jp-Batch-Dialog');
@@ -361,7 +356,7 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
     this._model = options.model;
     this._source = options.source;
     // One key per dialog: a retried click never makes a second job.
-    this._idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    this._idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
   }
 
   /** The job the proxy accepted, once the dialog resolved with Submit. */

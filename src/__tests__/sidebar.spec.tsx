@@ -1,0 +1,296 @@
+import { Widget } from '@lumino/widgets';
+import * as React from 'react';
+import { createRoot, Root } from 'react-dom/client';
+
+import { BatchModel } from '../model';
+import { Batch } from '../tokens';
+import { JobDetails, JobList, QuotaGauges } from '../widgets/jobs';
+import { BatchSidebar } from '../widgets/sidebar';
+import {
+  FakeEventSource,
+  FakeProxyFetch,
+  flush,
+  json,
+  makeClient,
+  makeJob,
+  makeQuota
+} from './fakes';
+
+(
+  globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+).IS_REACT_ACT_ENVIRONMENT = true;
+
+const NOW = Date.parse('2026-01-01T10:01:05.000Z');
+
+describe('sidebar components', () => {
+  let host: HTMLDivElement;
+  let root: Root;
+
+  beforeEach(() => {
+    host = document.createElement('div');
+    document.body.appendChild(host);
+    root = createRoot(host);
+  });
+  afterEach(() => {
+    React.act(() => root.unmount());
+    host.remove();
+  });
+
+  const render = (element: React.ReactElement) =>
+    React.act(() => root.render(element));
+
+  it('shows each quota as used / limit and warns near the limit', () => {
+    render(
+      <QuotaGauges
+        quota={makeQuota({
+          concurrentJobs: 1,
+          concurrentCores: 4,
+          coreHours: 17
+        })}
+        jobs={[
+          makeJob({
+            resources: { cpus: 4, memoryMiB: 4096, walltimeSeconds: 60 }
+          })
+        ]}
+      />
+    );
+    const gauge = (name: string) =>
+      host.querySelector(`.jp-Batch-QuotaGauge[data-limit="${name}"]`)!;
+    expect(gauge('concurrentJobs').textContent).toContain('1 / 4');
+    expect(gauge('concurrentJobs').classList.contains('-mod-warn')).toBe(false);
+    expect(gauge('coreHours').textContent).toContain('17 / 20');
+    expect(gauge('coreHours').classList.contains('-mod-warn')).toBe(true);
+    expect(gauge('concurrentCores').classList.contains('-mod-full')).toBe(true);
+    expect(gauge('memoryPerJobMiB').textContent).toContain('4096 / 8192');
+  });
+
+  it('lists jobs with their state and elapsed time, and reports clicks', () => {
+    const selected: string[] = [];
+    render(
+      <JobList
+        jobs={[
+          makeJob({ id: 'r', name: 'running one' }),
+          makeJob({
+            id: 'q',
+            name: 'queued one',
+            state: 'queued',
+            startedAt: null
+          })
+        ]}
+        selectedId="q"
+        now={NOW}
+        onSelect={id => selected.push(id)}
+      />
+    );
+    const rows = host.querySelectorAll('.jp-Batch-JobItem');
+    expect(Array.from(rows).map(r => r.getAttribute('data-job-id'))).toEqual([
+      'r',
+      'q'
+    ]);
+    expect(rows[0].getAttribute('data-state')).toBe('running');
+    expect(rows[0].querySelector('.jp-Batch-JobName')!.textContent).toBe(
+      'running one'
+    );
+    expect(rows[0].querySelector('.jp-Batch-JobState')!.textContent).toBe(
+      'running'
+    );
+    expect(rows[0].querySelector('.jp-Batch-JobElapsed')!.textContent).toBe(
+      '1:00'
+    );
+    expect(rows[1].querySelector('.jp-Batch-JobElapsed')!.textContent).toBe(
+      'waiting 1:05'
+    );
+    expect(rows[1].classList.contains('jp-mod-selected')).toBe(true);
+    React.act(() => (rows[0] as HTMLElement).click());
+    expect(selected).toEqual(['r']);
+  });
+
+  it('shows a failed job: error with cell, outputs with the notebook first, provenance', () => {
+    const job = makeJob({
+      id: 'f',
+      state: 'failed',
+      stateReason: 'A cell raised an error.',
+      endedAt: '2026-01-01T10:00:35.000Z',
+      exitCode: 1,
+      error: {
+        ename: 'ValueError',
+        evalue: 'bad value',
+        traceback: 'Traceback…\nValueError: bad value',
+        cellId: 'broken'
+      },
+      outputNotebook: 'batch-jobs/f/analysis.ipynb'
+    });
+    const opened: string[] = [];
+    const cancelled: string[] = [];
+    render(
+      <JobDetails
+        job={job}
+        log={{
+          jobId: 'f',
+          text: '[cell broken] start\n',
+          next: 20,
+          complete: true
+        }}
+        details={{
+          jobId: 'f',
+          outputs: [
+            {
+              path: 'result.txt',
+              size: 4,
+              sha256: 'aa',
+              jupyterPath: 'batch-jobs/f/result.txt'
+            },
+            {
+              path: 'analysis.ipynb',
+              size: 2048,
+              sha256: 'bb',
+              jupyterPath: 'batch-jobs/f/analysis.ipynb'
+            }
+          ],
+          provenance: {
+            code: [
+              { sha256: 'c0ffee', kind: 'cell', cellId: 'broken', role: 'main' }
+            ],
+            notebook: { path: 'work/analysis.ipynb', sha256: 'feed' },
+            parameters: { threshold: 42 },
+            environment: { python: { version: '3.12.1' } },
+            exit: { exitCode: 1, reason: 'cell_error' }
+          }
+        }}
+        now={NOW}
+        provenanceUrl="http://x/user-batch/api/jobs/f/provenance?download=1"
+        onCancel={j => cancelled.push(j.id)}
+        onOpenPath={path => opened.push(path)}
+        onClose={() => undefined}
+      />
+    );
+    const details = host.querySelector(
+      '.jp-Batch-JobDetails[data-job-id="f"]'
+    )!;
+    expect(details.querySelector('button.jp-Batch-Cancel')).toBeNull();
+    const error = details.querySelector('.jp-Batch-Error')!.textContent;
+    expect(error).toContain('ValueError: bad value');
+    expect(error).toContain('in cell broken');
+    expect(details.querySelector('pre.jp-Batch-Log')!.textContent).toBe(
+      '[cell broken] start\n'
+    );
+    const links = details.querySelectorAll<HTMLAnchorElement>(
+      '.jp-Batch-Outputs .jp-Batch-OutputLink'
+    );
+    expect(Array.from(links).map(a => a.textContent)).toEqual([
+      'analysis.ipynb',
+      'result.txt'
+    ]);
+    React.act(() => links[1].click());
+    expect(opened).toEqual(['batch-jobs/f/result.txt']);
+    const provenance = details.querySelector(
+      '.jp-Batch-Provenance'
+    )!.textContent!;
+    expect(provenance).toContain('sha256 c0ffee');
+    expect(provenance).toContain('work/analysis.ipynb (sha256 feed)');
+    expect(provenance).toContain('threshold = 42');
+    expect(provenance).toContain('3.12.1');
+    expect(provenance).toContain('1 (cell_error)');
+    const download = details.querySelector<HTMLAnchorElement>(
+      '.jp-Batch-ProvenanceDownload'
+    )!;
+    expect(download.textContent).toBe('Download JSON');
+    expect(download.href).toBe(
+      'http://x/user-batch/api/jobs/f/provenance?download=1'
+    );
+  });
+
+  it('offers Cancel for a job still running', () => {
+    const cancelled: string[] = [];
+    render(
+      <JobDetails
+        job={makeJob({ id: 'r' })}
+        log={null}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        onCancel={j => cancelled.push(j.id)}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+      />
+    );
+    expect(host.querySelector('.jp-Batch-Provenance')).toBeNull();
+    React.act(() =>
+      host.querySelector<HTMLButtonElement>('button.jp-Batch-Cancel')!.click()
+    );
+    expect(cancelled).toEqual(['r']);
+  });
+});
+
+describe('BatchSidebar', () => {
+  // The widget renders on Lumino's message loop, outside act(); the test
+  // waits for it instead.
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+  it('renders the model state and follows its signals', async () => {
+    FakeEventSource.instances = [];
+    const jobs: Batch.IJob[] = [makeJob({ id: 'a', name: 'first' })];
+    const fake = new FakeProxyFetch()
+      .on('GET /user/alice/user-batch/api/jobs', () => json(200, { jobs }))
+      .on('GET /user/alice/user-batch/api/quota', () => json(200, makeQuota()))
+      .on('GET /user/alice/user-batch/api/jobs/a/logs', () =>
+        json(200, {
+          text: 'tick 1\n',
+          from: 0,
+          next: 7,
+          size: 7,
+          complete: false
+        })
+      );
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url),
+      logIntervalMs: 1000
+    });
+    const sidebar = new BatchSidebar({
+      model,
+      onCancel: () => undefined,
+      onOpenPath: () => undefined
+    });
+    Widget.attach(sidebar, document.body);
+    model.start();
+    await flush();
+    sidebar.update();
+    await flush();
+    expect(sidebar.node.id).toBe('user-batch-sidebar');
+    expect(
+      sidebar.node.querySelector(
+        '.jp-Batch-JobItem[data-job-id="a"][data-state="running"]'
+      )
+    ).not.toBeNull();
+    expect(
+      sidebar.node.querySelector(
+        '.jp-Batch-QuotaGauge[data-limit="concurrentJobs"]'
+      )!.textContent
+    ).toContain('1 / 4');
+
+    FakeEventSource.instances[0].emit(
+      'job',
+      makeJob({ id: 'a', name: 'first', state: 'succeeded' })
+    );
+    model.selectJob('a');
+    await flush();
+    expect(
+      sidebar.node
+        .querySelector('.jp-Batch-JobItem[data-job-id="a"]')!
+        .getAttribute('data-state')
+    ).toBe('succeeded');
+    expect(
+      sidebar.node.querySelector(
+        '.jp-Batch-JobDetails[data-job-id="a"] .jp-Batch-Log'
+      )!.textContent
+    ).toBe('tick 1\n');
+
+    Widget.detach(sidebar);
+    sidebar.dispose();
+    model.dispose();
+  });
+});

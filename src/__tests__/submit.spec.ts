@@ -1,0 +1,183 @@
+import { BatchModel } from '../model';
+import { DEFAULT_SETTINGS } from '../tokens';
+import { initialValues, SubmitDialog } from '../widgets/submit';
+import {
+  FakeEventSource,
+  FakeProxyFetch,
+  flush,
+  json,
+  makeClient,
+  makeJob,
+  makeQuota
+} from './fakes';
+
+const BASE = '/user/alice/user-batch/api';
+
+/** Type into a React-controlled field as a person would. */
+function type(input: HTMLInputElement | HTMLTextAreaElement, value: string) {
+  const proto = Object.getPrototypeOf(input);
+  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, value);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+describe('SubmitDialog', () => {
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  it('stays open with the input and the proxy sentence when refused, then submits once accepted', async () => {
+    const refusal =
+      'This job asks for 100000 MiB of memory; the limit is 4096 MiB a job.';
+    let accept = false;
+    const fake = new FakeProxyFetch()
+      .on(`GET ${BASE}/quota`, () => json(200, makeQuota()))
+      .on(`GET ${BASE}/backends`, {
+        backends: [
+          { name: 'local', label: 'This server', default: true },
+          { name: 'htcondor', label: 'HTCondor pool', default: false }
+        ]
+      })
+      .on(`POST ${BASE}/jobs`, () =>
+        accept
+          ? json(201, makeJob({ id: 'new', name: 'my run', state: 'pending' }))
+          : json(422, { error: refusal, code: 'quota_exceeded' })
+      );
+    FakeEventSource.instances = [];
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    await Promise.all([model.refreshQuota(), model.refreshBackends()]);
+
+    const cell = { id: 'work', type: 'code', source: 'print(x)', tags: [] };
+    const setupCell = {
+      id: 'setup',
+      type: 'code',
+      source: 'x = 1\ny = 2',
+      tags: []
+    };
+    const dialog = new SubmitDialog({
+      title: 'Run in batch',
+      model,
+      source: {
+        kind: 'cells',
+        notebookPath: 'work/a.ipynb',
+        main: [cell],
+        setupCandidates: [setupCell]
+      },
+      initial: initialValues('a: print(x)', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+
+    const body = document.querySelector('.jp-Batch-SubmitDialog')!;
+    const field = <T extends Element>(selector: string) =>
+      body.querySelector<T & Element>(selector)!;
+    expect(field<HTMLInputElement>('input[name="name"]').value).toBe(
+      'a: print(x)'
+    );
+    expect(field<HTMLSelectElement>('select[name="backend"]').value).toBe(
+      'local'
+    );
+    expect(field<HTMLSelectElement>('select[name="account"]').value).toBe(
+      'alice'
+    );
+    expect(body.querySelector('.jp-Batch-QuotaSummary')!.textContent).toBe(
+      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 1.0 core-hours of 18.5 left'
+    );
+
+    type(field('input[name="name"]'), 'my run');
+    type(field('input[name="memoryMiB"]'), '100000');
+    type(field('textarea[name="parameters"]'), 'x = 5');
+    const setup = field<HTMLSelectElement>('select[name="setup"]');
+    setup.value = 'chosen';
+    setup.dispatchEvent(new Event('change', { bubbles: true }));
+    await flush();
+    const box = field<HTMLInputElement>(
+      '.jp-Batch-SetupCell input[type="checkbox"]'
+    );
+    expect(box.getAttribute('data-cell-id')).toBe('setup');
+    expect(box.parentElement!.textContent).toContain('x = 1');
+    box.click();
+    await flush();
+
+    dialog.resolve(); // the Submit button, as Enter or a click does
+    await flush();
+    expect(dialog.isAttached).toBe(true);
+    expect(body.querySelector('.jp-Batch-SubmitError')!.textContent).toBe(
+      refusal
+    );
+    expect(field<HTMLInputElement>('input[name="name"]').value).toBe('my run');
+    expect(field<HTMLInputElement>('input[name="memoryMiB"]').value).toBe(
+      '100000'
+    );
+
+    accept = true;
+    type(field('input[name="memoryMiB"]'), '2048');
+    dialog.resolve(1);
+    const { button } = await result;
+    expect(button.accept).toBe(true);
+    expect(dialog.job?.id).toBe('new');
+    expect(model.getJob('new')?.state).toBe('pending');
+
+    const posts = fake.requests.filter(r => r.method === 'POST');
+    expect(posts).toHaveLength(2);
+    const keys = posts.map(r => r.headers.get('Idempotency-Key'));
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+    const spec = await posts[1].json();
+    expect(spec).toMatchObject({
+      name: 'my run',
+      parameters: { x: 5 },
+      resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 3600 },
+      backend: 'local',
+      account: 'alice',
+      source: {
+        cells: [
+          { id: 'setup', role: 'setup', source: 'x = 1\ny = 2' },
+          { id: 'work', role: 'main', source: 'print(x)' }
+        ]
+      }
+    });
+    model.dispose();
+  });
+
+  it('shows a validation problem without calling the proxy', async () => {
+    const fake = new FakeProxyFetch();
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    const dialog = new SubmitDialog({
+      title: 'Run in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: {
+        ...initialValues('a', DEFAULT_SETTINGS),
+        backend: 'local',
+        account: 'alice'
+      },
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    const body = document.querySelector('.jp-Batch-SubmitDialog')!;
+    expect(body.querySelector('select[name="setup"]')).toBeNull();
+    type(
+      body.querySelector<HTMLTextAreaElement>('textarea[name="parameters"]')!,
+      'ok = 1\nbad'
+    );
+    dialog.resolve();
+    await flush();
+    expect(body.querySelector('.jp-Batch-SubmitError')!.textContent).toBe(
+      'Parameters, line 2: expected "name = value".'
+    );
+    expect(fake.requests).toHaveLength(0);
+    dialog.resolve(0); // Cancel
+    expect((await result).button.accept).toBe(false);
+    model.dispose();
+  });
+});
