@@ -1,0 +1,106 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Job } from '../src/schemas';
+import { cellsSpec, FAKE_RUNNER, tempDir, waitFor } from './helpers';
+
+const ROOT = join(__dirname, '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the built proxy survives being killed', () => {
+  const dir = tempDir('user-batch-crash-');
+  let port = 0;
+  let base = '';
+  let proxy: ChildProcess | null = null;
+  const headers = { 'x-user-batch-secret': 'crash-secret', 'content-type': 'application/json' };
+
+  const start = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], {
+      env: {
+        ...process.env,
+        USER_BATCH_PORT: String(port),
+        USER_BATCH_HOST: '127.0.0.1',
+        USER_BATCH_SECRET: 'crash-secret',
+        USER_BATCH_USER: 'alice',
+        USER_BATCH_DATA_DIR: join(dir, 'data'),
+        USER_BATCH_ROOT_DIR: join(dir, 'root'),
+        USER_BATCH_CONFIG: join(dir, 'site.json'),
+        USER_BATCH_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitFor(async () => {
+      try {
+        return (await fetch(`${base}/api/health`)).ok;
+      } catch {
+        return false;
+      }
+    }, 'the proxy to listen');
+    return child;
+  };
+  const post = async (spec: Record<string, unknown>, key?: string): Promise<{ status: number; job: Job }> => {
+    const res = await fetch(`${base}/api/jobs`, {
+      method: 'POST',
+      headers: key ? { ...headers, 'idempotency-key': key } : headers,
+      body: JSON.stringify(spec),
+    });
+    return { status: res.status, job: (await res.json()) as Job };
+  };
+
+  beforeAll(async () => {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
+    writeFileSync(join(dir, 'site.json'), JSON.stringify({ runnerCommand: ['python3', FAKE_RUNNER], pollIntervalMs: 100 }));
+    port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+  }, 60_000);
+  afterAll(() => {
+    if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
+  });
+
+  it('keeps every acknowledged job and its true end state across SIGKILL and restart, without duplicates', async () => {
+    proxy = await start();
+    const ok = await post(cellsSpec({ name: 'will succeed', params: { sleep: 1.5 } }), 'retry-me');
+    const bad = await post(cellsSpec({ name: 'will fail', params: { sleep: 1.5, fail: 'cell' } }));
+    const dies = await post(cellsSpec({ name: 'will crash', params: { sleep: 1.5, fail: 'crash' } }));
+    expect([ok.status, bad.status, dies.status]).toEqual([201, 201, 201]);
+    const ids = [ok.job.id, bad.job.id, dies.job.id];
+
+    proxy.kill('SIGKILL');
+    await new Promise<void>((r) => proxy!.once('exit', () => r()));
+    // The jobs outlive the proxy (own process groups) and record how they ended.
+    await waitFor(() => existsSync(join(dir, 'data', 'jobs', ok.job.id, 'exit.json')), 'the job to finish while the proxy is down');
+    await waitFor(() => existsSync(join(dir, 'data', 'jobs', bad.job.id, 'exit.json')), 'the failing job to finish');
+    await new Promise((r) => setTimeout(r, 2000)); // the crashing job has died by now too
+
+    proxy = await start();
+    const list = (await (await fetch(`${base}/api/jobs`, { headers })).json()) as { jobs: Job[] };
+    expect(list.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
+    const byId = new Map(list.jobs.map((j) => [j.id, j]));
+    expect(byId.get(ok.job.id)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    expect(byId.get(bad.job.id)).toMatchObject({ state: 'failed', error: { ename: 'ValueError' } });
+    expect(byId.get(dies.job.id)).toMatchObject({ state: 'failed', stateReason: "The job's process ended without reporting how (killed or crashed)." });
+
+    const retried = await post(cellsSpec({ name: 'will succeed', params: { sleep: 1.5 } }), 'retry-me');
+    expect(retried.status).toBe(200);
+    expect(retried.job.id).toBe(ok.job.id);
+    const after = (await (await fetch(`${base}/api/jobs`, { headers })).json()) as { jobs: Job[] };
+    expect(after.jobs).toHaveLength(3);
+
+    const quota = (await (await fetch(`${base}/api/quota`, { headers })).json()) as { usage: { concurrentJobs: number } };
+    expect(quota.usage.concurrentJobs).toBe(0);
+
+    proxy.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => proxy!.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+  }, 60_000);
+});
