@@ -30,10 +30,6 @@ export class EventHub {
     this.send(status.user, 'quota', status);
   }
 
-  ping(): void {
-    for (const set of this.sinks.values()) for (const sink of set) sink.write(': ping\n\n');
-  }
-
   /** End every stream (at shutdown). */
   closeAll(): void {
     for (const set of this.sinks.values()) for (const sink of set) sink.close();

@@ -158,33 +158,36 @@ export class JobService {
   /** Record what a backend reported: one transaction, one event per state change, settle when final. */
   apply(update: JobUpdate, extra: JobPatch = {}): Job | null {
     const { db, store, ledger, hub } = this.deps;
-    const current = store.get(update.jobId);
-    if (!current || isFinal(current.state)) return null;
-    const { jobId: _id, needsSubmit: _n, ...fields } = update;
+    const { jobId, needsSubmit: _n, ...fields } = update;
     const patch: JobPatch = { ...fields, ...extra };
-    const stateChanged = patch.state !== undefined && patch.state !== current.state;
-    const reasonChanged = patch.stateReason !== undefined && patch.stateReason !== current.stateReason;
-    const progressChanged = patch.progress !== undefined && JSON.stringify(patch.progress) !== JSON.stringify(current.progress);
-    if (!stateChanged && !reasonChanged && !progressChanged && Object.keys(extra).length === 0 && patch.backendRef === undefined) {
-      return null;
-    }
-    let settled = false;
-    db.transaction(() => {
-      store.update(current.id, patch);
-      if (stateChanged || reasonChanged) {
-        store.addEvent(current.id, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
+    // Read and write in one IMMEDIATE transaction, so two watchers of one store cannot both end a job.
+    const outcome = db.transaction((): { settled: boolean } | null => {
+      const current = store.get(jobId);
+      if (!current || isFinal(current.state)) return null;
+      const stateChanged = patch.state !== undefined && patch.state !== current.state;
+      const reasonChanged = patch.stateReason !== undefined && patch.stateReason !== current.stateReason;
+      const progressChanged = patch.progress !== undefined && JSON.stringify(patch.progress) !== JSON.stringify(current.progress);
+      if (!stateChanged && !reasonChanged && !progressChanged && Object.keys(extra).length === 0 && patch.backendRef === undefined) {
+        return null;
       }
+      store.update(jobId, patch);
+      if (stateChanged || reasonChanged) {
+        store.addEvent(jobId, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
+      }
+      let settled = false;
       if (patch.state && isFinal(patch.state)) {
         const endedAt = patch.endedAt ?? new Date().toISOString();
-        if (!patch.endedAt) store.update(current.id, { endedAt });
-        settled = ledger.settle(current.id, patch.startedAt ?? current.startedAt, endedAt);
+        if (!patch.endedAt) store.update(jobId, { endedAt });
+        settled = ledger.settle(jobId, patch.startedAt ?? current.startedAt, endedAt);
       }
+      return { settled };
     }).immediate();
-    const after = store.get(current.id);
+    if (!outcome) return null;
+    const after = store.get(jobId);
     if (!after) return null;
     const job = toJob(after);
     hub.publishJob(job);
-    if (settled) hub.publishQuota(ledger.status(job.user, this.groupsSeen.get(job.user) ?? []));
+    if (outcome.settled) hub.publishQuota(ledger.status(job.user, this.groupsSeen.get(job.user) ?? []));
     return job;
   }
 

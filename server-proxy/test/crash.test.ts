@@ -24,11 +24,12 @@ describe('the built proxy survives being killed', () => {
   let proxy: ChildProcess | null = null;
   const headers = { 'x-user-batch-secret': 'crash-secret', 'content-type': 'application/json' };
 
-  const start = async (): Promise<ChildProcess> => {
+  const start = async (extraEnv: NodeJS.ProcessEnv = {}, onPort = port): Promise<ChildProcess> => {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], {
       env: {
         ...process.env,
-        USER_BATCH_PORT: String(port),
+        ...extraEnv,
+        USER_BATCH_PORT: String(onPort),
         USER_BATCH_HOST: '127.0.0.1',
         USER_BATCH_SECRET: 'crash-secret',
         USER_BATCH_USER: 'alice',
@@ -41,15 +42,15 @@ describe('the built proxy survives being killed', () => {
     });
     await waitFor(async () => {
       try {
-        return (await fetch(`${base}/api/health`)).ok;
+        return (await fetch(`http://127.0.0.1:${onPort}/api/health`)).ok;
       } catch {
         return false;
       }
     }, 'the proxy to listen');
     return child;
   };
-  const post = async (spec: Record<string, unknown>, key?: string): Promise<{ status: number; job: Job }> => {
-    const res = await fetch(`${base}/api/jobs`, {
+  const post = async (spec: Record<string, unknown>, key?: string, to = base): Promise<{ status: number; job: Job }> => {
+    const res = await fetch(`${to}/api/jobs`, {
       method: 'POST',
       headers: key ? { ...headers, 'idempotency-key': key } : headers,
       body: JSON.stringify(spec),
@@ -102,5 +103,22 @@ describe('the built proxy survives being killed', () => {
     proxy.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => proxy!.once('exit', (c) => r(c)));
     expect(code).toBe(0);
+  }, 60_000);
+
+  it('never lets two proxy processes sharing one store exceed a quota together', async () => {
+    const shared = tempDir('user-batch-shared-');
+    writeFileSync(join(shared, 'quota.yaml'), 'default: { concurrentJobs: 3, concurrentCores: 100, coreHours: 1000 }\n');
+    const env = { USER_BATCH_DATA_DIR: join(shared, 'data'), USER_BATCH_ROOT_DIR: join(shared, 'root'), USER_BATCH_QUOTA_FILE: join(shared, 'quota.yaml') };
+    const ports = [await freePort(), await freePort()];
+    const proxies = [await start(env, ports[0]), await start(env, ports[1])];
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => post(cellsSpec({ name: `shared ${i}`, params: { sleep: 3 } }), undefined, `http://127.0.0.1:${ports[i % 2]}`)),
+      );
+      expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+      expect(results.filter((r) => r.status === 422)).toHaveLength(17);
+    } finally {
+      for (const p of proxies) p.kill('SIGKILL');
+    }
   }, 60_000);
 });

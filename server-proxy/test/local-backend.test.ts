@@ -77,6 +77,23 @@ describe('local backend with real processes', () => {
   });
 });
 
+describe('a runner that cannot start', () => {
+  it('fails the job with a sentence naming the runner, and gives the quota back', async () => {
+    const t = await makeApp({ USER_BATCH_GROUPS: '' }, { runnerCommand: ['/nonexistent/python3', '-m', 'user_batch.runner'] });
+    try {
+      const res = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec() });
+      expect(res.statusCode).toBe(201);
+      expect(res.json<Job>()).toMatchObject({
+        state: 'failed',
+        stateReason: 'Could not start the job runner "/nonexistent/python3": it was not found or is not executable.',
+      });
+      expect((await t.app.inject({ method: 'GET', url: '/api/quota' })).json().usage.concurrentJobs).toBe(0);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
 describe('reconcile after a restart (real processes)', () => {
   it('starts stored jobs that never started, adopts running ones and finishes ended ones', async () => {
     const { config, dir } = testConfig({ USER_BATCH_GROUPS: '' });

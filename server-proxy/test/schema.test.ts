@@ -1,0 +1,14 @@
+import { jobSpecJsonSchema } from '../src/write-schema';
+
+describe('JSON Schema of the job spec', () => {
+  it('describes the fields an editor should offer, with their limits', () => {
+    const schema = jobSpecJsonSchema() as {
+      properties: Record<string, { enum?: string[]; properties?: Record<string, { minimum?: number }> }>;
+      required: string[];
+    };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'parameters', 'resources', 'backend', 'account']));
+    expect(schema.properties.kind.enum).toEqual(['cells', 'notebook']);
+    expect(schema.properties.resources.properties?.cpus.minimum).toBe(1);
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'backend']));
+  });
+});
