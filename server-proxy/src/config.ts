@@ -107,7 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaFile: env.USER_BATCH_QUOTA_FILE || undefined,
     backends: site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true }],
     pollIntervalMs: site.pollIntervalMs ?? 300,
-    cancelGraceMs: site.cancelGraceMs ?? 3000,
+    // The runner needs up to ~5 s to interrupt the cell, stop the kernel and save (contract).
+    cancelGraceMs: site.cancelGraceMs ?? 6000,
     walltimeGraceMs: site.walltimeGraceMs ?? 30000,
     bodyLimitBytes: 10 * 1024 * 1024,
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',

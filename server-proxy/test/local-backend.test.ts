@@ -29,10 +29,28 @@ describe('local backend with real processes', () => {
     expect(done).toMatchObject({ state: 'failed', stateReason: "The job's process ended without reporting how (killed or crashed)." });
   });
 
+  it("kills the kernel's own process group when the runner dies without cleaning up", async () => {
+    const job = await submit(t, cellsSpec({ params: { fail: 'crash', kernel: true, sleep: 0.3 } }));
+    const launchFile = join(t.dir, 'data', 'jobs', job.id, 'launch.json');
+    const kernelPgid = await waitFor(() => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { kernelPgid?: number }).kernelPgid, 'kernelPgid');
+    expect(processAlive(kernelPgid)).toBe(true);
+    await waitForState(t.app, job.id, ['failed']);
+    await waitFor(() => !processAlive(kernelPgid), 'the orphaned kernel to be killed', 3000);
+  });
+
+  it('shows a job stopped by a signal from outside as cancelled, with a reason', async () => {
+    const job = await submit(t, cellsSpec({ params: { sleep: 30 } }));
+    const launchFile = join(t.dir, 'data', 'jobs', job.id, 'launch.json');
+    const launch = await waitFor(() => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { pgid: number }), 'launch.json');
+    process.kill(-launch.pgid, 'SIGTERM');
+    const done = await waitForState(t.app, job.id, ['cancelled', 'failed']);
+    expect(done).toMatchObject({ state: 'cancelled', exitCode: 143, stateReason: 'The job was stopped by a signal before it finished.' });
+  });
+
   it('reports a runner error', async () => {
     const job = await submit(t, cellsSpec({ params: { fail: 'runner' } }));
     const done = await waitForState(t.app, job.id, ['failed', 'succeeded']);
-    expect(done).toMatchObject({ state: 'failed', exitCode: 2, stateReason: 'The job runner failed: RuntimeError: no kernel' });
+    expect(done).toMatchObject({ state: 'failed', exitCode: 2, stateReason: 'The job runner failed: no kernel' });
   });
 
   it('reports a walltime stop by the runner in minutes', async () => {
@@ -52,15 +70,18 @@ describe('local backend with real processes', () => {
   });
 
   it("cancels the job's whole process group, even a process that ignores SIGTERM", async () => {
-    const job = await submit(t, cellsSpec({ params: { sleep: 60, child: true, ignoreTerm: true } }));
+    const job = await submit(t, cellsSpec({ params: { sleep: 60, child: true, kernel: true, ignoreTerm: true } }));
     const jobDir = join(t.dir, 'data', 'jobs', job.id);
-    const launch = await waitFor(() => existsSync(join(jobDir, 'launch.json')) && JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { pgid: number }, 'launch.json');
+    const launch = await waitFor(() => existsSync(join(jobDir, 'launch.json')) && (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { pgid: number; kernelPgid?: number }), 'launch.json');
+    await waitFor(() => (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { kernelPgid?: number }).kernelPgid, 'kernelPgid');
+    const kernelPgid = (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { kernelPgid: number }).kernelPgid;
     await new Promise((r) => setTimeout(r, 300)); // let the runner start its child
     const started = Date.now();
     const res = await t.app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
     expect(res.json<Job>().state).toBe('cancelled');
     expect(Date.now() - started).toBeGreaterThanOrEqual(450); // waited the grace, then SIGKILL
     expect(() => process.kill(-launch.pgid, 0)).toThrow();
+    expect(() => process.kill(-kernelPgid, 0)).toThrow();
     const quota = (await t.app.inject({ method: 'GET', url: '/api/quota' })).json();
     expect(quota.usage.concurrentJobs).toBe(0);
   });

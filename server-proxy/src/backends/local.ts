@@ -17,10 +17,16 @@ const ProcessRef = z.object({
 });
 type ProcessRef = z.infer<typeof ProcessRef>;
 
-const Launch = z.object({ pid: z.number().int().positive(), pgid: z.number().int().positive(), startedAt: z.string().optional() });
+const Launch = z.object({
+  pid: z.number().int().positive(),
+  pgid: z.number().int().positive(),
+  startedAt: z.string().optional(),
+  /** The kernel runs in its own session: its group must be killed too when the runner cannot stop it. */
+  kernelPgid: z.number().int().positive().optional(),
+});
 const Exit = z.object({
   exitCode: z.number().int().nullable().optional(),
-  reason: z.enum(['ok', 'cell_error', 'walltime', 'runner_error']),
+  reason: z.string(),
   endedAt: z.string().optional(),
 });
 type Exit = z.infer<typeof Exit>;
@@ -28,6 +34,7 @@ const ErrorFile = JobError.extend({ cellId: z.string().nullable().optional(), tr
 
 export const CRASHED_REASON = "The job's process ended without reporting how (killed or crashed).";
 export const CANCELLED_REASON = 'Cancelled at your request.';
+export const SIGNALLED_REASON = 'The job was stopped by a signal before it finished.';
 
 function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
   const result = schema.safeParse(readJsonFile(file));
@@ -149,10 +156,12 @@ export class LocalBackend implements Backend {
       while (groupAlive(ref.pgid) && Date.now() < deadline) await sleep(50);
       if (groupAlive(ref.pgid)) {
         signalGroup(ref.pgid, 'SIGKILL');
+        this.killKernel(job);
         const killDeadline = Date.now() + 2000;
         while (groupAlive(ref.pgid) && Date.now() < killDeadline) await sleep(20);
       }
     }
+    this.killKernel(job);
     const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
     return {
       jobId: job.id,
@@ -186,6 +195,11 @@ export class LocalBackend implements Backend {
     return listOutputs(this.opts.files.outputDir(job.id), job.outputDir, job.spec.outputs);
   }
 
+  private killKernel(job: JobRecord): void {
+    const launch = parseFile(Launch, join(this.opts.files.jobDir(job.id), 'launch.json'));
+    if (launch?.kernelPgid && groupAlive(launch.kernelPgid)) signalGroup(launch.kernelPgid, 'SIGKILL');
+  }
+
   private refOf(job: JobRecord): ProcessRef | null {
     const stored = ProcessRef.safeParse(job.backendRef);
     if (stored.success) return stored.data;
@@ -205,6 +219,7 @@ export class LocalBackend implements Backend {
     const progressChanged = progress !== null && JSON.stringify(progress) !== JSON.stringify(job.progress);
     if (exit) return this.finalUpdate(job, progress, { exit });
     if (!alive) {
+      this.killKernel(job); // a runner killed outright leaves its kernel behind
       return job.cancelRequested
         ? this.finalUpdate(job, progress, { state: 'cancelled', reason: CANCELLED_REASON })
         : this.finalUpdate(job, progress, { state: 'failed', reason: CRASHED_REASON });
@@ -213,6 +228,7 @@ export class LocalBackend implements Backend {
     if (Date.now() - startedMs > job.resources.walltimeSeconds * 1000 + this.opts.walltimeGraceMs) {
       // The runner should have stopped itself at the walltime; this is the backstop.
       signalGroup(ref.pgid, 'SIGKILL');
+      this.killKernel(job);
       return this.finalUpdate(job, progress, { state: 'failed', reason: walltimeReason(job.resources.walltimeSeconds) });
     }
     return progressChanged ? { jobId: job.id, progress } : null;
@@ -250,8 +266,12 @@ export class LocalBackend implements Backend {
         return {
           ...ended,
           state: 'failed',
-          stateReason: error ? `The job runner failed: ${error.ename}: ${error.evalue}` : 'The job runner failed; see the log.',
+          stateReason: error ? `The job runner failed: ${error.evalue}` : 'The job runner failed; see the log.',
         };
+      case 'cancelled':
+        return { ...ended, state: 'cancelled', stateReason: SIGNALLED_REASON };
+      default:
+        return { ...ended, state: 'failed', stateReason: `The job runner ended with an unknown reason "${exit.reason}"; see the log.` };
     }
   }
 }
