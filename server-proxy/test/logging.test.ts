@@ -1,0 +1,29 @@
+import { Writable } from 'node:stream';
+import { buildApp, loggerOptions } from '../src/app';
+import { testConfig } from './helpers';
+
+describe('logging', () => {
+  it('writes structured JSON lines and never the launch secret', async () => {
+    const { config } = testConfig({ USER_BATCH_SECRET: 'top-secret-value' }, { logLevel: 'debug' });
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+        done();
+      },
+    });
+    const options = loggerOptions(config);
+    const app = await buildApp(config, { logger: typeof options === 'object' ? { ...options, stream } : options });
+    try {
+      await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'top-secret-value' } });
+      await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'wrong' } });
+      app.log.info({ headers: { 'x-user-batch-secret': 'top-secret-value' } }, 'a careless log call');
+    } finally {
+      await app.close();
+    }
+    const records = lines.map((l) => JSON.parse(l) as { msg?: string; headers?: Record<string, string> });
+    expect(records.some((r) => r.msg === 'incoming request')).toBe(true);
+    expect(records.find((r) => r.msg === 'a careless log call')?.headers?.['x-user-batch-secret']).toBe('[redacted]');
+    expect(lines.join('\n')).not.toContain('top-secret-value');
+  });
+});
