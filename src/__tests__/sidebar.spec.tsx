@@ -186,7 +186,7 @@ describe('sidebar components', () => {
     const provenance = details.querySelector(
       '.jp-Batch-Provenance'
     )!.textContent!;
-    expect(provenance).toContain('sha256 c0ffee');
+    expect(provenance).toContain('broken (main): sha256 c0ffee');
     expect(provenance).toContain('work/analysis.ipynb (sha256 feed)');
     expect(provenance).toContain('threshold = 42');
     expect(provenance).toContain('3.12.1');

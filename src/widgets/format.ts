@@ -33,6 +33,9 @@ export function elapsed(job: Batch.IJob, now: number): string {
  * A quota number: whole numbers as they are, others to two decimals at most.
  */
 export function formatAmount(value: number): string {
+  if (value > 0 && value < 0.01) {
+    return '<0.01';
+  }
   return Number.isInteger(value)
     ? String(value)
     : String(Math.round(value * 100) / 100);
@@ -62,6 +65,13 @@ export function stateLabel(state: Batch.JobState): string {
 export interface ISummaryRow {
   label: string;
   value: string;
+  /** The full text where the value is shortened. */
+  title?: string;
+}
+
+/** Hashes are told apart by their first hex digits; the title has the rest. */
+export function shortHash(hash: string): string {
+  return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
 }
 
 type Dict = Record<string, unknown>;
@@ -120,10 +130,15 @@ export function summarizeProvenance(
       );
       const role = first(pick(item, 'role'), pick(item, 'kind'));
       if (sha) {
-        add(
-          `Code${role ? ` (${String(role)})` : ''}${id ? ` ${String(id)}` : ''}`,
-          `sha256 ${String(sha)}`
-        );
+        const what = [id, role ? `(${String(role)})` : null]
+          .filter(Boolean)
+          .map(String)
+          .join(' ');
+        rows.push({
+          label: 'Code',
+          value: `${what ? `${what}: ` : ''}sha256 ${shortHash(String(sha))}`,
+          title: `sha256 ${String(sha)}`
+        });
       }
     });
   }

@@ -276,12 +276,14 @@ export function JobDetails(props: {
             <div className="jp-Batch-Muted">Loading…</div>
           ) : (
             <dl className="jp-Batch-Facts">
-              {summarizeProvenance(details.provenance, job).map(row => (
-                <React.Fragment key={row.label}>
-                  <dt>{row.label}</dt>
-                  <dd>{row.value}</dd>
-                </React.Fragment>
-              ))}
+              {summarizeProvenance(details.provenance, job).map(
+                (row, index) => (
+                  <React.Fragment key={index}>
+                    <dt>{row.label}</dt>
+                    <dd title={row.title}>{row.value}</dd>
+                  </React.Fragment>
+                )
+              )}
             </dl>
           )}
           <a
