@@ -52,28 +52,26 @@ const modelPlugin: JupyterFrontEndPlugin<IBatchModel> = {
       proxyUrl: DEFAULT_SETTINGS.proxyUrl
     });
     const model = new BatchModel({ client });
-    if (!settingRegistry) {
-      model.start();
-      return model;
-    }
-    // Never await the network in activate: connect once settings are read.
-    settingRegistry
-      .load(SETTINGS_PLUGIN_ID)
-      .then(setting => {
-        client.proxyUrl = readSettings(setting).proxyUrl;
-        model.start();
-        setting.changed.connect(() => {
-          const proxyUrl = readSettings(setting).proxyUrl;
-          if (proxyUrl !== client.proxyUrl) {
-            client.proxyUrl = proxyUrl;
-            model.restart();
-          }
-        });
-      })
-      .catch(reason => {
-        console.warn('User Batch: settings could not be read', reason);
-        model.start();
-      });
+    // Never await the network in activate. Connect once the settings are
+    // read and the shell is restored, so a first error can reach a toast.
+    const settingsRead = settingRegistry
+      ? settingRegistry
+          .load(SETTINGS_PLUGIN_ID)
+          .then(setting => {
+            client.proxyUrl = readSettings(setting).proxyUrl;
+            setting.changed.connect(() => {
+              const proxyUrl = readSettings(setting).proxyUrl;
+              if (proxyUrl !== client.proxyUrl) {
+                client.proxyUrl = proxyUrl;
+                model.restart();
+              }
+            });
+          })
+          .catch(reason => {
+            console.warn('User Batch: settings could not be read', reason);
+          })
+      : Promise.resolve();
+    void Promise.all([settingsRead, app.restored]).then(() => model.start());
     return model;
   }
 };

@@ -105,9 +105,10 @@ export class BatchModel implements IBatchModel {
    * network work runs in the background.
    */
   start(): void {
-    if (this._isDisposed) {
+    if (this._isDisposed || this._started) {
       return;
     }
+    this._started = true;
     this._connect();
   }
 
@@ -115,6 +116,9 @@ export class BatchModel implements IBatchModel {
    * Drop the connection and start again, e.g. after the proxy URL changed.
    */
   restart(): void {
+    if (!this._started || this._isDisposed) {
+      return;
+    }
     this._disconnect();
     this._backoffMs = this._minBackoffMs;
     this._setConnection('connecting', null);
@@ -449,6 +453,7 @@ export class BatchModel implements IBatchModel {
   private _source: IEventSourceLike | null = null;
   private _reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private _needsResync = false;
+  private _started = false;
   private _isDisposed = false;
 
   private _jobs: Batch.IJob[] = [];
