@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Job } from '../src/schemas';
-import { cellsSpec, makeApp, type TestApp } from './helpers';
+import { cellsSpec, makeApp, type TestApp, waitFor } from './helpers';
 
 interface Received {
   event: string;
@@ -81,6 +81,7 @@ describe('live events', () => {
       aliceStream.close();
       bobStream.close();
     }
+    await waitFor(() => t.app.services.hub.connections === 0, 'closed streams to be dropped', 2000);
   });
 
   it('needs the secret for the stream too', async () => {

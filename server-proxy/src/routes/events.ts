@@ -24,7 +24,8 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
     res.write(`retry: 2000\nevent: quota\ndata: ${JSON.stringify(ledger.status(name, groups))}\n\n`);
     const unsubscribe = hub.subscribe(name, { write: (chunk) => res.write(chunk), close: () => res.end() });
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
-    request.raw.on('close', () => {
+    // The response closes when the client goes away (or at shutdown): stop sending then.
+    res.on('close', () => {
       clearInterval(ping);
       unsubscribe();
     });
