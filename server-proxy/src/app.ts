@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -46,10 +46,16 @@ declare module 'fastify' {
 
 export const SECRET_HEADER = 'x-user-batch-secret';
 
+/** Browser-followed URLs (event stream, downloads) may carry the Jupyter token in the query. */
+export const redactUrl = (url: string): string => url.replace(/([?&](?:token|_xsrf)=)[^&]*/gi, '$1[redacted]');
+
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: [`req.headers["${SECRET_HEADER}"]`, 'headers["x-user-batch-secret"]'], censor: '[redacted]' },
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { buildApp, loggerOptions } from '../src/app';
 import { testConfig } from './helpers';
 
 describe('logging', () => {
-  it('writes structured JSON lines and never the launch secret', async () => {
+  it('writes structured JSON lines and never the launch secret or a Jupyter token', async () => {
     const { config } = testConfig({ USER_BATCH_SECRET: 'top-secret-value' }, { logLevel: 'debug' });
     const lines: string[] = [];
     const stream = new Writable({
@@ -17,6 +17,7 @@ describe('logging', () => {
     try {
       await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'top-secret-value' } });
       await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'wrong' } });
+      await app.inject({ method: 'GET', url: '/api/quota?token=jupyter-token-value', headers: { 'x-user-batch-secret': 'top-secret-value' } });
       app.log.info({ headers: { 'x-user-batch-secret': 'top-secret-value' } }, 'a careless log call');
     } finally {
       await app.close();
@@ -25,5 +26,7 @@ describe('logging', () => {
     expect(records.some((r) => r.msg === 'incoming request')).toBe(true);
     expect(records.find((r) => r.msg === 'a careless log call')?.headers?.['x-user-batch-secret']).toBe('[redacted]');
     expect(lines.join('\n')).not.toContain('top-secret-value');
+    expect(lines.join('\n')).not.toContain('jupyter-token-value');
+    expect(lines.join('\n')).toContain('/api/quota?token=[redacted]');
   });
 });
