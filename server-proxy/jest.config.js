@@ -8,5 +8,5 @@ module.exports = {
   },
   // app.inject (light-my-request) needs the ESM-only `cookie` package: let ts-jest transform it.
   transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
-  testTimeout: 30000,
+  testTimeout: 60000,
 };

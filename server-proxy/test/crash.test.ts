@@ -46,7 +46,7 @@ describe('the built proxy survives being killed', () => {
       } catch {
         return false;
       }
-    }, 'the proxy to listen');
+    }, 'the proxy to listen', 30_000);
     return child;
   };
   const post = async (spec: Record<string, unknown>, key?: string, to = base): Promise<{ status: number; job: Job }> => {
@@ -63,7 +63,7 @@ describe('the built proxy survives being killed', () => {
     writeFileSync(join(dir, 'site.json'), JSON.stringify({ runnerCommand: ['python3', FAKE_RUNNER], pollIntervalMs: 100 }));
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
-  }, 60_000);
+  }, 180_000);
   afterAll(() => {
     if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
   });
@@ -103,7 +103,7 @@ describe('the built proxy survives being killed', () => {
     proxy.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => proxy!.once('exit', (c) => r(c)));
     expect(code).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('never lets two proxy processes sharing one store exceed a quota together', async () => {
     const shared = tempDir('user-batch-shared-');
@@ -120,5 +120,5 @@ describe('the built proxy survives being killed', () => {
     } finally {
       for (const p of proxies) p.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 });

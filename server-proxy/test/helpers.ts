@@ -77,7 +77,7 @@ export function cellsSpec(opts: SpecOptions = {}): Record<string, unknown> {
   };
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -92,7 +92,7 @@ export async function getJob(app: FastifyInstance, id: string, headers: Record<s
   return res.json<Job>();
 }
 
-export async function waitForState(app: FastifyInstance, id: string, states: string[], timeoutMs = 10_000): Promise<Job> {
+export async function waitForState(app: FastifyInstance, id: string, states: string[], timeoutMs = 20_000): Promise<Job> {
   return waitFor(async () => {
     const job = await getJob(app, id);
     return states.includes(job.state) ? job : null;
