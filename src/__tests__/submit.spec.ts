@@ -181,3 +181,43 @@ describe('SubmitDialog', () => {
     model.dispose();
   });
 });
+
+describe('SubmitDialog without the service', () => {
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  it('says why the quota cannot be shown instead of waiting for ever', async () => {
+    FakeEventSource.instances = [];
+    const fake = new FakeProxyFetch();
+    fake.offline = true;
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url),
+      minBackoffMs: 60000
+    });
+    const dialog = new SubmitDialog({
+      title: 'Run notebook in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: initialValues('a', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    const summary = () =>
+      document.querySelector('.jp-Batch-SubmitDialog .jp-Batch-QuotaSummary')!
+        .textContent;
+    expect(summary()).toBe('Reading your quota…');
+    model.start();
+    await flush();
+    expect(summary()).toMatch(
+      /^Your quota cannot be read: The User Batch service at http:\/\/localhost:8888\/user\/alice\/user-batch\/ could not be reached/
+    );
+    dialog.resolve(0);
+    await result;
+    model.dispose();
+  });
+});

@@ -256,9 +256,14 @@ function QuotaLine(props: {
     <UseSignal signal={model.quotaChanged} initialArgs={model.quota}>
       {(_, quota) => {
         if (!quota) {
+          const unreachable = model.connection === 'unreachable';
           return (
-            <div className="jp-Batch-QuotaSummary jp-Batch-Muted">
-              Reading your quota…
+            <div
+              className={`jp-Batch-QuotaSummary${unreachable ? ' -mod-warn' : ' jp-Batch-Muted'}`}
+            >
+              {unreachable
+                ? `Your quota cannot be read: ${model.connectionError?.message ?? 'the User Batch service is not reachable.'}`
+                : 'Reading your quota…'}
             </div>
           );
         }
@@ -292,6 +297,7 @@ export class SubmitBody extends ReactWidget {
     this.addClass('jp-Batch-SubmitBody');
     options.model.backendsChanged.connect(() => this.update(), this);
     options.model.quotaChanged.connect(() => this.update(), this);
+    options.model.connectionChanged.connect(() => this.update(), this);
   }
 
   getValue(): ISubmitValues {
