@@ -99,7 +99,10 @@ test.describe('Run in batch on the local backend', () => {
     await batch.waitForState('ui-keep-1', 'succeeded');
     await batch.waitForState('ui-keep-2', 'failed');
 
-    await page.reload();
+    // a plain browser reload (Galata's own waits for a launcher tab we do not have); saved
+    // first so the browser does not ask whether to leave the page
+    await page.notebook.save();
+    await page.evaluate(() => window.location.reload());
     await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
     await batch.showSidebar();
     await expect(batch.jobRow('ui-keep-1')).toHaveAttribute('data-state', 'succeeded');

@@ -112,9 +112,9 @@ export class BatchHelper {
   }
 
   async showSidebar(): Promise<void> {
-    if (!(await this.page.locator(sel.sidebar).isVisible())) {
-      await this.page.evaluate(() => window.jupyterapp.commands.execute('user-batch:open'));
-    }
+    const tab = this.page.getByRole('tab', { name: 'Batch jobs' });
+    await expect(tab).toBeVisible();
+    if (!(await this.page.locator(sel.sidebar).isVisible())) await tab.click();
     await expect(this.page.locator(sel.sidebar)).toBeVisible();
   }
 }
