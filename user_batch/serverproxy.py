@@ -52,6 +52,7 @@ def _environment(port: int) -> dict[str, str]:
         "USER_BATCH_SECRET": _SECRET,
         "USER_BATCH_PYTHON": os.environ.get("USER_BATCH_PYTHON", sys.executable),
         "USER_BATCH_ROOT_DIR": _jupyter_root_dir(),
+        "USER_BATCH_EXIT_WITH_PARENT": "1",
     }
     return {key: _escape(value) for key, value in env.items()}
 

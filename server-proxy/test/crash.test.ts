@@ -121,4 +121,40 @@ describe('the built proxy survives being killed', () => {
       for (const p of proxies) p.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('leaves by itself when the Jupyter server that started it is killed', async () => {
+    const orphanPort = await freePort();
+    // a shell stands in for the Jupyter server: it starts the proxy, then dies with SIGKILL
+    const parent = spawn('sh', ['-c', `"${process.execPath}" "${join(ROOT, 'dist', 'server.js')}" & echo $!; wait`], {
+      env: {
+        ...process.env,
+        USER_BATCH_EXIT_WITH_PARENT: '1',
+        USER_BATCH_PORT: String(orphanPort),
+        USER_BATCH_HOST: '127.0.0.1',
+        USER_BATCH_DATA_DIR: join(dir, 'orphan-data'),
+        USER_BATCH_ROOT_DIR: join(dir, 'orphan-root'),
+        USER_BATCH_LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${orphanPort}/api/health`)).ok;
+      } catch {
+        return false;
+      }
+    }, 'the proxy to listen', 30_000);
+    parent.kill('SIGKILL');
+    await waitFor(() => !alive(), 'the orphaned proxy to exit', 15_000);
+    expect(alive()).toBe(false);
+  }, 60_000);
 });
