@@ -96,7 +96,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onOpenPath: path => {
         void app.commands.execute('docmanager:open', { path });
       },
-      onCancel: job => void confirmCancel(model, job)
+      onCancel: job => confirmCancel(model, job)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -223,7 +223,10 @@ function endedVerb(state: Batch.JobState): string {
   }
 }
 
-async function confirmCancel(model: IBatchModel, job: Batch.IJob) {
+async function confirmCancel(
+  model: IBatchModel,
+  job: Batch.IJob
+): Promise<boolean> {
   const result = await showDialog({
     title: 'Cancel batch job',
     body: `Cancel "${job.name}"? Its outputs so far are kept.`,
@@ -233,10 +236,11 @@ async function confirmCancel(model: IBatchModel, job: Batch.IJob) {
     ]
   });
   if (!result.button.accept) {
-    return;
+    return false;
   }
   try {
     await model.cancel(job.id);
+    return true;
   } catch (reason) {
     Notification.error(
       `Could not cancel "${job.name}": ${
@@ -244,6 +248,7 @@ async function confirmCancel(model: IBatchModel, job: Batch.IJob) {
       }`,
       { autoClose: 10000 }
     );
+    return false;
   }
 }
 

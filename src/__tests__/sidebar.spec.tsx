@@ -220,6 +220,27 @@ describe('sidebar components', () => {
     );
     expect(cancelled).toEqual(['r']);
   });
+
+  it('shows a sent cancel as pending until the backend confirms', () => {
+    render(
+      <JobDetails
+        job={makeJob({ id: 'r' })}
+        log={null}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        cancelling
+        onCancel={() => undefined}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+      />
+    );
+    const button = host.querySelector<HTMLButtonElement>(
+      'button.jp-Batch-Cancel'
+    )!;
+    expect(button.disabled).toBe(true);
+    expect(button.textContent).toBe('Cancelling…');
+  });
 });
 
 describe('BatchSidebar', () => {
@@ -252,7 +273,7 @@ describe('BatchSidebar', () => {
     });
     const sidebar = new BatchSidebar({
       model,
-      onCancel: () => undefined,
+      onCancel: async () => true,
       onOpenPath: () => undefined
     });
     Widget.attach(sidebar, document.body);

@@ -170,6 +170,8 @@ export function JobDetails(props: {
   details: IJobDetails | null;
   now: number;
   provenanceUrl: string;
+  /** A cancel was sent and the backend has not confirmed yet. */
+  cancelling?: boolean;
   onCancel: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
   onClose: () => void;
@@ -224,9 +226,10 @@ export function JobDetails(props: {
       {!final && (
         <button
           className="jp-Button jp-mod-styled jp-mod-warn jp-Batch-Cancel"
+          disabled={props.cancelling}
           onClick={() => onCancel(job)}
         >
-          Cancel job
+          {props.cancelling ? 'Cancelling…' : 'Cancel job'}
         </button>
       )}
       {job.error && (

@@ -62,7 +62,8 @@ export class BatchSidebar extends ReactWidget {
             }
             now={now}
             provenanceUrl={model.provenanceDownloadUrl(selected.id)}
-            onCancel={job => this._onCancel(job)}
+            cancelling={this._cancelling.has(selected.id)}
+            onCancel={job => void this._cancel(job)}
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
           />
@@ -93,6 +94,20 @@ export class BatchSidebar extends ReactWidget {
     }
   }
 
+  private async _cancel(job: Batch.IJob): Promise<void> {
+    this._cancelling.add(job.id);
+    this.update();
+    try {
+      // Stays marked until the job is final: the backend confirms later.
+      if (!(await this._onCancel(job))) {
+        this._cancelling.delete(job.id);
+      }
+    } catch {
+      this._cancelling.delete(job.id);
+    }
+    this.update();
+  }
+
   private _stopTicking(): void {
     if (this._ticker !== null) {
       clearInterval(this._ticker);
@@ -101,7 +116,8 @@ export class BatchSidebar extends ReactWidget {
   }
 
   private _model: IBatchModel;
-  private _onCancel: (job: Batch.IJob) => void;
+  private _onCancel: (job: Batch.IJob) => Promise<boolean>;
+  private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: ReturnType<typeof setInterval> | null = null;
 }
@@ -109,8 +125,8 @@ export class BatchSidebar extends ReactWidget {
 export namespace BatchSidebar {
   export interface IOptions {
     model: IBatchModel;
-    /** Ask, then cancel the job. */
-    onCancel: (job: Batch.IJob) => void;
+    /** Ask, then cancel the job; resolves whether a cancel was sent. */
+    onCancel: (job: Batch.IJob) => Promise<boolean>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
   }
