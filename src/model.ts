@@ -2,9 +2,9 @@
  * The Batch model: owns the jobs, the quota and the live event stream.
  *
  * State arrives through one Server-Sent Events stream (`api/events`); the
- * full lists are fetched once after subscribing and again after every
- * reconnect. The only repeated request is the log tail of the job open in
- * the sidebar, and only while that job can still write to its log.
+ * full lists are read when subscribing and again once the stream is open
+ * (after every reconnect too). The only repeated request is the log tail of
+ * the job open in the sidebar, and only while that job can still write to it.
  */
 import { Signal } from '@lumino/signaling';
 
@@ -219,17 +219,14 @@ export class BatchModel implements IBatchModel {
       this._client.browserUrl('api/events')
     );
     this._source = source;
-    let opened = false;
     source.onopen = () => {
       if (this._source !== source) {
         return;
       }
-      opened = true;
       this._backoffMs = this._minBackoffMs;
-      if (this._needsResync) {
-        this._needsResync = false;
-        void this.refresh();
-      }
+      // Read the lists again now that the stream is live, so no change can
+      // fall between the first read and the subscription.
+      void this.refresh();
     };
     source.onerror = () => {
       if (this._source !== source) {
@@ -239,11 +236,6 @@ export class BatchModel implements IBatchModel {
       // fixed retry (it gives up for good on a non-200 answer).
       source.close();
       this._source = null;
-      this._needsResync = true;
-      if (!opened) {
-        // Never got through: ask the API why, which also marks us unreachable.
-        void this.refresh();
-      }
       this._scheduleReconnect();
     };
     source.addEventListener('job', event => {
@@ -256,8 +248,8 @@ export class BatchModel implements IBatchModel {
         this._onQuotaEvent(event.data);
       }
     });
-    // Load after subscribing so no change falls between the list and the stream.
-    this._needsResync = false;
+    // Read at once too: the list shows without waiting for the stream, and
+    // an unreachable service is known without waiting for it to fail.
     void this.refresh();
   }
 
@@ -452,7 +444,6 @@ export class BatchModel implements IBatchModel {
   private _backoffMs: number;
   private _source: IEventSourceLike | null = null;
   private _reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private _needsResync = false;
   private _started = false;
   private _isDisposed = false;
 
