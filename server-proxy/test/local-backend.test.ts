@@ -30,12 +30,12 @@ describe('local backend with real processes', () => {
   });
 
   it("kills the kernel's own process group when the runner dies without cleaning up", async () => {
-    const job = await submit(t, cellsSpec({ params: { fail: 'crash', kernel: true, sleep: 0.3 } }));
+    const job = await submit(t, cellsSpec({ params: { fail: 'crash', kernel: true, sleep: 3 } }));
     const launchFile = join(t.dir, 'data', 'jobs', job.id, 'launch.json');
     const kernelPgid = await waitFor(() => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { kernelPgid?: number }).kernelPgid, 'kernelPgid');
     expect(processAlive(kernelPgid)).toBe(true);
     await waitForState(t.app, job.id, ['failed']);
-    await waitFor(() => !processAlive(kernelPgid), 'the orphaned kernel to be killed', 3000);
+    await waitFor(() => !processAlive(kernelPgid), 'the orphaned kernel to be killed', 5000);
   });
 
   it('shows a job stopped by a signal from outside as cancelled, with a reason', async () => {
