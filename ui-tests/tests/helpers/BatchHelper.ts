@@ -112,9 +112,13 @@ export class BatchHelper {
   }
 
   async showSidebar(): Promise<void> {
-    const tab = this.page.getByRole('tab', { name: 'Batch jobs' });
-    await expect(tab).toBeVisible();
-    if (!(await this.page.locator(sel.sidebar).isVisible())) await tab.click();
+    // the command only ever opens the panel (a click on the current tab would collapse it), and
+    // waiting for the restored layout keeps it from racing with a page that is still loading
+    await this.page.waitForFunction(() => !!window.jupyterapp);
+    await this.page.evaluate(async () => {
+      await window.jupyterapp.restored;
+      await window.jupyterapp.commands.execute('user-batch:open');
+    });
     await expect(this.page.locator(sel.sidebar)).toBeVisible();
   }
 }
