@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import type { CodeEntry, JobSpec } from './schemas';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -43,17 +43,23 @@ export interface CodeBlob {
   content: string;
 }
 
-/** The code a spec runs, each piece named by its sha256. */
-export function codeBlobs(spec: JobSpec): CodeBlob[] {
+/**
+ * The code a spec runs, each piece named by its sha256. For a cells job, `savedNotebook` is the
+ * notebook file the cells came from as it was on disk at submit (null if it was never saved).
+ */
+export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): CodeBlob[] {
   if (spec.kind === 'notebook') {
     const content = JSON.stringify(spec.source.notebook);
     const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
     return [{ entry, content }];
   }
-  return (spec.source.cells ?? []).map((cell) => ({
+  const cells: CodeBlob[] = (spec.source.cells ?? []).map((cell) => ({
     entry: { sha256: sha256(cell.source), kind: 'cell', cellId: cell.id, role: cell.role, bytes: Buffer.byteLength(cell.source) },
     content: cell.source,
   }));
+  if (savedNotebook === null) return cells;
+  const file: CodeEntry = { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) };
+  return [...cells, { entry: file, content: savedNotebook }];
 }
 
 export class JobFiles {
@@ -84,11 +90,22 @@ export class JobFiles {
     if (!existsSync(file)) writeFileAtomic(file, content);
   }
 
+  /** The notebook file as saved under the Jupyter root, or null (unsaved, or not a file). */
+  savedNotebook(notebookPath: string): string | null {
+    const file = resolve(this.rootDir, notebookPath);
+    if (!file.startsWith(resolve(this.rootDir) + sep)) return null;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
   /** Everything the runner needs, written before anything starts. */
-  write(id: string, spec: JobSpec): void {
+  write(id: string, spec: JobSpec, blobs: CodeBlob[] = codeBlobs(spec)): void {
     const dir = this.jobDir(id);
     mkdirSync(dir, { recursive: true });
-    for (const blob of codeBlobs(spec)) this.storeObject(blob.entry.sha256, blob.content);
+    for (const blob of blobs) this.storeObject(blob.entry.sha256, blob.content);
     writeFileAtomic(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
     if (spec.kind === 'notebook') writeFileAtomic(join(dir, 'input.ipynb'), JSON.stringify(spec.source.notebook));
     const run = {

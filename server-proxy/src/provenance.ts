@@ -1,5 +1,6 @@
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, type JobFiles } from './jobdir';
+import { readJsonFile, sha256, type JobFiles } from './jobdir';
 import type { OutputFile, Provenance } from './schemas';
 import { toJob, type JobRecord, type JobStore } from './store/jobs';
 
@@ -12,7 +13,7 @@ export function buildProvenance(
   proxyVersion: string,
 ): Provenance {
   const dir = files.jobDir(job.id);
-  const notebookEntry = job.code.find((c) => c.kind === 'notebook');
+  const notebookEntry = job.code.find((c) => c.kind === 'notebook' || c.kind === 'notebook-file');
   return {
     schemaVersion: 1,
     job: toJob(job),
@@ -27,6 +28,16 @@ export function buildProvenance(
     exit: readJsonFile(join(dir, 'exit.json')),
     events: store.events(job.id),
     outputs,
+    logs: logRecords(dir),
     proxyVersion,
   };
+}
+
+function logRecords(dir: string): Provenance['logs'] {
+  const file = join(dir, 'output.log');
+  try {
+    return [{ name: 'output.log', size: statSync(file).size, sha256: sha256(readFileSync(file)) }];
+  } catch {
+    return [];
+  }
 }

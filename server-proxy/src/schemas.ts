@@ -160,7 +160,8 @@ export type OutputFile = z.infer<typeof OutputFile>;
 
 export const CodeEntry = z.object({
   sha256: z.string(),
-  kind: z.enum(['cell', 'notebook']),
+  // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit
+  kind: z.enum(['cell', 'notebook', 'notebook-file']),
   cellId: z.string().nullable(),
   role: CellRole.nullable(),
   bytes: z.number().int(),
@@ -182,6 +183,7 @@ export const Provenance = z
     exit: z.unknown().nullable(),
     events: z.array(z.object({ at: z.string(), state: z.string(), reason: z.string().nullable() })),
     outputs: z.array(OutputFile),
+    logs: z.array(z.object({ name: z.string(), size: z.number().int(), sha256: z.string() })),
     proxyVersion: z.string(),
   })
   .meta({ id: 'Provenance' });

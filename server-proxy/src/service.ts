@@ -56,6 +56,7 @@ export class JobService {
         { accounts });
     }
     const hash = specHash(spec);
+    const blobs = codeBlobs(spec, spec.kind === 'cells' ? files.savedNotebook(spec.source.notebookPath) : null);
     const id = newJobId();
     const now = new Date().toISOString();
     const outputDir = files.outputDirRelative(id);
@@ -65,7 +66,7 @@ export class JobService {
       resources: spec.resources, progress: null, outputDir,
       outputNotebook: posix.join(outputDir, posix.basename(spec.source.notebookPath)),
       error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
-      spec, specSha256: hash, code: codeBlobs(spec).map((b) => b.entry), backendRef: null, cancelRequested: false,
+      spec, specSha256: hash, code: blobs.map((b) => b.entry), backendRef: null, cancelRequested: false,
     };
     const existing = db.transaction((): JobRecord | null => {
       if (key) {
@@ -87,7 +88,7 @@ export class JobService {
     hub.publishJob(toJob(record));
     hub.publishQuota(ledger.status(user.name, user.groups));
     try {
-      files.write(id, spec);
+      files.write(id, spec, blobs);
     } catch (err) {
       this.deps.log.error({ err, jobId: id }, 'could not write job directory');
       return { job: this.fail(id, 'The proxy could not write the job\'s files; check free disk space and try again.'), created: true };

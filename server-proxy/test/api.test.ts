@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Job, OutputFile, Provenance, QuotaStatus } from '../src/schemas';
@@ -90,6 +90,20 @@ describe('job lifecycle through the API', () => {
     expect(prov.notebook.sha256).toBe(sha(JSON.stringify(notebook)));
     expect(readFileSync(join(t.dir, 'data', 'objects', 'sha256', prov.notebook.sha256!.slice(0, 2), prov.notebook.sha256!), 'utf8'))
       .toBe(JSON.stringify(notebook));
+  });
+
+  it('records the saved notebook a cells job came from, and the log, by sha256', async () => {
+    const saved = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] });
+    mkdirSync(join(t.dir, 'root', 'work'), { recursive: true });
+    writeFileSync(join(t.dir, 'root', 'work', 'analysis.ipynb'), saved);
+    const res = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec() });
+    const job = await waitForState(t.app, res.json<Job>().id, ['succeeded', 'failed']);
+    // the file changing after submit does not change what was recorded
+    writeFileSync(join(t.dir, 'root', 'work', 'analysis.ipynb'), 'edited later');
+    const prov = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json<Provenance>();
+    expect(prov.notebook).toEqual({ path: 'work/analysis.ipynb', sha256: sha(saved) });
+    const log = readFileSync(join(t.dir, 'data', 'jobs', job.id, 'output.log'));
+    expect(prov.logs).toEqual([{ name: 'output.log', size: log.length, sha256: createHash('sha256').update(log).digest('hex') }]);
   });
 
   it('reports a failing cell with its error and cell id', async () => {

@@ -111,7 +111,7 @@ export class LocalBackend implements Backend {
     const ref: ProcessRef = { pid, pgid: pid, procStartTicks: processStartTicks(pid) };
     // Written before the store learns the pid, so a restart after a crash here adopts the job instead of starting it twice.
     writeFileAtomic(join(jobDir, 'spawn.json'), JSON.stringify(ref));
-    return { jobId: job.id, state: 'running', stateReason: null, startedAt: new Date().toISOString(), backendRef: ref };
+    return { jobId: job.id, state: 'running', stateReason: `Running as process group ${pid} on this server.`, startedAt: new Date().toISOString(), backendRef: ref };
   }
 
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
@@ -138,7 +138,7 @@ export class LocalBackend implements Backend {
       const adopted: JobUpdate = {
         jobId: job.id,
         state: 'running',
-        stateReason: null,
+        stateReason: 'Running (found again after the proxy restarted).',
         backendRef: ref,
         startedAt: job.startedAt ?? launch?.startedAt ?? new Date().toISOString(),
       };
