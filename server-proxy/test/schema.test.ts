@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jobSpecJsonSchema } from '../src/write-schema';
 
 describe('JSON Schema of the job spec', () => {
@@ -10,5 +12,12 @@ describe('JSON Schema of the job spec', () => {
     expect(schema.properties.kind.enum).toEqual(['cells', 'notebook']);
     expect(schema.properties.resources.properties?.cpus.minimum).toBe(1);
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'backend']));
+  });
+});
+
+describe('the committed docs/job-spec.schema.json', () => {
+  it('is what the zod schema generates today (run `npm run schema` after changing the spec)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'job-spec.schema.json'), 'utf8'));
+    expect(committed).toEqual(jobSpecJsonSchema());
   });
 });
