@@ -23,7 +23,8 @@ Environment (all optional):
   BENCH_PYTHON   interpreter for direct jobs and the proxy's runner (default REPO/.venv/bin/python)
   BENCH_SCHED_VENV  venv with jupyter-scheduler                   (default bench/.venv-scheduler)
   BENCH_QUIET_WAIT  wait up to this many seconds for other work on the machine to drop below
-                 half a core before starting (0: don't wait)      (default 120)
+                 half a core before starting (0: don't wait)      (default 60)
+  BENCH_DIRECT_TRANSPORT  "ipc": direct jobs use Unix sockets like our runner (default: TCP)
   BENCH_OUT      report path                                      (default bench/RESULTS.md)
   BENCH_COMMAND  the command line to print in the report          (default "bench/run.sh")
 """
@@ -33,6 +34,8 @@ import datetime as dt
 import json
 import os
 import platform
+import re
+import resource
 import secrets
 import shutil
 import signal
@@ -58,7 +61,7 @@ POLL = float(os.environ.get("BENCH_POLL", "0.1"))
 JOB_TIMEOUT = float(os.environ.get("BENCH_JOB_TIMEOUT", "180"))
 PY = os.environ.get("BENCH_PYTHON", str(REPO / ".venv" / "bin" / "python"))
 SCHED_VENV = Path(os.environ.get("BENCH_SCHED_VENV", str(HERE / ".venv-scheduler")))
-QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "120"))
+QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "60"))
 OUT = Path(os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
 COMMAND = os.environ.get("BENCH_COMMAND", "bench/run.sh")
 PROXY_JS = REPO / "server-proxy" / "dist" / "server.js"
@@ -170,6 +173,34 @@ def tail(path: Path, n: int = 30) -> str:
         return "(no log)"
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user+sys) used so far by process `root` and its descendants, including the
+    ones already reaped (their time is in their parent's cutime/cstime) and zombies."""
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        f = raw[raw.rindex(")") + 2:].split()
+        procs[int(d)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in procs:
+            total += procs[pid][1]
+            stack.extend(children.get(pid, []))
+    return total / CLK_TCK
+
+
 class ForeignLoad(threading.Thread):
     """Samples, once a second, how much CPU processes *outside* this benchmark's process tree use,
     so the report can say how busy the machine was with other work (builds, tests) during the run.
@@ -278,6 +309,27 @@ class Direct:
         return {"id": jid, "t_submit": t_submit, "t_ack": t_ack, "start_file": str(jobdir / "bench_start.json"),
                 "log": str(jobdir / "output.log")}
 
+    @staticmethod
+    def failure(j: dict) -> str:
+        """The exception lines of the job's log (first and last), e.g. the ZMQError behind a
+        "Kernel didn't respond" -- not the atexit noise that follows it."""
+        try:
+            text = Path(j["log"]).read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        exc = [ln.strip() for ln in text.splitlines()
+               if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt): ", ln.strip())]
+        exc = [e for e in exc if not e.startswith("AssertionError")] or exc
+        if not exc:
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            return lines[-1] if lines else "(empty log)"
+        return exc[0] if len(exc) == 1 else f"{exc[0]} → {exc[-1]}"
+
+    def cpu(self) -> float:
+        # direct jobs are the harness's only children that get reaped (the servers live on)
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime + sum(tree_cpu(p.pid) for p in self.procs.values() if p.returncode is None)
+
     def states(self, ids: list[str]) -> dict[str, tuple[bool, bool]]:
         out = {}
         for jid in ids:
@@ -367,6 +419,16 @@ class Ours:
         except OSError:
             j["env_written_s"] = None
 
+    def cpu(self) -> float:
+        return tree_cpu(self.proc.pid)
+
+    def failure(self, j: dict) -> str:
+        _, job = http("GET", f"{self.base}/api/jobs/{j['id']}", headers=self.headers)
+        if not isinstance(job, dict):
+            return str(job)[:300]
+        err = job.get("error") or {}
+        return f"state {job.get('state')}: {job.get('stateReason') or ''} {err.get('ename', '')} {err.get('evalue', '')}"[:300]
+
     def states(self, ids: list[str]) -> dict[str, tuple[bool, bool]]:
         status, body = http("GET", self.base + "/api/jobs", headers=self.headers)
         if status != 200 or not isinstance(body, dict):
@@ -438,6 +500,15 @@ class Scheduler:
                 "start_file": str(self.jdata / "scheduler_staging_area" / jid / "bench_start.json"),
                 "log": str(self.log)}
 
+    def cpu(self) -> float:
+        return tree_cpu(self.proc.pid)
+
+    def failure(self, j: dict) -> str:
+        _, job = http("GET", f"{self.base}/scheduler/jobs/{j['id']}", headers=self.headers)
+        if not isinstance(job, dict):
+            return str(job)[:300]
+        return f"status {job.get('status')}: {job.get('status_message') or ''}"[:300]
+
     def states(self, ids: list[str]) -> dict[str, tuple[bool, bool]]:
         status, body = http("GET", self.base + "/scheduler/jobs?max_items=10000", headers=self.headers)
         if status != 200 or not isinstance(body, dict):
@@ -482,7 +553,11 @@ def wait_done(path, jobs: list[dict]) -> None:
         if hasattr(path, "breakdown"):
             path.breakdown(j)
         if not j["ok"]:
-            log(f"  {path.name} job {j['id']} did not succeed; log tail:\n{tail(Path(j['log']))}")
+            try:
+                j["failure"] = "timed out in the harness" if j.get("timeout") else path.failure(j)
+            except Exception as e:  # noqa: BLE001
+                j["failure"] = f"(could not ask: {e})"
+            log(f"  {path.name} job {j['id']} did not succeed: {j['failure']}")
 
 
 def settle(seconds: float = 1.5) -> None:
@@ -574,6 +649,54 @@ def write_report(res: dict) -> None:
              "(own venv, bench/.venv-scheduler; token auth on 127.0.0.1): it copies the input to its "
              "staging area, records the job in SQLite and starts a `multiprocessing` *spawn* process that "
              "runs nbconvert's ExecutePreprocessor.\n")
+    def med0(p, key, table):
+        x = table.get(p, {}).get(key)
+        return x["median"] if x else None
+    L.append("## Headline\n")
+    fo, fd, fs = (med0(p, "first_s", lat) for p in ("ours", "direct", "scheduler"))
+    pr0 = res.get("paired_ratios", {})
+    if fo:
+        line = f"- Submit → first cell running, one job at a time (median): **ours {ms(fo)} ms**"
+        if fd:
+            pd_ = pr0.get("direct:first_s")
+            line += (f", direct {ms(fd)} ms (ours/direct {fo / fd:.2f}×, {(fo - fd) * 1000:+,.0f} ms"
+                     + (f"; paired {pd_['median']:.2f}×" if pd_ else "") + ")")
+        if fs:
+            ps_ = pr0.get("scheduler:first_s")
+            line += (f", jupyter-scheduler {ms(fs)} ms (ours/scheduler {fo / fs:.2f}×"
+                     + (f"; paired {ps_['median']:.2f}×" if ps_ else "") + ")")
+        L.append(line + ".")
+    co, cd, cs = (med0(p, "cpu_s", lat) for p in ("ours", "direct", "scheduler"))
+    if co:
+        L.append(f"- CPU time per job (median): ours {ms(co)} ms"
+                 + (f", direct {ms(cd)} ms ({co / cd:.2f}×)" if cd else "")
+                 + (f", jupyter-scheduler {ms(cs)} ms ({co / cs:.2f}×)" if cs else "") + ".")
+    ao, ad, as_ = (med0(p, "accept_rate", thr) for p in ("ours", "direct", "scheduler"))
+    mo, md, ms_ = (med0(p, "makespan_s", thr) for p in ("ours", "direct", "scheduler"))
+    if ao:
+        L.append(f"- Burst of {res['params']['K']} back-to-back submits (median of {res['params']['BURSTS']}): ours "
+                 f"accepts **{ao:.1f} jobs/s**" + (f" (jupyter-scheduler {as_:.1f}/s, {ao / as_:.2f}×" if as_ else "")
+                 + (f"; direct just spawns, {ad:.0f}/s)" if ad else ")")
+                 + f"; all {res['params']['K']} finished after {ms(mo)} ms"
+                 + (f" (direct {ms(md)} ms, {mo / md:.2f}×" if md else "")
+                 + (f"; jupyter-scheduler {ms(ms_)} ms, {mo / ms_:.2f}×)" if ms_ else ")") + ".")
+    nfail = {}
+    for p in P:
+        js = list(res["samples"]["latency"].get(p, [])) + [j for b in res["samples"]["throughput"].get(p, [])
+                                                           for j in b["jobs"]]
+        bad = [j for j in js if not j.get("ok")]
+        if bad:
+            nfail[p] = (len(bad), len(js), bad[0].get("failure", ""))
+    if nfail:
+        L.append("- Failed jobs: " + "; ".join(f"{p} {n} of {tot} (e.g. {why})" for p, (n, tot, why) in nfail.items())
+                 + " — see [Failed jobs](#failed-jobs).")
+    else:
+        L.append("- No job failed on any path.")
+    fl0 = res.get("foreign_load") or {}
+    if fl0:
+        L.append(f"- Noise: other sessions' builds and tests kept on average {fl0['mean_cores']:.2f} of the "
+                 f"{res['machine']['nproc']} cores busy during this run; read absolutes with that in mind.")
+    L.append("")
     if res.get("skipped"):
         L.append("**Paths not measured in this run:**\n")
         for p, why in res["skipped"].items():
@@ -584,15 +707,16 @@ def write_report(res: dict) -> None:
     L.append(f"{res['params']['N']} jobs per path, run sequentially (each finishes before the next is sent), "
              f"interleaved round-robin across paths with the order rotated each round, after "
              f"{res['params']['WARMUP']} unmeasured warm-up job(s) per path. Milliseconds; median (min–max).\n")
-    L.append("| path | ok | submit → ack | submit → first cell running | submit → finished (seen by poll) |")
-    L.append("| --- | --- | --- | --- | --- |")
+    L.append("| path | ok | submit → ack | submit → first cell running | submit → finished (seen by poll) | "
+             "CPU time per job |")
+    L.append("| --- | --- | --- | --- | --- | --- |")
     for p in P:
         s = lat.get(p, {})
         def cell(key):
             x = s.get(key)
             return "—" if not x else f"**{ms(x['median'])}** ({ms(x['min'])}–{ms(x['max'])})"
         L.append(f"| {LABELS[p]} | {s.get('ok', 0)}/{s.get('n', 0)} | {cell('ack_s')} | {cell('first_s')} | "
-                 f"{cell('done_s')} |")
+                 f"{cell('done_s')} | {cell('cpu_s')} |")
     L.append("")
 
     def med(p, key, table=lat):
@@ -618,7 +742,8 @@ def write_report(res: dict) -> None:
     def paired(other, key):
         x = pr.get(f"{other}:{key}")
         return "—" if not x else f"{x['median']:.2f}× ({x['min']:.2f}–{x['max']:.2f})"
-    for key, name in (("first_s", "submit → first cell running"), ("done_s", "submit → finished")):
+    for key, name in (("first_s", "submit → first cell running"), ("done_s", "submit → finished"),
+                      ("cpu_s", "CPU time per job")):
         o, d, s = med("ours", key), med("direct", key), med("scheduler", key)
         L.append(f"| {name} | {ratio(o, d)} | {'—' if o is None or d is None else f'{(o - d) * 1000:+,.0f} ms'} | "
                  f"{paired('direct', key)} | "
@@ -637,8 +762,8 @@ def write_report(res: dict) -> None:
              f"compete for {res['machine']['nproc']} cores, so the finish time measures the machine as "
              f"much as the path. Median over bursts (min–max).\n")
     L.append("| path | ok | accepted / s | time to accept all K (ms) | time until all K finished (ms) | "
-             "finished jobs / s | median submit → first cell in burst (ms) |")
-    L.append("| --- | --- | --- | --- | --- | --- | --- |")
+             "finished jobs / s | median submit → first cell in burst (ms) | CPU time per job (ms) |")
+    L.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for p in P:
         s = thr.get(p, {})
         def c(key, fmt):
@@ -647,16 +772,39 @@ def write_report(res: dict) -> None:
         rate = lambda v: f"{v:,.1f}"  # noqa: E731
         L.append(f"| {LABELS[p]} | {s.get('ok', 0)}/{s.get('n', 0)} | {c('accept_rate', rate)} | "
                  f"{c('accept_s', ms)} | {c('makespan_s', ms)} | {c('finish_rate', lambda v: f'{v:.2f}')} | "
-                 f"{c('first_median_s', ms)} |")
+                 f"{c('first_median_s', ms)} | {c('cpu_per_job_s', ms)} |")
     L.append("")
     L.append("| metric | ours / direct | ours / scheduler |")
     L.append("| --- | --- | --- |")
     for key, name in (("accept_rate", "accepted jobs / s (higher is better)"),
                       ("makespan_s", "time until all K finished (lower is better)"),
-                      ("first_median_s", "median submit → first cell under load (lower is better)")):
+                      ("first_median_s", "median submit → first cell under load (lower is better)"),
+                      ("cpu_per_job_s", "CPU time per job in a burst (lower is better)")):
         o, d, s = med("ours", key, thr), med("direct", key, thr), med("scheduler", key, thr)
         L.append(f"| {name} | {ratio(o, d)} | {ratio(o, s)} |")
     L.append("")
+
+    fails = []
+    for p in P:
+        for j in res["samples"]["latency"].get(p, []):
+            if not j.get("ok"):
+                fails.append((p, "sequential", j))
+        for b in res["samples"]["throughput"].get(p, []):
+            for j in b["jobs"]:
+                if not j.get("ok"):
+                    fails.append((p, "burst", j))
+    L.append("## Failed jobs\n")
+    if not fails:
+        L.append("None: every job on every path succeeded.\n")
+    else:
+        L.append("Failed jobs are left out of the latency statistics; a failed job in a burst still counts "
+                 "toward the burst's finish time (it ended when it was seen failed).\n")
+        L.append("| path | phase | job | after (ms) | reason |")
+        L.append("| --- | --- | --- | --- | --- |")
+        for p, phase, j in fails:
+            reason = str(j.get("failure", "")).replace("|", "\\|").replace("\n", " ")
+            L.append(f"| {p} | {phase} | `{j['id']}` | {ms(j.get('done_s'))} | {reason} |")
+        L.append("")
 
     m = res["machine"]
     L.append("## Machine and versions\n")
@@ -686,7 +834,8 @@ def write_report(res: dict) -> None:
         L.append("- kernel interpreter seen by the first cell: "
                  + "; ".join(f"{p}: `{', '.join(v)}`" for p, v in kp.items()))
     L.append(f"- parameters: N={res['params']['N']}, K={res['params']['K']}, BURSTS={res['params']['BURSTS']}, "
-             f"WARMUP={res['params']['WARMUP']}, POLL={res['params']['POLL']} s")
+             f"WARMUP={res['params']['WARMUP']}, POLL={res['params']['POLL']} s, "
+             f"direct kernel transport {res['params'].get('DIRECT_TRANSPORT', 'tcp')}")
     L.append("")
 
     L.append("## What the numbers mean (and don't)\n")
@@ -698,6 +847,12 @@ def write_report(res: dict) -> None:
              f"{res['params']['POLL']} s) first saw a final state through each path's own API "
              "(direct: process exit), so it carries up to one poll interval of slack and includes each "
              "path's status-update lag; ack and first-cell times have no such slack.")
+    L.append("- \"CPU time per job\" = user+system CPU seconds used by the path's whole process tree "
+             "(direct: the spawned process and its kernel; ours: the proxy, its runners and their kernels; "
+             "scheduler: the Jupyter server, its job processes and their kernels) between just before the "
+             "submit and 0.5 s after the job was seen finished; it includes serving the harness's status "
+             "polls (ours, scheduler). CPU time is much less sensitive to other work on the machine than wall "
+             "time, so it is the steadiest comparison of how much work each path does per job.")
     L.append("- The acknowledgement means different things: ours returns after the job is stored, quota "
              "reserved and the runner spawned; jupyter-scheduler returns after the DB row, the copy and "
              "`Process.start()`; direct's \"ack\" is just `Popen` returning.")
@@ -708,6 +863,11 @@ def write_report(res: dict) -> None:
              "figures. Under a "
              "burst, K kernels share 2 cores, so burst latencies and finish times are dominated by CPU "
              "contention, not by the submit path.")
+    L.append("- Kernel transport: direct (nbclient defaults) and jupyter-scheduler start kernels on TCP "
+             "ports that the parent picks and then releases, so kernels started at the same time by "
+             "separate processes can race for a port (the kernel dies with \"Address already in use\" and "
+             "the parent waits out its 60 s startup timeout); our runner uses Unix sockets in a private "
+             "directory. If a burst lists such a failure below, that is this race, not noise.")
     L.append("- The kernels differ only by venv (same ipykernel version in both; see above). jupyter-scheduler "
              "also renders the output notebook through nbconvert; ours writes the executed notebook and "
              "provenance files.")
@@ -726,7 +886,8 @@ def main() -> int:
     res: dict = {
         "command": COMMAND,
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "params": {"N": N, "K": K, "BURSTS": BURSTS, "WARMUP": WARMUP, "POLL": POLL, "PATHS": PATHS},
+        "params": {"N": N, "K": K, "BURSTS": BURSTS, "WARMUP": WARMUP, "POLL": POLL, "PATHS": PATHS,
+                   "DIRECT_TRANSPORT": os.environ.get("BENCH_DIRECT_TRANSPORT", "tcp")},
         "machine": machine_facts(), "paths": {}, "skipped": {}, "latency": {}, "throughput": {},
         "samples": {"latency": {}, "throughput": {}},
     }
@@ -781,10 +942,12 @@ def main() -> int:
         for i in range(N):
             order = active[i % len(active):] + active[:i % len(active)]
             for name in order:
+                c0 = paths[name].cpu()
                 j = paths[name].submit("lat")
                 wait_done(paths[name], [j])
-                lat_samples[name].append(j)
                 settle(0.5)
+                j["cpu_s"] = paths[name].cpu() - c0
+                lat_samples[name].append(j)
             log(f"latency round {i + 1}/{N}: " + ", ".join(
                 f"{n} {ms(lat_samples[n][-1]['first_s'])} ms" for n in active))
 
@@ -795,11 +958,14 @@ def main() -> int:
                 settle(3)
                 path = paths[name]
                 jobs = []
+                c0 = path.cpu()
                 t0 = time.time()
                 for _ in range(K):
                     jobs.append(path.submit(f"burst{b}"))
                 t_accepted = time.time()
                 wait_done(path, jobs)
+                settle(0.5)
+                cpu_burst = path.cpu() - c0
                 done = [j["t_done"] for j in jobs if j["t_done"]]
                 firsts = [j["first_s"] for j in jobs if j["first_s"] is not None]
                 burst = {
@@ -807,6 +973,7 @@ def main() -> int:
                     "accept_s": t_accepted - t0, "accept_rate": K / (t_accepted - t0),
                     "makespan_s": (max(done) - t0) if len(done) == K else None,
                     "first_median_s": statistics.median(firsts) if firsts else None,
+                    "cpu_per_job_s": cpu_burst / K,
                     "jobs": jobs,
                 }
                 burst["finish_rate"] = K / burst["makespan_s"] if burst["makespan_s"] else None
@@ -819,12 +986,12 @@ def main() -> int:
             js = lat_samples[name]
             res["latency"][name] = {"n": len(js), "ok": sum(1 for j in js if j["ok"]),
                                     **{k: stats([j.get(k) for j in js if j["ok"]])
-                                       for k in ("ack_s", "first_s", "done_s", "runner_up_s", "env_written_s")}}
+                                       for k in ("ack_s", "first_s", "done_s", "runner_up_s", "env_written_s", "cpu_s")}}
             bs = thr_samples[name]
             res["throughput"][name] = {
                 "n": len(bs) * K, "ok": sum(b["ok"] for b in bs),
                 **{k: stats([b[k] for b in bs]) for k in ("accept_s", "accept_rate", "makespan_s", "finish_rate",
-                                                          "first_median_s")}}
+                                                          "first_median_s", "cpu_per_job_s")}}
             kernel_pythons[name] = sorted({j["kernel_python"] for j in js if j.get("kernel_python")})
             res["samples"]["latency"][name] = js
             res["samples"]["throughput"][name] = bs
@@ -832,7 +999,7 @@ def main() -> int:
         paired = {}
         for other in ("direct", "scheduler"):
             if "ours" in lat_samples and other in lat_samples:
-                for key in ("first_s", "done_s"):
+                for key in ("first_s", "done_s", "cpu_s"):
                     rs = [a[key] / b[key] for a, b in zip(lat_samples["ours"], lat_samples[other])
                           if a["ok"] and b["ok"] and a.get(key) and b.get(key)]
                     paired[f"{other}:{key}"] = stats(rs)
