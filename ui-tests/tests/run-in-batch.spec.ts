@@ -40,6 +40,23 @@ test.describe('Run in batch on the local backend', () => {
     await expect(executed).toBeVisible();
   });
 
+  test('the cell context menu and the command palette open the same dialog', async ({ page, tmpPath }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath);
+    await page.notebook.selectCells(CELL.work);
+    await (await page.notebook.getCellLocator(CELL.work))!.click({ button: 'right' });
+    await page.locator('.lm-Menu-item:visible', { hasText: 'Run in batch' }).first().click();
+    await expect(page.locator(sel.dialog)).toBeVisible();
+    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.locator(sel.dialog)).toHaveCount(0);
+
+    await page.keyboard.press('Control+Shift+C');
+    await page.locator('#command-palette .lm-CommandPalette-input').fill('Run notebook in batch');
+    await page.keyboard.press('Enter');
+    await expect(page.locator(sel.dialog)).toBeVisible();
+    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+  });
+
   test('a long job can be cancelled while its log streams', async ({ page, tmpPath }) => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
