@@ -614,6 +614,50 @@ def machine_facts() -> dict:
             "loadavg_at_start": os.getloadavg()}
 
 
+# ----------------------------------------------------------------------------- history
+
+HISTORY = HERE / "history.jsonl"
+
+
+def history_row(res: dict) -> dict:
+    """One line per full run, so the report can show how much the ratios move between runs."""
+    def med(table, p, key):
+        x = res.get(table, {}).get(p, {}).get(key)
+        return x["median"] if x else None
+
+    def r(a, b):
+        return round(a / b, 3) if a and b else None
+
+    pr = res.get("paired_ratios", {})
+    fl = res.get("foreign_load") or {}
+    return {
+        "date": res["date"], "commit": res["machine"].get("commit"), "params": res["params"],
+        "other_load_cores": round(fl["mean_cores"], 2) if fl else None,
+        "first_ms": {p: med("latency", p, "first_s") and round(med("latency", p, "first_s") * 1000)
+                     for p in ("direct", "ours", "scheduler")},
+        "first_ours_direct": r(med("latency", "ours", "first_s"), med("latency", "direct", "first_s")),
+        "first_ours_scheduler": r(med("latency", "ours", "first_s"), med("latency", "scheduler", "first_s")),
+        "first_paired_direct": (pr.get("direct:first_s") or {}).get("median"),
+        "first_paired_scheduler": (pr.get("scheduler:first_s") or {}).get("median"),
+        "cpu_ours_direct": r(med("latency", "ours", "cpu_s"), med("latency", "direct", "cpu_s")),
+        "cpu_ours_scheduler": r(med("latency", "ours", "cpu_s"), med("latency", "scheduler", "cpu_s")),
+        "accept_ours_scheduler": r(med("throughput", "ours", "accept_rate"), med("throughput", "scheduler", "accept_rate")),
+        "makespan_ours_direct": r(med("throughput", "ours", "makespan_s"), med("throughput", "direct", "makespan_s")),
+        "makespan_ours_scheduler": r(med("throughput", "ours", "makespan_s"),
+                                     med("throughput", "scheduler", "makespan_s")),
+        "failed": {p: sum(1 for j in res["samples"]["latency"].get(p, []) if not j.get("ok"))
+                   + sum(1 for b in res["samples"]["throughput"].get(p, []) for j in b["jobs"] if not j.get("ok"))
+                   for p in res.get("paths", {})},
+    }
+
+
+def read_history() -> list[dict]:
+    try:
+        return [json.loads(ln) for ln in HISTORY.read_text().splitlines() if ln.strip()]
+    except (OSError, ValueError):
+        return []
+
+
 # ----------------------------------------------------------------------------- report
 
 def ms(v: float | None) -> str:
@@ -776,13 +820,33 @@ def write_report(res: dict) -> None:
     L.append("")
     L.append("| metric | ours / direct | ours / scheduler |")
     L.append("| --- | --- | --- |")
-    for key, name in (("accept_rate", "accepted jobs / s (higher is better)"),
+    for key, name in (("accept_rate", "accepted jobs / s (higher is better; direct's \"accept\" is only a spawn)"),
                       ("makespan_s", "time until all K finished (lower is better)"),
                       ("first_median_s", "median submit → first cell under load (lower is better)"),
                       ("cpu_per_job_s", "CPU time per job in a burst (lower is better)")):
         o, d, s = med("ours", key, thr), med("direct", key, thr), med("scheduler", key, thr)
         L.append(f"| {name} | {ratio(o, d)} | {ratio(o, s)} |")
     L.append("")
+
+    hist = read_history()
+    if hist:
+        def f(v, suffix="×"):
+            return "—" if v is None else f"{v:.2f}{suffix}"
+        L.append("## Run to run\n")
+        L.append(f"The same ratios from every full run recorded in [history.jsonl](history.jsonl) (this run last; "
+                 f"{len(hist)} run(s)), to show how far they move between runs on this shared machine:\n")
+        L.append("| run (UTC) | other load (cores) | first cell ours/direct (paired) | first cell ours/scheduler "
+                 "(paired) | CPU/job ours/direct | CPU/job ours/scheduler | burst finish ours/direct | "
+                 "burst finish ours/scheduler | accepted/s ours/scheduler | failed jobs |")
+        L.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for h in hist[-12:]:
+            failed = ", ".join(f"{p} {n}" for p, n in (h.get("failed") or {}).items() if n) or "none"
+            L.append(f"| {h['date']} (N={h['params'].get('N')}, K={h['params'].get('K')}) | {f(h.get('other_load_cores'), '')} | {f(h.get('first_ours_direct'))} "
+                     f"({f(h.get('first_paired_direct'))}) | {f(h.get('first_ours_scheduler'))} "
+                     f"({f(h.get('first_paired_scheduler'))}) | {f(h.get('cpu_ours_direct'))} | "
+                     f"{f(h.get('cpu_ours_scheduler'))} | {f(h.get('makespan_ours_direct'))} | "
+                     f"{f(h.get('makespan_ours_scheduler'))} | {f(h.get('accept_ours_scheduler'))} | {failed} |")
+        L.append("")
 
     fails = []
     for p in P:
@@ -867,7 +931,7 @@ def write_report(res: dict) -> None:
              "ports that the parent picks and then releases, so kernels started at the same time by "
              "separate processes can race for a port (the kernel dies with \"Address already in use\" and "
              "the parent waits out its 60 s startup timeout); our runner uses Unix sockets in a private "
-             "directory. If a burst lists such a failure below, that is this race, not noise.")
+             "directory. If [Failed jobs](#failed-jobs) lists such a failure, that is this race, not noise.")
     L.append("- The kernels differ only by venv (same ipykernel version in both; see above). jupyter-scheduler "
              "also renders the output notebook through nbconvert; ours writes the executed notebook and "
              "provenance files.")
@@ -1011,6 +1075,9 @@ def main() -> int:
     res["duration_s"] = time.time() - t_run
     res["machine"]["loadavg_at_end"] = os.getloadavg()
     (OUT.parent / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    if OUT.resolve() == (HERE / "RESULTS.md").resolve() and all(p in paths for p in ("direct", "ours", "scheduler")):
+        with HISTORY.open("a") as fh:
+            fh.write(json.dumps(history_row(json.loads(json.dumps(res, default=str)))) + "\n")
     write_report(res)
     log(f"wrote {OUT} and {OUT.parent / 'results.json'} in {res['duration_s']:.0f} s")
     print(OUT.read_text())
