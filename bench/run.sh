@@ -35,6 +35,11 @@ if [[ ! -f server-proxy/dist/server.js ]]; then
     || log "proxy build failed: the 'ours' path will be reported as not measured"
 fi
 
-# 4. Run.
+# 4. Keep only the newest few scratch folders (job dirs, server logs) of earlier runs.
+if [[ -d "$here/.scratch" ]]; then
+  ls -1d "$here"/.scratch/*/ 2>/dev/null | sort | head -n -3 | xargs -r rm -rf
+fi
+
+# 5. Run.
 export BENCH_COMMAND="${BENCH_COMMAND:-$( env | grep -o '^BENCH_[A-Z_]*=[^ ]*' | grep -v '^BENCH_COMMAND=' | tr '\n' ' ')bench/run.sh}"
 exec .venv/bin/python "$here/bench.py"
