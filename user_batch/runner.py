@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -272,12 +273,14 @@ def environment_record() -> dict:
     from importlib import metadata
 
     packages = {}
+    seen = set()
     for dist in metadata.distributions():
         try:
             name = dist.metadata["Name"]
         except Exception:
             name = None
-        if name and name.lower() not in {k.lower() for k in packages}:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
             packages[name] = dist.version
     return {
         "python": {"executable": sys.executable, "version": platform.python_version()},
@@ -573,7 +576,6 @@ async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
 
     try:
         runner.load()
-        write_json_atomic(runner.path("env.json"), environment_record())
         runner.nb = build_notebook(runner.run, jobdir)
     except RunnerError as e:
         runner.save()
@@ -651,6 +653,13 @@ async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
     return EXIT_WALLTIME, "walltime"
 
 
+def _write_environment(jobdir: str) -> None:
+    try:
+        write_json_atomic(os.path.join(jobdir, "env.json"), environment_record())
+    except Exception as e:  # provenance loses the package list, the job itself goes on
+        print(f"[batch] could not record the environment: {e}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -664,6 +673,10 @@ def main(argv: list[str] | None = None) -> int:
     write_json_atomic(os.path.join(jobdir, "launch.json"),
                       {"pid": os.getpid(), "pgid": os.getpgrp(), "startedAt": now_iso()})
     log = Log()
+    # Listing every installed package takes a few hundred ms: do it while the kernel starts
+    # instead of before, and wait for it before reporting the end.
+    env_thread = threading.Thread(target=_write_environment, args=(jobdir,), daemon=True)
+    env_thread.start()
     try:
         import asyncio
 
@@ -680,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         code, reason = EXIT_RUNNER_ERROR, "runner_error"
+    env_thread.join(timeout=30)
     log.batch(f"exit {code} ({reason})")
     write_json_atomic(os.path.join(jobdir, "exit.json"),
                       {"exitCode": code, "reason": reason, "endedAt": now_iso()})
