@@ -29,6 +29,13 @@ export interface ISubmitFormProps {
   onChange: (values: ISubmitValues) => void;
 }
 
+/** The resource inputs, in the order shown; no HTML min/step: our own checks explain bad values. */
+const RESOURCE_FIELDS = [
+  ['cpus', 'CPUs'],
+  ['memoryMiB', 'Memory (MiB)'],
+  ['walltimeMinutes', 'Walltime (min)']
+] as const;
+
 function numberValue(text: string): number {
   return text.trim() === '' ? NaN : Number(text);
 }
@@ -172,39 +179,19 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         />
       </label>
       <div className="jp-Batch-Resources">
-        <label className="jp-Batch-Field">
-          <span>CPUs</span>
-          <input
-            className="jp-mod-styled"
-            name="cpus"
-            type="number"
-            step="any"
-            value={numbers.cpus}
-            onChange={setNumber('cpus')}
-          />
-        </label>
-        <label className="jp-Batch-Field">
-          <span>Memory (MiB)</span>
-          <input
-            className="jp-mod-styled"
-            name="memoryMiB"
-            type="number"
-            step="any"
-            value={numbers.memoryMiB}
-            onChange={setNumber('memoryMiB')}
-          />
-        </label>
-        <label className="jp-Batch-Field">
-          <span>Walltime (min)</span>
-          <input
-            className="jp-mod-styled"
-            name="walltimeMinutes"
-            type="number"
-            step="any"
-            value={numbers.walltimeMinutes}
-            onChange={setNumber('walltimeMinutes')}
-          />
-        </label>
+        {RESOURCE_FIELDS.map(([field, label]) => (
+          <label className="jp-Batch-Field" key={field}>
+            <span>{label}</span>
+            <input
+              className="jp-mod-styled"
+              name={field}
+              type="number"
+              step="any"
+              value={numbers[field]}
+              onChange={setNumber(field)}
+            />
+          </label>
+        ))}
       </div>
       <div className="jp-Batch-Resources">
         <label className="jp-Batch-Field">
