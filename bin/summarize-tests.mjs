@@ -31,7 +31,8 @@ const files = {
   proxy: ['proxy.json', 'jest'],
   ext: ['ext.json', 'jest'],
   python: ['python.xml', 'junit'],
-  ui: ['ui.json', 'playwright']
+  ui: ['ui.json', 'playwright'],
+  condor: ['condor.json', 'jest']
 };
 
 for (const suite of suites) {

@@ -9,6 +9,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth';
+import { makeHTCondorBackend } from './backends/htcondor';
 import { LocalBackend } from './backends/local';
 import type { Backend } from './backends/types';
 import type { Config } from './config';
@@ -123,7 +124,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const hub = new EventHub();
   const backends = new Map<string, Backend>();
   for (const b of config.backends) {
-    if (b.name !== 'local') throw new Error(`Backend "${b.name}" is configured but this proxy only implements "local".`);
+    if (b.type === 'htcondor' && b.htcondor) {
+      backends.set(b.name, makeHTCondorBackend(b.name, b.htcondor, config, files));
+      continue;
+    }
     backends.set(b.name, new LocalBackend({
       files, runnerCommand: config.runnerCommand, cancelGraceMs: config.cancelGraceMs, walltimeGraceMs: config.walltimeGraceMs,
     }));

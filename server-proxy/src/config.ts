@@ -6,10 +6,30 @@ import { z } from 'zod';
 
 export type AuthMode = 'personal' | 'trusted-header';
 
+export interface HTCondorSiteConfig {
+  /** argv before the condor tool's name: [] (tools on PATH), a wrapper, or e.g. ["ssh", "submit-host"]. */
+  commandPrefix: string[];
+  /** Folder shared with the execute nodes: the proxy's data dir and the Jupyter root must be inside it. */
+  stagingDir: string;
+  /** Interpreter that runs user_batch.runner on the execute nodes (default: USER_BATCH_PYTHON). */
+  python?: string;
+  /** `-name` of the schedd / `-pool` of the collector, when not the defaults of the condor tools. */
+  schedd?: string;
+  pool?: string;
+  /** Chown job folders to this uid/gid before submitting (a proxy running as root, jobs as a user). */
+  jobOwner?: { uid: number; gid: number };
+  requestDiskKiB: number;
+  /** Extra environment for the job (e.g. PATH on the execute nodes). */
+  environment: Record<string, string>;
+}
+
 export interface BackendConfig {
   name: string;
   label: string;
   default: boolean;
+  /** Which implementation; "local" when not given (the name "local" has always meant it). */
+  type: 'local' | 'htcondor';
+  htcondor?: HTCondorSiteConfig;
 }
 
 export interface Config {
@@ -42,7 +62,27 @@ export interface Config {
 const SiteConfig = z
   .object({
     backends: z
-      .array(z.object({ name: z.string().min(1), label: z.string().min(1), default: z.boolean().default(false) }))
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'a short lower-case name'),
+            label: z.string().min(1),
+            default: z.boolean().default(false),
+            type: z.enum(['local', 'htcondor']).default('local'),
+            commandPrefix: z.array(z.string().min(1)).default([]),
+            stagingDir: z.string().min(1).optional(),
+            python: z.string().min(1).optional(),
+            schedd: z.string().min(1).optional(),
+            pool: z.string().min(1).optional(),
+            jobOwner: z.object({ uid: z.number().int().min(1), gid: z.number().int().min(1) }).optional(),
+            requestDiskKiB: z.number().int().min(1024).default(1024 * 1024),
+            environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+          })
+          .strict()
+          .refine((b) => b.type !== 'htcondor' || b.stagingDir !== undefined, {
+            message: 'an htcondor backend needs stagingDir (the folder shared with the execute nodes)',
+          }),
+      )
       .min(1)
       .optional(),
     runnerCommand: z.array(z.string().min(1)).min(1).optional(),
@@ -105,7 +145,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     python,
     runnerCommand: site.runnerCommand ?? [python, '-m', 'user_batch.runner'],
     quotaFile: env.USER_BATCH_QUOTA_FILE || undefined,
-    backends: site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true }],
+    backends: (site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true, type: 'local' as const }])
+      .map((b): BackendConfig => {
+        if (!('commandPrefix' in b) || b.type !== 'htcondor') return { name: b.name, label: b.label, default: b.default, type: b.type };
+        return {
+          name: b.name, label: b.label, default: b.default, type: 'htcondor',
+          htcondor: {
+            commandPrefix: b.commandPrefix, stagingDir: resolve(b.stagingDir ?? '/'), python: b.python, schedd: b.schedd, pool: b.pool,
+            jobOwner: b.jobOwner, requestDiskKiB: b.requestDiskKiB, environment: b.environment,
+          },
+        };
+      }),
     pollIntervalMs: site.pollIntervalMs ?? 300,
     // The runner needs up to ~5 s to interrupt the cell, stop the kernel and save (contract).
     cancelGraceMs: site.cancelGraceMs ?? 6000,

@@ -112,6 +112,20 @@ export class JobService {
     return toJob(after);
   }
 
+  /** Let a held job run again (backends that can hold jobs). */
+  async release(user: Identity, id: string): Promise<Job> {
+    const job = this.deps.store.getOwned(id, user.name);
+    if (!job) throw notFound();
+    const backend = this.deps.backends.get(job.backend);
+    if (job.state !== 'held' || !backend?.release) {
+      throw new HttpError(409, 'not_held', `This job is ${job.state}, not held; only a held job can be released.`);
+    }
+    this.apply(await backend.release(job));
+    const after = this.deps.store.get(id);
+    if (!after) throw notFound();
+    return toJob(after);
+  }
+
   /** Match every non-final job against its backend (after a restart). */
   async reconcile(): Promise<void> {
     for (const [name, backend] of this.deps.backends) {

@@ -24,19 +24,19 @@ const Launch = z.object({
   /** The kernel runs in its own session: its group must be killed too when the runner cannot stop it. */
   kernelPgid: z.number().int().positive().optional(),
 });
-const Exit = z.object({
+export const Exit = z.object({
   exitCode: z.number().int().nullable().optional(),
   reason: z.string(),
   endedAt: z.string().optional(),
 });
-type Exit = z.infer<typeof Exit>;
+export type Exit = z.infer<typeof Exit>;
 const ErrorFile = JobError.extend({ cellId: z.string().nullable().optional(), traceback: z.union([z.string(), z.array(z.string())]) });
 
 export const CRASHED_REASON = "The job's process ended without reporting how (killed or crashed).";
 export const CANCELLED_REASON = 'Cancelled at your request.';
 export const SIGNALLED_REASON = 'The job was stopped by a signal before it finished.';
 
-function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
+export function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
   const result = schema.safeParse(readJsonFile(file));
   return result.success ? result.data : null;
 }
@@ -62,6 +62,26 @@ function completeUtf8Length(buf: Buffer): number {
   const lead = buf[i];
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
   return buf.length - i >= need ? buf.length : i;
+}
+
+/** Bytes of a log file from an offset, never ending inside a UTF-8 character. */
+export function readLogChunk(file: string, from: number, maxBytes: number): LogChunk {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return { text: '', from: 0, next: 0, size: 0 };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.min(Math.max(0, from), size);
+    const buf = Buffer.alloc(Math.min(maxBytes, size - start));
+    const read = readSync(fd, buf, 0, buf.length, start);
+    const usable = completeUtf8Length(buf.subarray(0, read));
+    return { text: buf.subarray(0, usable).toString('utf8'), from: start, next: start + usable, size };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface LocalBackendOptions {
@@ -173,22 +193,7 @@ export class LocalBackend implements Backend {
   }
 
   async logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk> {
-    let fd: number;
-    try {
-      fd = openSync(join(this.opts.files.jobDir(job.id), 'output.log'), 'r');
-    } catch {
-      return { text: '', from: 0, next: 0, size: 0 };
-    }
-    try {
-      const size = fstatSync(fd).size;
-      const start = Math.min(Math.max(0, from), size);
-      const buf = Buffer.alloc(Math.min(maxBytes, size - start));
-      const read = readSync(fd, buf, 0, buf.length, start);
-      const usable = completeUtf8Length(buf.subarray(0, read));
-      return { text: buf.subarray(0, usable).toString('utf8'), from: start, next: start + usable, size };
-    } finally {
-      closeSync(fd);
-    }
+    return readLogChunk(join(this.opts.files.jobDir(job.id), 'output.log'), from, maxBytes);
   }
 
   async outputs(job: JobRecord): Promise<OutputFile[]> {
@@ -233,45 +238,50 @@ export class LocalBackend implements Backend {
     }
     return progressChanged ? { jobId: job.id, progress } : null;
   }
-
   private finalUpdate(
     job: JobRecord,
     progress: Progress | null,
-    how: { exit: Exit } | { state: 'failed' | 'cancelled' | 'lost'; reason: string },
+    how: FinalHow,
   ): JobUpdate {
-    const dir = this.opts.files.jobDir(job.id);
-    const raw = parseFile(ErrorFile, join(dir, 'error.json'));
-    const error = raw
-      ? { ...raw, cellId: raw.cellId ?? null, traceback: Array.isArray(raw.traceback) ? raw.traceback.join('\n') : raw.traceback }
-      : null;
-    const base: JobUpdate = { jobId: job.id, endedAt: new Date().toISOString(), error, ...(progress ? { progress } : {}) };
-    if (!('exit' in how)) return { ...base, state: how.state, stateReason: how.reason, exitCode: null };
-    const { exit } = how;
-    const ended = { ...base, endedAt: exit.endedAt ?? base.endedAt, exitCode: exit.exitCode ?? null };
-    if (job.cancelRequested) return { ...ended, state: 'cancelled', stateReason: CANCELLED_REASON };
-    switch (exit.reason) {
-      case 'ok':
-        return { ...ended, state: 'succeeded', stateReason: null };
-      case 'walltime':
-        return { ...ended, state: 'failed', stateReason: walltimeReason(job.resources.walltimeSeconds) };
-      case 'cell_error':
-        return {
-          ...ended,
-          state: 'failed',
-          stateReason: error
-            ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
-            : 'A cell raised an error; see the log.',
-        };
-      case 'runner_error':
-        return {
-          ...ended,
-          state: 'failed',
-          stateReason: error ? `The job runner failed: ${error.evalue}` : 'The job runner failed; see the log.',
-        };
-      case 'cancelled':
-        return { ...ended, state: 'cancelled', stateReason: SIGNALLED_REASON };
-      default:
-        return { ...ended, state: 'failed', stateReason: `The job runner ended with an unknown reason "${exit.reason}"; see the log.` };
-    }
+    return finalFromJobDir(this.opts.files.jobDir(job.id), job, progress, how);
+  }
+}
+
+export type FinalHow = { exit: Exit } | { state: 'failed' | 'cancelled' | 'lost'; reason: string };
+
+/** How a job ended, from exit.json / error.json in its directory (or the given state when there is no exit.json). */
+export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress | null, how: FinalHow): JobUpdate {
+  const raw = parseFile(ErrorFile, join(dir, 'error.json'));
+  const error = raw
+    ? { ...raw, cellId: raw.cellId ?? null, traceback: Array.isArray(raw.traceback) ? raw.traceback.join('\n') : raw.traceback }
+    : null;
+  const base: JobUpdate = { jobId: job.id, endedAt: new Date().toISOString(), error, ...(progress ? { progress } : {}) };
+  if (!('exit' in how)) return { ...base, state: how.state, stateReason: how.reason, exitCode: null };
+  const { exit } = how;
+  const ended = { ...base, endedAt: exit.endedAt ?? base.endedAt, exitCode: exit.exitCode ?? null };
+  if (job.cancelRequested) return { ...ended, state: 'cancelled', stateReason: CANCELLED_REASON };
+  switch (exit.reason) {
+    case 'ok':
+      return { ...ended, state: 'succeeded', stateReason: null };
+    case 'walltime':
+      return { ...ended, state: 'failed', stateReason: walltimeReason(job.resources.walltimeSeconds) };
+    case 'cell_error':
+      return {
+        ...ended,
+        state: 'failed',
+        stateReason: error
+          ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
+          : 'A cell raised an error; see the log.',
+      };
+    case 'runner_error':
+      return {
+        ...ended,
+        state: 'failed',
+        stateReason: error ? `The job runner failed: ${error.evalue}` : 'The job runner failed; see the log.',
+      };
+    case 'cancelled':
+      return { ...ended, state: 'cancelled', stateReason: SIGNALLED_REASON };
+    default:
+      return { ...ended, state: 'failed', stateReason: `The job runner ended with an unknown reason "${exit.reason}"; see the log.` };
   }
 }

@@ -37,6 +37,8 @@ export interface Backend {
   poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;
   /** Stop the job; resolves once the backend confirms it is gone. */
   cancel(job: JobRecord): Promise<JobUpdate>;
+  /** Let a held job run again (only backends that hold jobs). */
+  release?(job: JobRecord): Promise<JobUpdate>;
   logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk>;
   outputs(job: JobRecord): Promise<OutputFile[]>;
   /** After a restart: match stored non-final jobs against what really exists. */

@@ -8,5 +8,5 @@ const BackendList = z.object({
 export const backendRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/backends', {
     schema: { summary: 'Where jobs can run', response: { 200: BackendList } },
-  }, async () => ({ backends: app.services.config.backends }));
+  }, async () => ({ backends: app.services.config.backends.map((b) => ({ name: b.name, label: b.label, default: b.default })) }));
 };

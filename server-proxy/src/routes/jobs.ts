@@ -47,6 +47,10 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: { summary: 'Cancel a job (returns once the backend confirms)', params: JobIdParams, response: { 200: Job, ...errors, 409: ErrorBody } },
   }, async (request) => jobs.cancel(request.identity, request.params.id));
 
+  app.post('/jobs/:id/release', {
+    schema: { summary: 'Release a held job so it can run again', params: JobIdParams, response: { 200: Job, ...errors, 409: ErrorBody } },
+  }, async (request) => jobs.release(request.identity, request.params.id));
+
   app.get('/jobs/:id/logs', {
     schema: {
       summary: 'Bytes of the job log from an offset (at most 256 KiB a call)',

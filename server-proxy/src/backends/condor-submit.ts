@@ -1,0 +1,180 @@
+/**
+ * HTCondor submit descriptions built from typed (command, value) pairs, never by pasting text.
+ *
+ * The submit language reads `command = value` a line, to the end of the line (trailing spaces
+ * and a trailing `\` continuation matter), expands `$(...)` macros (and `$ENV()`, `$RANDOM_...`,
+ * `$$(...)` match-time references) anywhere in a value, and treats `queue`, `include` and `+Attr`
+ * at the start of a line as commands. So every value here:
+ *   - may not contain a line break or other control character (rejected, or for display-only
+ *     values replaced by a space),
+ *   - has every `$` written as `$(DOLLAR)` (HTCondor's predefined macro for a literal dollar),
+ *   - is quoted by the rules of its command (arguments/environment: the "new syntax";
+ *     `+Attr`: a ClassAd string literal),
+ *   - and the command names come only from this module's types, never from a user.
+ */
+
+/** Commands this backend writes; the only command names that can appear in a description. */
+export type SubmitCommand =
+  | 'universe'
+  | 'executable'
+  | 'arguments'
+  | 'environment'
+  | 'getenv'
+  | 'initialdir'
+  | 'output'
+  | 'error'
+  | 'log'
+  | 'stream_output'
+  | 'stream_error'
+  | 'should_transfer_files'
+  | 'transfer_executable'
+  | 'request_cpus'
+  | 'request_memory'
+  | 'request_disk'
+  | 'periodic_remove'
+  | 'kill_sig'
+  | 'accounting_group'
+  | 'accounting_group_user'
+  | 'batch_name'
+  | 'notification'
+  | '+UserBatchJobId'
+  | '+UserBatchUser';
+
+export class SubmitValueError extends Error {}
+
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
+/** A value may never break the line it is on. */
+function assertOneLine(what: string, value: string): void {
+  if (CONTROL.test(value)) throw new SubmitValueError(`${what} contains a line break or control character`);
+}
+
+/** `$` → `$(DOLLAR)`: HTCondor expands no macro in the result, and reads the `$` literally. */
+export function escapeDollars(value: string): string {
+  return value.replace(/\$/g, '$(DOLLAR)');
+}
+
+/** A plain value (a path, a word): one line, no leading/trailing space, no trailing `\`, dollars escaped. */
+export function plainValue(what: string, value: string): string {
+  assertOneLine(what, value);
+  if (value !== value.trim()) throw new SubmitValueError(`${what} has leading or trailing spaces`);
+  if (value.length === 0) throw new SubmitValueError(`${what} is empty`);
+  if (value.endsWith('\\')) throw new SubmitValueError(`${what} ends with a backslash (a line continuation)`);
+  return escapeDollars(value);
+}
+
+/** A display-only text (the batch name): control characters become spaces, quotes and backslashes are replaced. */
+export function displayValue(value: string): string {
+  const cleaned = value
+    .replace(new RegExp(CONTROL.source, 'g'), ' ')
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return escapeDollars(cleaned.length ? cleaned : 'job');
+}
+
+/** HTCondor accounting names: one identifier-like word (letters, digits, `_`, `-`, `.`, `@`). */
+export function identifierValue(what: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/.test(value)) {
+    throw new SubmitValueError(`${what} "${value.replace(CONTROL, '?')}" is not a valid HTCondor name (letters, digits, _ - . @)`);
+  }
+  return value;
+}
+
+export function integerValue(what: string, value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new SubmitValueError(`${what} must be a non-negative integer`);
+  return String(value);
+}
+
+/** One argument in the "new syntax": single-quoted, `'` → `''`, `"` → `""`. */
+function quoteArg(what: string, arg: string): string {
+  assertOneLine(what, arg);
+  return `'${escapeDollars(arg).replace(/'/g, "''").replace(/"/g, '""')}'`;
+}
+
+/** `arguments = "'a' 'b c'"`: each argument arrives at the program exactly as given. */
+export function argumentsValue(args: readonly string[]): string {
+  return `"${args.map((a, i) => quoteArg(`argument ${i + 1}`, a)).join(' ')}"`;
+}
+
+/** `environment = "NAME='value' ..."`: names are identifiers, values quoted like arguments. */
+export function environmentValue(env: Readonly<Record<string, string>>): string {
+  const parts = Object.entries(env).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new SubmitValueError(`environment name "${name}" is not an identifier`);
+    return `${name}=${quoteArg(`environment ${name}`, value)}`;
+  });
+  return `"${parts.join(' ')}"`;
+}
+
+/** A ClassAd string literal for `+Attr = ...`: `\` and `"` escaped, dollars escaped for the submit language. */
+export function classAdString(what: string, value: string): string {
+  assertOneLine(what, value);
+  return `"${escapeDollars(value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
+}
+
+export type SubmitLine = readonly [SubmitCommand, string];
+
+/** The description: one `command = value` line per pair, then exactly one `queue`. */
+export function renderSubmit(lines: readonly SubmitLine[]): string {
+  const seen = new Set<string>();
+  const out: string[] = ['# Written by the User Batch proxy; every value is escaped (see condor-submit.ts).'];
+  for (const [command, value] of lines) {
+    if (seen.has(command)) throw new SubmitValueError(`submit command ${command} given twice`);
+    seen.add(command);
+    assertOneLine(command, value);
+    out.push(`${command} = ${value}`);
+  }
+  out.push('queue 1', '');
+  return out.join('\n');
+}
+
+export interface SubmitInputs {
+  jobId: string;
+  user: string;
+  account: string;
+  name: string;
+  python: string;
+  jobDir: string;
+  outputDir: string;
+  cpus: number;
+  memoryMiB: number;
+  diskKiB: number;
+  walltimeSeconds: number;
+  /** How long past the walltime HTCondor waits for the runner to stop itself before removing the job. */
+  walltimeGraceSeconds: number;
+  environment: Record<string, string>;
+}
+
+/** The job as HTCondor sees it: the same runner as the local backend, on the shared staging folder. */
+export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
+  if (!/^[A-Za-z0-9]{1,64}$/.test(i.jobId)) throw new SubmitValueError('job id is not alphanumeric');
+  const limit = i.walltimeSeconds + i.walltimeGraceSeconds;
+  return [
+    ['universe', 'vanilla'],
+    ['executable', plainValue('python', i.python)],
+    ['transfer_executable', 'false'],
+    ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir])],
+    ['environment', environmentValue(i.environment)],
+    ['getenv', 'false'],
+    ['initialdir', plainValue('output folder', i.outputDir)],
+    ['output', plainValue('log path', `${i.jobDir}/output.log`)],
+    ['error', plainValue('log path', `${i.jobDir}/output.log`)],
+    ['log', plainValue('user log path', `${i.jobDir}/condor.log`)],
+    ['stream_output', 'true'],
+    ['stream_error', 'true'],
+    ['should_transfer_files', 'NO'],
+    ['request_cpus', integerValue('cpus', i.cpus)],
+    ['request_memory', integerValue('memory', i.memoryMiB)],
+    ['request_disk', integerValue('disk', i.diskKiB)],
+    // walltime enforced by HTCondor too: the runner stops itself at the walltime, this is the backstop
+    ['periodic_remove', `(JobStatus == 2) && (time() - JobCurrentStartExecutingDate > ${integerValue('walltime', limit)})`],
+    ['kill_sig', 'SIGTERM'],
+    ['accounting_group', identifierValue('account', i.account)],
+    ['accounting_group_user', identifierValue('user', i.user)],
+    ['batch_name', displayValue(i.name)],
+    ['notification', 'Never'],
+    ['+UserBatchJobId', classAdString('job id', i.jobId)],
+    ['+UserBatchUser', classAdString('user', i.user)],
+  ];
+}

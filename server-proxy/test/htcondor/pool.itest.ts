@@ -1,0 +1,288 @@
+/**
+ * The htcondor backend against the REAL pool made by bin/condor-pool (no fake condor).
+ * Run by `bin/test condor`, which starts the pool first; by hand:
+ *   bin/condor-pool start && cd server-proxy && npm run build && npx jest --runInBand --testMatch '**\/test/htcondor/*.itest.ts'
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import type { Job } from '../../src/schemas';
+import { waitFor, waitForState } from '../helpers';
+
+const REPO = join(__dirname, '..', '..', '..');
+const PROXY = join(__dirname, '..', '..');
+const CONDOR_CMD = join(REPO, 'bin', 'condor-cmd');
+const COUNTING = join(__dirname, 'fixtures', 'counting-condor-cmd');
+const PYTHON = join(REPO, '.venv', 'bin', 'python');
+
+function poolEnv(): Record<string, string> {
+  const out = execFileSync(join(REPO, 'bin', 'condor-pool'), ['env'], { encoding: 'utf8' });
+  const env: Record<string, string> = {};
+  for (const line of out.trim().split('\n')) {
+    const m = /^(\w+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+const POOL = poolEnv();
+const SHARED = POOL.USER_BATCH_CONDOR_SHARED;
+const UID = Number(POOL.CONDOR_POOL_UID);
+
+/** condor tools straight through the pool's wrapper (not counted). */
+function condor(tool: string, ...args: string[]): string {
+  return execFileSync(CONDOR_CMD, [tool, ...args], { encoding: 'utf8' });
+}
+function clustersFor(jobId: string): number[] {
+  const c = `UserBatchJobId == "${jobId}"`;
+  const q = JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', c, '-attributes', 'ClusterId') || '[]') as { ClusterId: number }[];
+  const h = JSON.parse(condor('condor_history', '-json', '-constraint', c, '-attributes', 'ClusterId') || '[]') as { ClusterId: number }[];
+  return [...new Set([...q, ...h].map((a) => a.ClusterId))];
+}
+
+interface Setup {
+  dir: string;
+  countFile: string;
+  siteFile: string;
+}
+
+function setup(): Setup {
+  const dir = mkdtempSync(join(SHARED, 'itest-'));
+  chmodSync(dir, 0o755); // the job user must reach the job and output folders below
+  const countFile = join(dir, 'condor-calls.txt');
+  writeFileSync(countFile, '');
+  chmodSync(countFile, 0o666);
+  const siteFile = join(dir, 'site.json');
+  const htcondor = { commandPrefix: [COUNTING, countFile], stagingDir: SHARED, python: PYTHON, jobOwner: { uid: UID, gid: UID } };
+  writeFileSync(siteFile, JSON.stringify({
+    backends: [
+      { name: 'local', label: 'This server', default: true },
+      { name: 'htcondor', label: 'HTCondor pool', type: 'htcondor', ...htcondor },
+      // a site mistake: the interpreter does not exist on the execute node, so HTCondor holds the job
+      { name: 'htcondor-broken', label: 'Broken', type: 'htcondor', ...htcondor, python: '/nonexistent/python3' },
+    ],
+    pollIntervalMs: 500,
+  }));
+  return { dir, countFile, siteFile };
+}
+
+function envFor(s: Setup): NodeJS.ProcessEnv {
+  return {
+    USER_BATCH_DATA_DIR: join(s.dir, 'data'),
+    USER_BATCH_ROOT_DIR: join(s.dir, 'root'),
+    USER_BATCH_USER: 'alice',
+    USER_BATCH_GROUPS: 'g_dp02',
+    USER_BATCH_CONFIG: s.siteFile,
+    USER_BATCH_PYTHON: PYTHON,
+  };
+}
+
+const calls = (s: Setup): string[] => readFileSync(s.countFile, 'utf8').split('\n').filter(Boolean);
+
+function spec(name: string, cells: string[], backend = 'htcondor', walltimeSeconds = 600): Record<string, unknown> {
+  return {
+    name,
+    kind: 'cells',
+    source: {
+      notebookPath: 'work/analysis.ipynb',
+      cells: cells.map((source, i) => ({ id: `c${i}`, role: 'main', source })),
+    },
+    parameters: { threshold: 0.5, label: 'x"\n$(HOME)' },
+    resources: { cpus: 1, memoryMiB: 512, walltimeSeconds },
+    backend,
+    account: 'g_dp02',
+  };
+}
+
+async function post(app: FastifyInstance, body: Record<string, unknown>): Promise<Job> {
+  const res = await app.inject({ method: 'POST', url: '/api/jobs', payload: body });
+  expect(res.statusCode).toBe(201);
+  return res.json<Job>();
+}
+
+describe('htcondor backend on a real pool', () => {
+  const s = setup();
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    app = await buildApp({ ...loadConfig(envFor(s)), logLevel: 'silent' }, { logger: false });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('offers the backend next to the local default', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/backends' });
+    expect(res.json()).toEqual({
+      backends: [
+        { name: 'local', label: 'This server', default: true },
+        { name: 'htcondor', label: 'HTCondor pool', default: false },
+        { name: 'htcondor-broken', label: 'Broken', default: false },
+      ],
+    });
+  });
+
+  it('runs a cells job to completion, streams its log and keeps its output notebook', async () => {
+    const job = await post(app, spec('fit $(HOME)\nqueue 5 "quoted"', [
+      'import os, time\nprint("hello from", os.environ["BATCH_JOB_ID"], threshold, repr(label))',
+      'time.sleep(2)\nprint("done")',
+    ]));
+    expect(['queued', 'running']).toContain(job.state);
+    const sub = readFileSync(join(s.dir, 'data', 'jobs', job.id, 'job.sub'), 'utf8');
+    expect(sub).toContain(`+UserBatchJobId = "${job.id}"`);
+    expect(sub).toContain('accounting_group = g_dp02');
+    // the description HTCondor made: the name was read literally, the accounting set, our id on the job
+    const [ad] = JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', `UserBatchJobId == "${job.id}"`,
+      '-attributes', 'JobBatchName,AcctGroup,AcctGroupUser,RequestCpus,RequestMemory,UserBatchJobId')) as Record<string, unknown>[];
+    expect(ad).toMatchObject({ JobBatchName: "fit $(HOME) queue 5 'quoted'", AcctGroup: 'g_dp02', AcctGroupUser: 'alice', RequestCpus: 1, RequestMemory: 512 });
+    // the log streams while the job runs
+    await waitFor(async () => {
+      const res = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` });
+      return res.json<{ text: string }>().text.includes('hello from') ? true : null;
+    }, 'the log to show the first cell', 90_000);
+    const done = await waitForState(app, job.id, ['succeeded', 'failed', 'lost'], 120_000);
+    expect(done.stateReason).toBeNull();
+    expect(done.state).toBe('succeeded');
+    expect(done.exitCode).toBe(0);
+    expect(done.progress).toEqual({ total: 2, done: 2, failed: 0 });
+    const outputs = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/outputs` })).json<{ outputs: { path: string }[] }>();
+    expect(outputs.outputs.map((o) => o.path)).toContain('analysis.ipynb');
+    // the parameter with a quote, a newline and a macro reached the kernel literally
+    const nb = JSON.parse(readFileSync(join(s.dir, 'root', 'batch-jobs', job.id, 'analysis.ipynb'), 'utf8')) as { cells: { outputs?: { text?: string[] }[] }[] };
+    const printed = nb.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => o.text ?? []).join('');
+    expect(printed).toContain(`hello from ${job.id} 0.5 'x"\\n$(HOME)'`);
+    const prov = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json<{ backend: { ref: Record<string, unknown> } }>();
+    expect(prov.backend.ref).toMatchObject({ exitCode: 0 });
+    expect(typeof prov.backend.ref.clusterId).toBe('number');
+    expect(typeof prov.backend.ref.wallClockSeconds).toBe('number');
+    expect(done.cost.usedCoreHours).not.toBeNull();
+  }, 180_000);
+
+  it('shows why HTCondor held a job, and cancel removes the held job', async () => {
+    const job = await post(app, spec('held for a missing interpreter', ['print(1)'], 'htcondor-broken'));
+    const held = await waitForState(app, job.id, ['held', 'succeeded', 'failed'], 90_000);
+    expect(held.state).toBe('held');
+    expect(held.stateReason).toMatch(/could not start the job's program \(code 6\).*nonexistent\/python3/);
+    const res = await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<Job>().state).toBe('cancelled');
+    expect(JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', `UserBatchJobId == "${job.id}"`) || '[]')).toEqual([]);
+  }, 120_000);
+
+  it('a job put on hold can be released and then runs to completion', async () => {
+    const job = await post(app, spec('hold and release', ['print("released ok")']));
+    const ref = await waitFor(() => app.services.store.get(job.id)?.backendRef as { clusterId: number } | null, 'a cluster');
+    condor('condor_hold', String(ref.clusterId));
+    const held = await waitForState(app, job.id, ['held'], 60_000);
+    expect(held.stateReason).toMatch(/someone put it on hold \(condor_hold\) \(code 1\)/);
+    const notHeld = await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/release` });
+    expect(notHeld.statusCode).toBe(200);
+    expect(['queued', 'running', 'succeeded']).toContain(notHeld.json<Job>().state);
+    const done = await waitForState(app, job.id, ['succeeded', 'failed'], 120_000);
+    expect(done.state).toBe('succeeded');
+    const again = await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/release` });
+    expect(again.statusCode).toBe(409);
+  }, 200_000);
+
+  it('cancels a running job: HTCondor removes it and the runner saves what it did', async () => {
+    const job = await post(app, spec('long', ['print("started", flush=True)\nimport time\ntime.sleep(600)']));
+    await waitFor(async () => {
+      const res = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` });
+      return res.json<{ text: string }>().text.includes('started') ? true : null;
+    }, 'the job to run its cell', 90_000);
+    const res = await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
+    expect(res.json<Job>().state).toBe('cancelled');
+    expect(JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', `UserBatchJobId == "${job.id}"`) || '[]')).toEqual([]);
+    expect(existsSync(join(s.dir, 'data', 'jobs', job.id, 'exit.json'))).toBe(true);
+  }, 150_000);
+
+  it('polls every job with one condor_q (and at most one condor_history)', async () => {
+    await app.services.jobs.stopPolling();
+    const jobs = [];
+    for (let i = 0; i < 3; i++) jobs.push(await post(app, spec(`poll ${i}`, ['import time\ntime.sleep(30)'])));
+    expect(app.services.store.listActive().filter((j) => j.backend === 'htcondor').length).toBeGreaterThanOrEqual(3);
+    const before = calls(s).length;
+    await app.services.jobs.pollOnce();
+    const during = calls(s).slice(before);
+    expect(during.filter((t) => t === 'condor_q')).toHaveLength(1);
+    expect(during.filter((t) => t === 'condor_history').length).toBeLessThanOrEqual(1);
+    expect(during.filter((t) => t !== 'condor_q' && t !== 'condor_history')).toEqual([]);
+    for (const j of jobs) await app.inject({ method: 'POST', url: `/api/jobs/${j.id}/cancel` });
+    app.services.jobs.startPolling(500);
+  }, 150_000);
+
+  it('a stored job whose cluster exists is adopted on reconcile, never submitted twice', async () => {
+    await app.services.jobs.stopPolling();
+    const job = await post(app, spec('adopt me', ['print("adopted")']));
+    const first = clustersFor(job.id);
+    expect(first).toHaveLength(1);
+    // as if the proxy died between condor_submit and recording the cluster
+    app.services.store.update(job.id, { state: 'pending', backendRef: null });
+    await app.services.jobs.reconcile();
+    const after = app.services.store.get(job.id);
+    expect((after?.backendRef as { clusterId: number }).clusterId).toBe(first[0]);
+    app.services.jobs.startPolling(500);
+    await waitForState(app, job.id, ['succeeded'], 120_000);
+    expect(clustersFor(job.id)).toEqual(first);
+  }, 180_000);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the built proxy killed with SIGKILL right after an htcondor submit', () => {
+  const s = setup();
+  let proxy: ChildProcess | null = null;
+
+  const start = async (port: number): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, [join(PROXY, 'dist', 'server.js')], {
+      env: { ...process.env, ...envFor(s), USER_BATCH_PORT: String(port), USER_BATCH_HOST: '127.0.0.1', USER_BATCH_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitFor(async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/api/health`)).ok;
+      } catch {
+        return false;
+      }
+    }, 'the proxy to listen', 30_000);
+    return child;
+  };
+  afterAll(() => {
+    if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
+  });
+
+  it('finds the job again through its UserBatchJobId: exactly one cluster, run to the end', async () => {
+    const port = await freePort();
+    proxy = await start(port);
+    const res = await fetch(`http://127.0.0.1:${port}/api/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec('survives a crash', ['import time\ntime.sleep(3)\nprint("survived")'])),
+    });
+    const job = (await res.json()) as Job;
+    expect(res.status).toBe(201);
+    proxy.kill('SIGKILL');
+    await new Promise((r) => proxy?.once('exit', r));
+    const port2 = await freePort();
+    proxy = await start(port2);
+    const done = await waitFor(async () => {
+      const j = (await (await fetch(`http://127.0.0.1:${port2}/api/jobs/${job.id}`)).json()) as Job;
+      return ['succeeded', 'failed', 'lost', 'cancelled'].includes(j.state) ? j : null;
+    }, 'the job to end after the restart', 120_000);
+    expect(done.state).toBe('succeeded');
+    expect(clustersFor(job.id)).toHaveLength(1);
+    proxy.kill('SIGTERM');
+    await new Promise((r) => proxy?.once('exit', r));
+  }, 180_000);
+});
