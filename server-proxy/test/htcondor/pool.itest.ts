@@ -4,7 +4,7 @@
  *   bin/condor-pool start && cd server-proxy && npm run build && npx jest --runInBand --testMatch '**\/test/htcondor/*.itest.ts'
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -113,6 +113,7 @@ describe('htcondor backend on a real pool', () => {
   });
   afterAll(async () => {
     await app.close();
+    rmSync(s.dir, { recursive: true, force: true });
   });
 
   it('offers the backend next to the local default', async () => {
@@ -241,7 +242,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('the built proxy killed with SIGKILL right after an htcondor submit', () => {
+describe('the built proxy killed with SIGKILL around an htcondor submit', () => {
   const s = setup();
   let proxy: ChildProcess | null = null;
 
@@ -261,6 +262,7 @@ describe('the built proxy killed with SIGKILL right after an htcondor submit', (
   };
   afterAll(() => {
     if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
+    rmSync(s.dir, { recursive: true, force: true });
   });
 
   it('finds the job again through its UserBatchJobId: exactly one cluster, run to the end', async () => {
@@ -285,4 +287,34 @@ describe('the built proxy killed with SIGKILL right after an htcondor submit', (
     proxy.kill('SIGTERM');
     await new Promise((r) => proxy?.once('exit', r));
   }, 180_000);
+
+  it('killed between condor_submit and recording the cluster: the restart adopts that cluster, no second submit', async () => {
+    const port = await freePort();
+    proxy = await start(port);
+    writeFileSync(`${s.countFile}.stall-submit`, '30');
+    const submitsBefore = calls(s).filter((t) => t === 'condor_submit').length;
+    const posting = fetch(`http://127.0.0.1:${port}/api/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec('killed mid-submit', ['print("only once")'])),
+    }).catch(() => null); // the proxy dies before it answers
+    const known = new Set(readdirSync(join(s.dir, 'data', 'jobs')));
+    // the new job's folder, then its cluster in HTCondor (condor_submit returned; the wrapper stalls)
+    const jobId = await waitFor(() => readdirSync(join(s.dir, 'data', 'jobs')).find((d) => !known.has(d)) ?? null, 'the job folder', 30_000);
+    await waitFor(() => clustersFor(jobId).length === 1, 'the cluster to exist', 30_000);
+    proxy.kill('SIGKILL');
+    await new Promise((r) => proxy?.once('exit', r));
+    await posting;
+    rmSync(`${s.countFile}.stall-submit`);
+    const port2 = await freePort();
+    proxy = await start(port2);
+    const done = await waitFor(async () => {
+      const j = (await (await fetch(`http://127.0.0.1:${port2}/api/jobs/${jobId}`)).json()) as Job;
+      return ['succeeded', 'failed', 'lost', 'cancelled'].includes(j.state) ? j : null;
+    }, 'the adopted job to end', 120_000);
+    expect(done.state).toBe('succeeded');
+    expect(clustersFor(jobId)).toHaveLength(1);
+    expect(calls(s).filter((t) => t === 'condor_submit').length).toBe(submitsBefore + 1);
+    proxy.kill('SIGTERM');
+    await new Promise((r) => proxy?.once('exit', r));
+  }, 240_000);
 });
