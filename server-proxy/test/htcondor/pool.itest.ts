@@ -201,6 +201,13 @@ describe('htcondor backend on a real pool', () => {
     expect(existsSync(join(s.dir, 'data', 'jobs', job.id, 'exit.json'))).toBe(true);
   }, 150_000);
 
+  it('stops a job at its walltime and says so', async () => {
+    const job = await post(app, spec('too long', ['import time\ntime.sleep(120)'], 'htcondor', 4));
+    const done = await waitForState(app, job.id, ['failed', 'succeeded', 'cancelled'], 120_000);
+    expect(done).toMatchObject({ state: 'failed', stateReason: 'Stopped after the walltime of 4 seconds.', exitCode: 124 });
+    expect(readFileSync(join(s.dir, 'data', 'jobs', job.id, 'job.sub'), 'utf8')).toMatch(/^periodic_remove = .*> 34\)$/m);
+  }, 150_000);
+
   it('polls every job with one condor_q (and at most one condor_history)', async () => {
     await app.services.jobs.stopPolling();
     const jobs = [];
