@@ -102,6 +102,9 @@ export function holdSentence(code: number | null | undefined, reason: string | n
   return `${head}${detail} Release it once the cause is fixed, or cancel it.`;
 }
 
+/** How many history ads a poll reads at most (reconcile reads all). */
+const POLL_HISTORY_SCAN = 20_000;
+
 const isoFromEpoch = (s: number | null | undefined): string | null => (s && s > 0 ? new Date(s * 1000).toISOString() : null);
 
 /** Jobs in an HTCondor pool, submitted through the condor tools (optionally behind a command prefix). */
@@ -135,10 +138,11 @@ export class HTCondorBackend implements Backend {
     return [...(this.opts.schedd ? ['-name', this.opts.schedd] : []), ...(this.opts.pool ? ['-pool', this.opts.pool] : [])];
   }
 
+  /**
+   * A fresh job id cannot have a cluster yet, so this does not look first: a job stored before a
+   * crash reaches submit only through reconcile(), which looked it up by UserBatchJobId.
+   */
   async submit(job: JobRecord): Promise<JobUpdate> {
-    // After a crash between condor_submit and the store, the cluster exists: adopt it, never submit twice.
-    const found = (await this.findByJobIds([job.id])).get(job.id);
-    if (found) return this.adopt(job, found);
     const { files } = this.opts;
     const jobDir = files.jobDir(job.id);
     const outputDir = files.outputDir(job.id);
@@ -175,7 +179,7 @@ export class HTCondorBackend implements Backend {
   /** One condor_q for every job we have in the queue, plus one condor_history for those that left it. */
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
     if (jobs.length === 0) return [];
-    const ads = await this.findByJobIds(jobs.map((j) => j.id));
+    const ads = await this.findByJobIds(jobs.map((j) => j.id), POLL_HISTORY_SCAN);
     const updates: JobUpdate[] = [];
     for (const job of jobs) {
       const ad = ads.get(job.id);
@@ -242,8 +246,11 @@ export class HTCondorBackend implements Backend {
     return listOutputs(this.opts.files.outputDir(job.id), job.outputDir, job.spec.outputs);
   }
 
-  /** Our jobs' ads by job id: one condor_q, and one condor_history only for ids not in the queue. */
-  private async findByJobIds(ids: readonly string[]): Promise<Map<string, Ad>> {
+  /**
+   * Our jobs' ads by job id: one condor_q, and one condor_history only for ids not in the queue
+   * (newest first; `scanLimit` bounds how far back it reads, for polls: jobs that just left the queue are at the end).
+   */
+  private async findByJobIds(ids: readonly string[], scanLimit?: number): Promise<Map<string, Ad>> {
     const found = new Map<string, Ad>();
     if (ids.length === 0) return found;
     const wanted = new Set(ids);
@@ -255,7 +262,7 @@ export class HTCondorBackend implements Backend {
       const list = missing.map((id) => `"${id}"`).join(',');
       const out = await this.condor('condor_history', [
         ...this.scheddArgs(), '-json', '-constraint', `member(UserBatchJobId, {${list}})`,
-        '-limit', String(missing.length * 4), '-attributes', ATTRIBUTES,
+        '-limit', String(missing.length * 4), ...(scanLimit ? ['-scanlimit', String(scanLimit)] : []), '-attributes', ATTRIBUTES,
       ]);
       // newest first: keep the first ad seen per id
       for (const ad of parseAds(out)) if (ad.UserBatchJobId && !found.has(ad.UserBatchJobId)) found.set(ad.UserBatchJobId, ad);

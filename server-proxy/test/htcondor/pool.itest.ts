@@ -211,7 +211,10 @@ describe('htcondor backend on a real pool', () => {
   it('polls every job with one condor_q (and at most one condor_history)', async () => {
     await app.services.jobs.stopPolling();
     const jobs = [];
+    const beforeSubmits = calls(s).length;
     for (let i = 0; i < 3; i++) jobs.push(await post(app, spec(`poll ${i}`, ['import time\ntime.sleep(30)'])));
+    // a submit is one condor_submit, nothing else
+    expect(calls(s).slice(beforeSubmits)).toEqual(['condor_submit', 'condor_submit', 'condor_submit']);
     expect(app.services.store.listActive().filter((j) => j.backend === 'htcondor').length).toBeGreaterThanOrEqual(3);
     const before = calls(s).length;
     await app.services.jobs.pollOnce();
