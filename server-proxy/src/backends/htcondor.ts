@@ -216,7 +216,7 @@ export class HTCondorBackend implements Backend {
       try {
         await this.condor('condor_rm', [...this.scheddArgs(), `${ref.clusterId}.${ref.procId}`]);
       } catch (err) {
-        // already gone is fine; anything else is reported after the wait below
+        // already gone is fine; anything else (schedd unreachable, refused) reaches the user as the error
         if (!/not found|Couldn't find/i.test(String(err))) throw err;
       }
       const deadline = Date.now() + this.opts.cancelWaitMs;
