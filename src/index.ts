@@ -96,7 +96,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onOpenPath: path => {
         void app.commands.execute('docmanager:open', { path });
       },
-      onCancel: job => confirmCancel(model, job)
+      onCancel: job => confirmCancel(model, job),
+      onRelease: job => releaseJob(model, job)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -249,6 +250,19 @@ async function confirmCancel(
       { autoClose: 10000 }
     );
     return false;
+  }
+}
+
+async function releaseJob(model: IBatchModel, job: Batch.IJob): Promise<void> {
+  try {
+    await model.release(job.id);
+  } catch (reason) {
+    Notification.error(
+      `Could not release "${job.name}": ${
+        reason instanceof Error ? reason.message : String(reason)
+      }`,
+      { autoClose: 10000 }
+    );
   }
 }
 

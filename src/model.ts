@@ -174,6 +174,12 @@ export class BatchModel implements IBatchModel {
     return job;
   }
 
+  async release(id: string): Promise<Batch.IJob> {
+    const job = await this._client.releaseJob(id);
+    this._upsert(job, false);
+    return job;
+  }
+
   provenanceDownloadUrl(id: string): string {
     return this._client.browserUrl(
       `api/jobs/${encodeURIComponent(id)}/provenance`,

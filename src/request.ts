@@ -78,8 +78,17 @@ export class BatchClient {
   }
 
   cancelJob(id: string): Promise<Batch.IJob> {
+    return this.jobAction(id, 'cancel');
+  }
+
+  /** Let a held job run again (HTCondor's condor_release). */
+  releaseJob(id: string): Promise<Batch.IJob> {
+    return this.jobAction(id, 'release');
+  }
+
+  private jobAction(id: string, action: string): Promise<Batch.IJob> {
     return this.request<Batch.IJob>(
-      `api/jobs/${encodeURIComponent(id)}/cancel`,
+      `api/jobs/${encodeURIComponent(id)}/${action}`,
       // An empty JSON body: the Jupyter request helper labels requests as
       // JSON, and fastify refuses an empty body with that content type.
       {

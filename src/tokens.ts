@@ -248,6 +248,8 @@ export interface IBatchModel {
   refreshQuota(): Promise<void>;
   submit(spec: Batch.IJobSpec): Promise<Batch.IJob>;
   cancel(id: string): Promise<Batch.IJob>;
+  /** Release a held job (backends that hold jobs, e.g. HTCondor). */
+  release(id: string): Promise<Batch.IJob>;
   /** A URL the browser can follow to download a job's provenance record. */
   provenanceDownloadUrl(id: string): string;
 }

@@ -160,6 +160,7 @@ describe('sidebar components', () => {
         now={NOW}
         provenanceUrl="http://x/user-batch/api/jobs/f/provenance?download=1"
         onCancel={j => cancelled.push(j.id)}
+        onRelease={() => undefined}
         onOpenPath={path => opened.push(path)}
         onClose={() => undefined}
       />
@@ -210,6 +211,7 @@ describe('sidebar components', () => {
         now={NOW}
         provenanceUrl=""
         onCancel={j => cancelled.push(j.id)}
+        onRelease={() => undefined}
         onOpenPath={() => undefined}
         onClose={() => undefined}
       />
@@ -219,6 +221,48 @@ describe('sidebar components', () => {
       host.querySelector<HTMLButtonElement>('button.jp-Batch-Cancel')!.click()
     );
     expect(cancelled).toEqual(['r']);
+  });
+
+  it('offers Release and Remove for a held job, and only for a held one', () => {
+    const released: string[] = [];
+    const removed: string[] = [];
+    const details = (state: Batch.JobState) => (
+      <JobDetails
+        job={makeJob({
+          id: 'h',
+          state,
+          stateReason: 'Held by HTCondor (code 6): could not start the program.'
+        })}
+        log={null}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        onCancel={j => removed.push(j.id)}
+        onRelease={j => released.push(j.id)}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+      />
+    );
+    render(details('held'));
+    expect(host.querySelector('.jp-Batch-StateReason')!.textContent).toContain(
+      'code 6'
+    );
+    const cancel = host.querySelector<HTMLButtonElement>(
+      'button.jp-Batch-Cancel'
+    )!;
+    expect(cancel.textContent).toBe('Remove job');
+    React.act(() =>
+      host.querySelector<HTMLButtonElement>('button.jp-Batch-Release')!.click()
+    );
+    React.act(() => cancel.click());
+    expect(released).toEqual(['h']);
+    expect(removed).toEqual(['h']);
+
+    render(details('running'));
+    expect(host.querySelector('button.jp-Batch-Release')).toBeNull();
+    expect(host.querySelector('button.jp-Batch-Cancel')!.textContent).toBe(
+      'Cancel job'
+    );
   });
 
   it('shows a sent cancel as pending until the backend confirms', () => {
@@ -231,6 +275,7 @@ describe('sidebar components', () => {
         provenanceUrl=""
         cancelling
         onCancel={() => undefined}
+        onRelease={() => undefined}
         onOpenPath={() => undefined}
         onClose={() => undefined}
       />
@@ -274,6 +319,7 @@ describe('BatchSidebar', () => {
     const sidebar = new BatchSidebar({
       model,
       onCancel: async () => true,
+      onRelease: async () => undefined,
       onOpenPath: () => undefined
     });
     Widget.attach(sidebar, document.body);

@@ -173,6 +173,8 @@ export function JobDetails(props: {
   /** A cancel was sent and the backend has not confirmed yet. */
   cancelling?: boolean;
   onCancel: (job: Batch.IJob) => void;
+  /** Shown for held jobs: let the backend run the job again. */
+  onRelease: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
   onClose: () => void;
 }): JSX.Element {
@@ -223,13 +225,26 @@ export function JobDetails(props: {
             : `${formatAmount(job.cost.reservedCoreHours)} core-hours reserved`}
         </dd>
       </dl>
+      {job.state === 'held' && (
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-Batch-Release"
+          title="Ask the backend to run the job again once the cause of the hold is fixed"
+          onClick={() => props.onRelease(job)}
+        >
+          Release job
+        </button>
+      )}
       {!final && (
         <button
           className="jp-Button jp-mod-styled jp-mod-warn jp-Batch-Cancel"
           disabled={props.cancelling}
           onClick={() => onCancel(job)}
         >
-          {props.cancelling ? 'Cancelling…' : 'Cancel job'}
+          {props.cancelling
+            ? 'Cancelling…'
+            : job.state === 'held'
+              ? 'Remove job'
+              : 'Cancel job'}
         </button>
       )}
       {job.error && (

@@ -14,6 +14,7 @@ export class BatchSidebar extends ReactWidget {
     super();
     this._model = options.model;
     this._onCancel = options.onCancel;
+    this._onRelease = options.onRelease;
     this._onOpenPath = options.onOpenPath;
     this.id = 'user-batch-sidebar';
     this.addClass('jp-Batch-Sidebar');
@@ -64,6 +65,7 @@ export class BatchSidebar extends ReactWidget {
             provenanceUrl={model.provenanceDownloadUrl(selected.id)}
             cancelling={this._cancelling.has(selected.id)}
             onCancel={job => void this._cancel(job)}
+            onRelease={job => void this._onRelease(job)}
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
           />
@@ -117,6 +119,7 @@ export class BatchSidebar extends ReactWidget {
 
   private _model: IBatchModel;
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
+  private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: ReturnType<typeof setInterval> | null = null;
@@ -127,6 +130,8 @@ export namespace BatchSidebar {
     model: IBatchModel;
     /** Ask, then cancel the job; resolves whether a cancel was sent. */
     onCancel: (job: Batch.IJob) => Promise<boolean>;
+    /** Release a held job; failures are the caller's to report. */
+    onRelease: (job: Batch.IJob) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
   }
