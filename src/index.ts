@@ -243,12 +243,7 @@ async function confirmCancel(
     await model.cancel(job.id);
     return true;
   } catch (reason) {
-    Notification.error(
-      `Could not cancel "${job.name}": ${
-        reason instanceof Error ? reason.message : String(reason)
-      }`,
-      { autoClose: 10000 }
-    );
+    notifyFailure('cancel', job, reason);
     return false;
   }
 }
@@ -257,13 +252,18 @@ async function releaseJob(model: IBatchModel, job: Batch.IJob): Promise<void> {
   try {
     await model.release(job.id);
   } catch (reason) {
-    Notification.error(
-      `Could not release "${job.name}": ${
-        reason instanceof Error ? reason.message : String(reason)
-      }`,
-      { autoClose: 10000 }
-    );
+    notifyFailure('release', job, reason);
   }
+}
+
+/** The proxy's own sentence says what to do; show it with what was tried. */
+function notifyFailure(action: string, job: Batch.IJob, reason: unknown): void {
+  Notification.error(
+    `Could not ${action} "${job.name}": ${
+      reason instanceof Error ? reason.message : String(reason)
+    }`,
+    { autoClose: 10000 }
+  );
 }
 
 export default [

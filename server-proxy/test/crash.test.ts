@@ -1,21 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Job } from '../src/schemas';
-import { cellsSpec, FAKE_RUNNER, tempDir, waitFor } from './helpers';
+import { cellsSpec, FAKE_RUNNER, freePort, tempDir, waitFor } from './helpers';
 
 const ROOT = join(__dirname, '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the built proxy survives being killed', () => {
   const dir = tempDir('user-batch-crash-');

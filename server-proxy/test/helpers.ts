@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -104,4 +105,15 @@ export function writtenState(app: FastifyInstance, dir: string): { rows: number;
   const count = (p: string): number => (existsSync(p) ? readdirSync(p).length : 0);
   const row = app.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
   return { rows: row.n, jobDirs: count(join(dir, 'data', 'jobs')), outputDirs: count(join(dir, 'root', 'batch-jobs')) };
+}
+
+/** A port nothing listens on right now, for a server started as a child process. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

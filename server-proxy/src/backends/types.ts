@@ -1,17 +1,12 @@
-import type { JobRecord } from '../store/jobs';
-import type { JobError, JobSpec, JobState, OutputFile, Progress } from '../schemas';
+import type { JobPatch, JobRecord } from '../store/jobs';
+import type { JobSpec, OutputFile } from '../schemas';
 
-/** What a backend learned about a job; the service turns it into a state change. */
-export interface JobUpdate {
+/**
+ * What a backend learned about a job; the service turns it into a state change. The fields are
+ * the store's own patch, less what only the service decides (a cancel being requested).
+ */
+export interface JobUpdate extends Omit<JobPatch, 'cancelRequested'> {
   jobId: string;
-  state?: JobState;
-  stateReason?: string | null;
-  startedAt?: string | null;
-  endedAt?: string | null;
-  exitCode?: number | null;
-  progress?: Progress | null;
-  error?: JobError | null;
-  backendRef?: Record<string, unknown> | null;
   /** reconcile(): the job was stored but never started (crash between store and backend). */
   needsSubmit?: boolean;
 }

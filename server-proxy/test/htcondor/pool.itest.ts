@@ -5,13 +5,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { Job } from '../../src/schemas';
-import { waitFor, waitForState } from '../helpers';
+import { freePort, waitFor, waitForState } from '../helpers';
 
 const REPO = join(__dirname, '..', '..', '..');
 const PROXY = join(__dirname, '..', '..');
@@ -241,16 +240,6 @@ describe('htcondor backend on a real pool', () => {
     expect(clustersFor(job.id)).toEqual(first);
   }, 180_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the built proxy killed with SIGKILL around an htcondor submit', () => {
   const s = setup();
