@@ -1,14 +1,37 @@
 #!/usr/bin/env bash
 # Started by Playwright (webServer): a real JupyterLab with the built extension, and the proxy
-# started by jupyter-server-proxy on first use, on the local backend. Fresh workspace and store
-# every run, with the demo notebook and the UI-test quota file.
+# started by jupyter-server-proxy on first use. Backends: local (the default) and htcondor on the
+# real pool of bin/condor-pool (bin/test starts it before the ui suite), configured as
+# server-proxy/test/htcondor/pool.itest.ts does. Fresh workspace and store every run, with the demo
+# notebook and the UI-test quota file; both live in the pool's shared staging folder, because
+# HTCondor jobs read their job folder and write their outputs there.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 export PATH="$repo/.venv/bin:$PATH"
-run="$here/.run"
+eval "$("$repo/bin/condor-pool" env)"   # USER_BATCH_CONDOR_SHARED, CONDOR_POOL_UID, ...
+port="${UI_TEST_PORT:-8899}"
+run="$USER_BATCH_CONDOR_SHARED/ui-tests-$port"
 rm -rf "$run"; mkdir -p "$run/workspace" "$run/data"
+chmod 0755 "$run" "$run/workspace" "$run/data"   # the job user must reach job and output folders
 cp "$repo/demo/Demo.ipynb" "$run/workspace/Demo.ipynb"
+python="$repo/.venv/bin/python"
+cat >"$run/site.json" <<JSON
+{
+  "backends": [
+    { "name": "local", "label": "This server", "default": true },
+    { "name": "htcondor", "label": "HTCondor pool", "type": "htcondor",
+      "commandPrefix": ["$repo/bin/condor-cmd"], "stagingDir": "$USER_BATCH_CONDOR_SHARED",
+      "python": "$python", "jobOwner": { "uid": $CONDOR_POOL_UID, "gid": $CONDOR_POOL_UID } },
+    { "name": "htcondor-broken", "label": "HTCondor pool (broken python)", "type": "htcondor",
+      "commandPrefix": ["$repo/bin/condor-cmd"], "stagingDir": "$USER_BATCH_CONDOR_SHARED",
+      "python": "/nonexistent/python3", "jobOwner": { "uid": $CONDOR_POOL_UID, "gid": $CONDOR_POOL_UID } }
+  ],
+  "pollIntervalMs": 500
+}
+JSON
+export USER_BATCH_CONFIG="$run/site.json"
+export USER_BATCH_PYTHON="$python"
 export JUPYTERLAB_GALATA_ROOT_DIR="$run/workspace"
 export USER_BATCH_ROOT_DIR="$run/workspace"
 export USER_BATCH_DATA_DIR="$run/data"

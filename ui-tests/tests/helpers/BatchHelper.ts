@@ -13,6 +13,8 @@ export interface IDialogValues {
   cpus?: number;
   memoryMiB?: number;
   walltimeMinutes?: number;
+  /** a backend name from the site config, e.g. `htcondor` (the dialog starts on the default) */
+  backend?: string;
 }
 
 /** A small notebook whose cells each exercise one path a user takes. */
@@ -72,6 +74,7 @@ export class BatchHelper {
     const body = this.page.locator(sel.dialogBody);
     if (values.name !== undefined) await body.locator('input[name="name"]').fill(values.name);
     if (values.setup) await body.locator('select[name="setup"]').selectOption(values.setup);
+    if (values.backend) await body.locator('select[name="backend"]').selectOption(values.backend);
     if (values.parameters !== undefined) {
       await body.locator('textarea[name="parameters"]').fill(values.parameters);
     }
