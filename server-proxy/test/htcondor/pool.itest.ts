@@ -207,6 +207,24 @@ describe('htcondor backend on a real pool', () => {
     expect(readFileSync(join(s.dir, 'data', 'jobs', job.id, 'job.sub'), 'utf8')).toMatch(/^periodic_remove = .*> 34\)$/m);
   }, 150_000);
 
+  it('keeps a running job through a schedd restart and reports how it really ended', async () => {
+    const job = await post(app, spec('across a schedd restart', [
+      'print("started", flush=True)\nimport time\ntime.sleep(15)\nprint("after the restart", flush=True)',
+    ]));
+    await waitFor(async () => {
+      const res = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` });
+      return res.json<{ text: string }>().text.includes('started') ? true : null;
+    }, 'the job to run its cell', 90_000);
+    execFileSync(join(REPO, 'bin', 'condor-pool'), ['restart-schedd']);
+    const done = await waitForState(app, job.id, ['succeeded', 'failed', 'cancelled', 'lost'], 150_000);
+    expect(done).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    const log = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` })).json<{ text: string }>().text;
+    expect(log).toContain('after the restart');
+    const prov = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json<{ events: { state: string }[] }>();
+    // never shown as lost or failed while the schedd was away
+    expect(prov.events.map((e) => e.state).filter((st) => st === 'lost' || st === 'failed')).toEqual([]);
+  }, 240_000);
+
   it('polls every job with one condor_q (and at most one condor_history)', async () => {
     await app.services.jobs.stopPolling();
     const jobs = [];
