@@ -118,46 +118,38 @@ export function summarizeProvenance(
       rows.push({ label, value: t });
     }
   };
+  // The proxy's record (server-proxy/src/schemas.ts, Provenance); the times
+  // come from the job itself, which the record repeats.
   const p = provenance ?? {};
-  const code = first(p.code, pick(p, 'source', 'code'), p.cells);
+  const code = p.code;
   if (Array.isArray(code)) {
     code.forEach(item => {
-      const sha = first(pick(item, 'sha256'), pick(item, 'hash'));
-      const id = first(
-        pick(item, 'cellId'),
-        pick(item, 'id'),
-        pick(item, 'path')
-      );
-      const role = first(pick(item, 'role'), pick(item, 'kind'));
-      if (sha) {
-        const what = [id, role ? `(${String(role)})` : null]
-          .filter(Boolean)
-          .map(String)
-          .join(' ');
-        rows.push({
-          label: 'Code',
-          value: `${what ? `${what}: ` : ''}sha256 ${shortHash(String(sha))}`,
-          title: `sha256 ${String(sha)}`
-        });
+      const sha = pick(item, 'sha256');
+      if (!sha) {
+        return;
       }
+      const id = pick(item, 'cellId');
+      const role = first(pick(item, 'role'), pick(item, 'kind'));
+      const what = [id, role ? `(${String(role)})` : null]
+        .filter(Boolean)
+        .map(String)
+        .join(' ');
+      rows.push({
+        label: 'Code',
+        value: `${what ? `${what}: ` : ''}sha256 ${shortHash(String(sha))}`,
+        title: `sha256 ${String(sha)}`
+      });
     });
   }
-  const notebookPath = first(
-    pick(p, 'notebook', 'path'),
-    pick(p, 'notebookPath'),
-    job.notebookPath
-  );
-  const notebookHash = first(
-    pick(p, 'notebook', 'sha256'),
-    pick(p, 'notebookSha256')
-  );
+  const notebookPath = first(pick(p, 'notebook', 'path'), job.notebookPath);
+  const notebookHash = pick(p, 'notebook', 'sha256');
   add(
     'Notebook',
     notebookHash
       ? `${String(notebookPath)} (sha256 ${String(notebookHash)})`
       : notebookPath
   );
-  const parameters = first(p.parameters, pick(p, 'spec', 'parameters'));
+  const parameters = p.parameters;
   if (isDict(parameters) && Object.keys(parameters).length) {
     add(
       'Parameters',
@@ -166,33 +158,10 @@ export function summarizeProvenance(
         .join(', ')
     );
   }
-  add(
-    'Python',
-    first(
-      pick(p, 'environment', 'python', 'version'),
-      pick(p, 'env', 'python', 'version')
-    )
-  );
-  add(
-    'Created',
-    first(
-      pick(p, 'timings', 'createdAt'),
-      pick(p, 'job', 'createdAt'),
-      job.createdAt
-    )
-  );
-  add(
-    'Started',
-    first(
-      pick(p, 'timings', 'startedAt'),
-      pick(p, 'job', 'startedAt'),
-      job.startedAt
-    )
-  );
-  add(
-    'Ended',
-    first(pick(p, 'timings', 'endedAt'), pick(p, 'job', 'endedAt'), job.endedAt)
-  );
+  add('Python', pick(p, 'environment', 'python', 'version'));
+  add('Created', job.createdAt);
+  add('Started', job.startedAt);
+  add('Ended', job.endedAt);
   const exitCode = first(pick(p, 'exit', 'exitCode'), job.exitCode);
   const reason = pick(p, 'exit', 'reason');
   if (exitCode !== undefined) {
