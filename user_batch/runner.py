@@ -14,6 +14,12 @@ Files written in JOBDIR (each to a temporary name, then renamed):
 * ``error.json``    ``{ename, evalue, traceback, cellId}`` — cell error, walltime, runner error;
 * ``exit.json``     ``{exitCode, reason, endedAt}`` — last.
 
+Sweeps (``sweep.json`` in JOBDIR: a list of parameter sets, each over ``parameters``):
+``--item N`` runs item N alone (one HTCondor proc) with all of the files above in
+``JOBDIR/items/N`` and its outputs in ``outputDir/item-N``; ``--sweep`` runs every item in turn
+(the local backend) and keeps JOBDIR's own ``progress.json`` (``items``: one letter per item,
+q r d f c) and ``exit.json`` (reason ``items_failed`` with a ``message`` when some item failed).
+
 The executed notebook goes to ``outputDir/<outputNotebook>`` in every outcome where a notebook
 could be built (partial when a cell failed, the walltime hit or the job was cancelled).
 
@@ -72,6 +78,25 @@ def write_json_atomic(path: str, data) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def item_dir(jobdir: str, item: int) -> str:
+    """Where one sweep item's files go: JOBDIR/items/<item>."""
+    return os.path.join(jobdir, "items", str(item))
+
+
+def apply_sweep_item(run: dict, jobdir: str, item: int) -> dict:
+    """run.json as seen by one sweep item: its values over the job's parameters, its own output folder."""
+    try:
+        with open(os.path.join(jobdir, "sweep.json"), encoding="utf-8") as f:
+            sweep = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise RunnerError(f"this job has no readable sweep.json ({e})") from None
+    if not isinstance(sweep, list) or not 0 <= item < len(sweep) or not isinstance(sweep[item], dict):
+        raise RunnerError(f"sweep item {item} does not exist (the sweep has {len(sweep) if isinstance(sweep, list) else 0})")
+    return {**run,
+            "parameters": {**(run.get("parameters") or {}), **sweep[item]},
+            "outputDir": os.path.join(run["outputDir"], f"item-{item}")}
 
 
 class RunnerError(Exception):
@@ -334,8 +359,11 @@ def _make_client_class():
 
 
 class Runner:
-    def __init__(self, jobdir: str, log: Log):
-        self.jobdir = jobdir
+    def __init__(self, jobdir: str, log: Log, item: int | None = None):
+        # one sweep item writes its files in JOBDIR/items/<item>; run.json stays in JOBDIR
+        self.run_dir = jobdir
+        self.item = item
+        self.jobdir = item_dir(jobdir, item) if item is not None else jobdir
         self.log = log
         self.run: dict = {}
         self.nb = None
@@ -378,10 +406,10 @@ class Runner:
 
     def load(self) -> None:
         try:
-            with open(self.path("run.json"), encoding="utf-8") as f:
+            with open(os.path.join(self.run_dir, "run.json"), encoding="utf-8") as f:
                 run = json.load(f)
         except FileNotFoundError:
-            raise RunnerError(f"{self.path('run.json')} does not exist") from None
+            raise RunnerError(f"{os.path.join(self.run_dir, 'run.json')} does not exist") from None
         except json.JSONDecodeError as e:
             raise RunnerError(f"run.json is not valid JSON: {e}") from None
         if not isinstance(run, dict):
@@ -392,6 +420,9 @@ class Runner:
         out_name = run.get("outputNotebook") or "output.ipynb"
         if os.path.basename(out_name) != out_name or out_name in (".", ".."):
             raise RunnerError(f"run.json 'outputNotebook' must be a file name, not {out_name!r}")
+        if self.item is not None:
+            run = apply_sweep_item(run, self.run_dir, self.item)
+            out_dir = run["outputDir"]
         os.makedirs(out_dir, exist_ok=True)
         self.run = run
         self.output_path = os.path.join(out_dir, out_name)
@@ -402,6 +433,8 @@ class Runner:
         env["BATCH_OUTPUT_DIR"] = run["outputDir"]
         if run.get("jobId"):
             env["BATCH_JOB_ID"] = str(run["jobId"])
+        if self.item is not None:
+            env["BATCH_SWEEP_ITEM"] = str(self.item)
         nb_dir = run.get("notebookDir")
         if nb_dir:
             env["BATCH_NOTEBOOK_DIR"] = nb_dir
@@ -553,12 +586,12 @@ class Runner:
             pass
 
 
-async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
+async def _main(jobdir: str, log: Log, started: float, item: int | None = None) -> tuple[int, str]:
     import asyncio
     import signal
     import traceback as tb
 
-    runner = Runner(jobdir, log)
+    runner = Runner(jobdir, log, item)
     loop = asyncio.get_running_loop()
     stop: asyncio.Future = loop.create_future()
 
@@ -576,7 +609,7 @@ async def _main(jobdir: str, log: Log, started: float) -> tuple[int, str]:
 
     try:
         runner.load()
-        runner.nb = build_notebook(runner.run, jobdir)
+        runner.nb = build_notebook(runner.run, runner.run_dir)
     except RunnerError as e:
         runner.save()
         return runner_error(str(e))
@@ -660,34 +693,29 @@ def _write_environment(jobdir: str) -> None:
         print(f"[batch] could not record the environment: {e}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m user_batch.runner JOBDIR", file=sys.stderr)
-        return EXIT_RUNNER_ERROR
+def run_one(jobdir: str, item: int | None = None) -> int:
+    """One run (the whole job, or one sweep item): its seam files in its own directory."""
     started = time.monotonic()
-    jobdir = os.path.abspath(argv[0])
-    if not os.path.isdir(jobdir):
-        print(f"[batch] runner error: job directory {jobdir} does not exist", file=sys.stderr)
-        return EXIT_RUNNER_ERROR
-    write_json_atomic(os.path.join(jobdir, "launch.json"),
+    workdir = item_dir(jobdir, item) if item is not None else jobdir
+    os.makedirs(workdir, exist_ok=True)
+    write_json_atomic(os.path.join(workdir, "launch.json"),
                       {"pid": os.getpid(), "pgid": os.getpgrp(), "startedAt": now_iso()})
     log = Log()
     # Listing every installed package takes a few hundred ms: do it while the kernel starts
     # instead of before, and wait for it before reporting the end.
-    env_thread = threading.Thread(target=_write_environment, args=(jobdir,), daemon=True)
+    env_thread = threading.Thread(target=_write_environment, args=(workdir,), daemon=True)
     env_thread.start()
     try:
         import asyncio
 
-        code, reason = asyncio.run(_main(jobdir, log, started))
+        code, reason = asyncio.run(_main(jobdir, log, started, item))
     except BaseException as e:  # last resort: still leave an exit.json behind
         import traceback
 
         log.batch(f"runner error: {type(e).__name__}: {e}")
         log.write(traceback.format_exc())
         try:
-            write_json_atomic(os.path.join(jobdir, "error.json"), {
+            write_json_atomic(os.path.join(workdir, "error.json"), {
                 "ename": "RunnerError", "evalue": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(), "cellId": None})
         except OSError:
@@ -695,9 +723,96 @@ def main(argv: list[str] | None = None) -> int:
         code, reason = EXIT_RUNNER_ERROR, "runner_error"
     env_thread.join(timeout=30)
     log.batch(f"exit {code} ({reason})")
-    write_json_atomic(os.path.join(jobdir, "exit.json"),
+    write_json_atomic(os.path.join(workdir, "exit.json"),
                       {"exitCode": code, "reason": reason, "endedAt": now_iso()})
     return code
+
+
+def sweep_summary(jobdir: str, letters: list[str]) -> tuple[dict, dict | None, str]:
+    """progress.json for a whole sweep, the first failed item's error (named), and a sentence."""
+    failed = [i for i, c in enumerate(letters) if c == "f"]
+    progress = {"total": len(letters), "done": letters.count("d"), "failed": len(failed),
+                "items": "".join(letters)}
+    if not failed:
+        return progress, None, ""
+    first = failed[0]
+    error = None
+    try:
+        with open(os.path.join(item_dir(jobdir, first), "error.json"), encoding="utf-8") as f:
+            error = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        pass
+    shown = ", ".join(str(i) for i in failed[:10]) + (", …" if len(failed) > 10 else "")
+    message = f"{len(failed)} of {len(letters)} sweep items failed (item {shown})"
+    if error:
+        message += f"; item {first}: {error.get('ename')}: {error.get('evalue')}"
+        error = {**error, "evalue": f"(sweep item {first}) {error.get('evalue')}"}
+    return progress, error, message + "."
+
+
+def run_sweep(jobdir: str) -> int:
+    """The local backend's sweep: every item in turn, in this process group; stops on cancel."""
+    import signal
+
+    with open(os.path.join(jobdir, "sweep.json"), encoding="utf-8") as f:
+        count = len(json.load(f))
+    write_json_atomic(os.path.join(jobdir, "launch.json"),
+                      {"pid": os.getpid(), "pgid": os.getpgrp(), "startedAt": now_iso()})
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):  # between items; during one, its own handler takes over
+        stop["signal"] = signum
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    letters = ["q"] * count
+    log = Log()
+    code, reason = EXIT_OK, "ok"
+    for item in range(count):
+        if stop["signal"] is not None:
+            code, reason = EXIT_CANCELLED, "cancelled"
+            break
+        letters[item] = "r"
+        write_json_atomic(os.path.join(jobdir, "progress.json"), sweep_summary(jobdir, letters)[0])
+        log.batch(f"sweep item {item + 1} of {count}")
+        item_code = run_one(jobdir, item)
+        for sig in (signal.SIGTERM, signal.SIGINT):  # asyncio.run put the default handlers back
+            signal.signal(sig, on_signal)
+        if item_code == EXIT_CANCELLED:
+            letters[item] = "c"
+            code, reason = EXIT_CANCELLED, "cancelled"
+            break
+        letters[item] = "d" if item_code == EXIT_OK else "f"
+    letters = [c if c != "q" or code != EXIT_CANCELLED else "c" for c in letters]
+    progress, error, message = sweep_summary(jobdir, letters)
+    write_json_atomic(os.path.join(jobdir, "progress.json"), progress)
+    exit_record = {"exitCode": code, "reason": reason, "endedAt": now_iso()}
+    if code == EXIT_OK and progress["failed"]:
+        code = EXIT_CELL_ERROR
+        exit_record = {"exitCode": code, "reason": "items_failed", "message": message, "endedAt": now_iso()}
+        if error:
+            write_json_atomic(os.path.join(jobdir, "error.json"), error)
+    log.batch(f"sweep: {progress['done']} done, {progress['failed']} failed of {count}")
+    write_json_atomic(os.path.join(jobdir, "exit.json"), exit_record)
+    return code
+
+
+USAGE = "usage: python -m user_batch.runner JOBDIR [--item N | --sweep]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) not in (1, 2, 3) or (len(argv) == 2 and argv[1] != "--sweep") \
+            or (len(argv) == 3 and (argv[1] != "--item" or not argv[2].isdigit())):
+        print(USAGE, file=sys.stderr)
+        return EXIT_RUNNER_ERROR
+    jobdir = os.path.abspath(argv[0])
+    if not os.path.isdir(jobdir):
+        print(f"[batch] runner error: job directory {jobdir} does not exist", file=sys.stderr)
+        return EXIT_RUNNER_ERROR
+    if len(argv) == 2:
+        return run_sweep(jobdir)
+    return run_one(jobdir, int(argv[2]) if len(argv) == 3 else None)
 
 
 if __name__ == "__main__":

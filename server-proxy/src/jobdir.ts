@@ -122,6 +122,8 @@ export class JobFiles {
       cpus: spec.resources.cpus,
       memoryMiB: spec.resources.memoryMiB,
     };
+    // the sweep before run.json: run.json is the sign that the directory is complete
+    if (spec.sweep) writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify(spec.sweep));
     writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
     mkdirSync(this.outputDir(id), { recursive: true });
   }

@@ -48,9 +48,13 @@ export function limitsFor(policy: QuotaPolicy, user: string, groups: readonly st
 }
 
 export interface QuotaRequest {
+  /** Cores per run. */
   cpus: number;
   memoryMiB: number;
   walltimeSeconds: number;
+  /** Runs the job makes (a sweep's items; default 1), and how many of them may run at once. */
+  runs?: number;
+  parallelRuns?: number;
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -97,7 +101,10 @@ export class QuotaLedger {
   reserve(jobId: string, user: string, groups: readonly string[], account: string, req: QuotaRequest, at: string): number {
     const limits = limitsFor(this.policy, user, groups);
     const usage = this.usage(user, new Date(at));
-    const coreHours = round((req.cpus * req.walltimeSeconds) / 3600);
+    const runs = req.runs ?? 1;
+    const cores = req.cpus * Math.min(runs, req.parallelRuns ?? 1);
+    const coreHours = round((runs * req.cpus * req.walltimeSeconds) / 3600);
+    const what = runs > 1 ? `${runs} sweep items × ${plural(req.cpus, 'core', 'cores')}` : plural(req.cpus, 'core', 'cores');
     const refuse = (limit: keyof QuotaLimits, used: number, asked: number, message: string): never => {
       throw new HttpError(422, 'quota_exceeded', message, { limit, limitValue: limits[limit], usage: used, request: asked });
     };
@@ -109,11 +116,15 @@ export class QuotaLedger {
       refuse('concurrentJobs', usage.concurrentJobs, 1,
         `Concurrent jobs limit is ${limits.concurrentJobs}; you have ${usage.concurrentJobs} not yet finished. Wait for a job to finish or cancel one.`);
     }
-    if (usage.concurrentCores + req.cpus > limits.concurrentCores) {
+    if (usage.concurrentCores + cores > limits.concurrentCores) {
       const fit = Math.max(0, limits.concurrentCores - usage.concurrentCores);
-      const advice = fit > 0 ? `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.` : 'Wait for a job to finish or cancel one.';
-      refuse('concurrentCores', usage.concurrentCores, req.cpus,
-        `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${req.cpus}. ${advice}`);
+      const advice = fit === 0
+        ? 'Wait for a job to finish or cancel one.'
+        : runs > 1 && (req.parallelRuns ?? 1) > 1
+          ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
+          : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
+      refuse('concurrentCores', usage.concurrentCores, cores,
+        `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${runs > 1 && cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
     }
     if (usage.coreHours + coreHours > limits.coreHours + 1e-9) {
       const fit = round(Math.max(0, limits.coreHours - usage.coreHours));
@@ -121,14 +132,14 @@ export class QuotaLedger {
         ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${this.policy.windowHours}-hour window.`
         : `Wait for older jobs to leave the ${this.policy.windowHours}-hour window.`;
       refuse('coreHours', usage.coreHours, coreHours,
-        `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${plural(req.cpus, 'core', 'cores')} × walltime). ${advice}`);
+        `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`);
     }
     this.db
       .prepare(
         `INSERT INTO quota_reservations (job_id, user, account, cpus, memory_mib, reserved_core_hours, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(jobId, user, account, req.cpus, req.memoryMiB, coreHours, at);
+      .run(jobId, user, account, cores, req.memoryMiB, coreHours, at);
     return coreHours;
   }
 

@@ -36,6 +36,9 @@ export const Resources = z.object({
 
 export const JobKind = z.enum(['cells', 'notebook']);
 
+/** The most items one sweep may have (one HTCondor cluster). */
+export const MAX_SWEEP_ITEMS = 100_000;
+
 /** The job spec: the single source of truth for what a user may submit. */
 export const JobSpec = z
   .object({
@@ -48,6 +51,11 @@ export const JobSpec = z
       notebook: z.record(z.string(), z.unknown()).optional(),
     }),
     parameters: z.record(z.string(), z.json()).default({}),
+    /**
+     * A parameter sweep: the job runs once per item, each item's values over `parameters`. On
+     * HTCondor one cluster with one proc per item (`queue ... from`); locally one item after another.
+     */
+    sweep: z.array(z.record(z.string(), z.json())).min(1).max(MAX_SWEEP_ITEMS).optional(),
     resources: Resources.default({ cpus: 1, memoryMiB: 2048, walltimeSeconds: 3600 }),
     backend: z.string().min(1).max(100),
     account: z.string().min(1).max(200).optional(),
@@ -64,6 +72,17 @@ export const JobSpec = z
         });
       }
     }
+    spec.sweep?.forEach((item, index) => {
+      for (const name of Object.keys(item)) {
+        if (!isPythonIdentifier(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sweep', index, name],
+            message: `sweep item ${index + 1}: parameter name "${name}" is not a Python identifier (letters, digits, _; not a keyword)`,
+          });
+        }
+      }
+    });
     if (spec.kind === 'cells') {
       const cells = spec.source.cells ?? [];
       if (!cells.some((c) => c.role === 'main')) {
@@ -88,7 +107,17 @@ export function isFinal(state: JobState): boolean {
   return FINAL_STATES.includes(state);
 }
 
-export const Progress = z.object({ total: z.number().int(), done: z.number().int(), failed: z.number().int() });
+/**
+ * How far a job is: cells for one run, items for a sweep. A sweep also says what each item is
+ * doing: `items` has one letter per item, in item order — q queued, r running, h held,
+ * d done, f failed, c cancelled.
+ */
+export const Progress = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  items: z.string().regex(/^[qrhdfc]*$/).optional(),
+});
 export type Progress = z.infer<typeof Progress>;
 export const JobError = z.object({
   ename: z.string(),

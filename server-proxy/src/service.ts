@@ -79,7 +79,11 @@ export class JobService {
       }
       // A refusal throws and rolls the insert back with it: nothing is written.
       store.insert(record);
-      record.cost.reservedCoreHours = ledger.reserve(id, user.name, user.groups, account, spec.resources, now);
+      record.cost.reservedCoreHours = ledger.reserve(id, user.name, user.groups, account, {
+        ...spec.resources,
+        runs: spec.sweep?.length ?? 1,
+        parallelRuns: backend.sweepsInParallel ? spec.sweep?.length ?? 1 : 1,
+      }, now);
       if (key) store.insertIdempotency(user.name, key, hash, id, now);
       return null;
     }).immediate();

@@ -132,6 +132,21 @@ describe('HTCondor submit description', () => {
     expect(() => buildSubmitLines(inputs({ outputDir: `/shared/${value}` }))).toThrow(SubmitValueError);
   });
 
+  it('a sweep is one cluster: "queue Item from" our item file, each proc with its item number and its own log', () => {
+    const text = renderSubmit(buildSubmitLines(inputs({ sweep: true, jobDir: '/shared/$(HOME)/jobs/m1' })), '/shared/$(HOME)/jobs/m1/items.txt');
+    const { commands, queues } = parseDescription(text);
+    expect(queues).toEqual(['queue Item from /shared/$(DOLLAR)(HOME)/jobs/m1/items.txt']);
+    expect(commands.map(([c]) => c)).toEqual([...EXPECTED_COMMANDS, '+UserBatchItem']);
+    const get = (c: string) => commands.find(([k]) => k === c)?.[1] ?? '';
+    // $(Item) is the only macro left for HTCondor to expand; the user's "$(HOME)" stays literal
+    expect(get('+UserBatchItem')).toBe('$(Item)');
+    expect(get('output')).toBe('/shared/$(DOLLAR)(HOME)/jobs/m1/items/$(Item).log');
+    expect(get('error')).toBe(get('output'));
+    expect(get('arguments')).toBe(`"'-m' 'user_batch.runner' '/shared/$(DOLLAR)(HOME)/jobs/m1' '--item' '$(Item)'"`);
+    const macros = text.split('\n').filter((l) => !l.startsWith('#')).join('\n').match(/\$\((?!DOLLAR\))[^)]*\)/g);
+    expect(new Set(macros)).toEqual(new Set(['$(Item)']));
+  });
+
   it('a path with "+Attr = 1", quotes and $(HOME) stays one literal value', () => {
     const path = '/shared/root/+Attr = 1/"q"/$(HOME)';
     const { commands } = parseDescription(renderSubmit(buildSubmitLines(inputs({ outputDir: path }))));

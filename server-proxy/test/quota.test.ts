@@ -62,6 +62,23 @@ describe('quota enforcement', () => {
     expect(after.usage.concurrentJobs).toBe(0);
   });
 
+  it('a local sweep runs one item at a time: it holds its cores once and reserves core-hours for every item', async () => {
+    t = await makeApp({ USER_BATCH_GROUPS: '', USER_BATCH_QUOTA_FILE: quotaFile('default: { concurrentCores: 2, coreHours: 10 }\n') });
+    const sweep = { ...cellsSpec({ cpus: 2, walltimeSeconds: 3600 }), sweep: [{ threshold: 1 }, { threshold: 2 }, { threshold: 3 }] };
+    const ok = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: sweep });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json<Job>().cost.reservedCoreHours).toBe(6); // 3 items × 2 cores × 1 hour
+    const quota = (await t.app.inject({ method: 'GET', url: '/api/quota' })).json<QuotaStatus>();
+    expect(quota.usage).toMatchObject({ concurrentJobs: 1, concurrentCores: 2, coreHours: 6 });
+    const tooLong = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: { ...sweep, sweep: [{}, {}] } });
+    expect(tooLong.statusCode).toBe(422);
+    expect(tooLong.json().error).toContain('Concurrent cores limit is 2; you are using 2 and asked for 2.');
+    await t.app.inject({ method: 'POST', url: `/api/jobs/${ok.json<Job>().id}/cancel` });
+    const longer = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: { ...sweep, sweep: Array.from({ length: 6 }, () => ({})) } });
+    expect(longer.statusCode).toBe(422);
+    expect(longer.json().error).toContain('this job reserves 12 (6 sweep items × 2 cores × walltime)');
+  });
+
   it('says how many cores would fit, and settles the cost to what the job used', async () => {
     t = await makeApp({ USER_BATCH_GROUPS: '', USER_BATCH_QUOTA_FILE: quotaFile('default: { concurrentCores: 4, coreHours: 10 }\n') });
     const first = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec({ cpus: 3, walltimeSeconds: 3600, params: { sleep: 1 } }) });

@@ -85,6 +85,8 @@ describe('bad input is refused with a message and writes nothing', () => {
     ['an unknown backend', { ...spec, backend: 'slurm' }, 400, 'Unknown backend "slurm"; this proxy offers: local.'],
     ['a parameter that is not an identifier', { ...spec, parameters: { 'my-param': 1 } }, 400, 'parameter name "my-param" is not a Python identifier'],
     ['a parameter named like a keyword', { ...spec, parameters: { class: 1 } }, 400, 'parameter name "class"'],
+    ['a sweep item with a bad parameter name', { ...spec, sweep: [{ a: 1 }, { 'b c': 2 }] }, 400, 'sweep item 2: parameter name "b c" is not a Python identifier'],
+    ['an empty sweep', { ...spec, sweep: [] }, 400, 'sweep'],
     ['a notebook path climbing out of the root', { ...spec, source: { ...(spec.source as object), notebookPath: '../etc/x.ipynb' } }, 400, 'must not contain ".."'],
     ['an absolute notebook path', { ...spec, source: { ...(spec.source as object), notebookPath: '/etc/x.ipynb' } }, 400, 'relative to the Jupyter root'],
     ['cells without a main cell', { ...spec, source: { notebookPath: 'a.ipynb', cells: [{ id: 's', role: 'setup', source: '' }] } }, 400, 'at least one main cell'],

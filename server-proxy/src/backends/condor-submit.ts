@@ -38,7 +38,14 @@ export type SubmitCommand =
   | 'batch_name'
   | 'notification'
   | '+UserBatchJobId'
-  | '+UserBatchUser';
+  | '+UserBatchUser'
+  | '+UserBatchItem';
+
+/** The only macro this module writes unescaped: a sweep item's number, from `queue Item from FILE`. */
+export const ITEM_MACRO = '$(Item)';
+/** An argument that is the item number (not a user string, so it keeps its `$`). */
+export const ItemArgument: unique symbol = Symbol('item argument');
+export type Argument = string | typeof ItemArgument;
 
 export class SubmitValueError extends Error {}
 
@@ -94,8 +101,8 @@ function quoteArg(what: string, arg: string): string {
 }
 
 /** `arguments = "'a' 'b c'"`: each argument arrives at the program exactly as given. */
-export function argumentsValue(args: readonly string[]): string {
-  return `"${args.map((a, i) => quoteArg(`argument ${i + 1}`, a)).join(' ')}"`;
+export function argumentsValue(args: readonly Argument[]): string {
+  return `"${args.map((a, i) => (a === ItemArgument ? `'${ITEM_MACRO}'` : quoteArg(`argument ${i + 1}`, a))).join(' ')}"`;
 }
 
 /** `environment = "NAME='value' ..."`: names are identifiers, values quoted like arguments. */
@@ -115,8 +122,11 @@ export function classAdString(what: string, value: string): string {
 
 export type SubmitLine = readonly [SubmitCommand, string];
 
-/** The description: one `command = value` line per pair, then exactly one `queue`. */
-export function renderSubmit(lines: readonly SubmitLine[]): string {
+/**
+ * The description: one `command = value` line per pair, then exactly one `queue`: `queue 1`, or
+ * for a sweep `queue Item from FILE` (FILE holds the item numbers 0..N-1, one per line, written by us).
+ */
+export function renderSubmit(lines: readonly SubmitLine[], itemsFile?: string): string {
   const seen = new Set<string>();
   const out: string[] = ['# Written by the User Batch proxy; every value is escaped (see condor-submit.ts).'];
   for (const [command, value] of lines) {
@@ -125,7 +135,7 @@ export function renderSubmit(lines: readonly SubmitLine[]): string {
     assertOneLine(command, value);
     out.push(`${command} = ${value}`);
   }
-  out.push('queue 1', '');
+  out.push(itemsFile === undefined ? 'queue 1' : `queue Item from ${plainValue('items file', itemsFile)}`, '');
   return out.join('\n');
 }
 
@@ -144,22 +154,26 @@ export interface SubmitInputs {
   /** How long past the walltime HTCondor waits for the runner to stop itself before removing the job. */
   walltimeGraceSeconds: number;
   environment: Record<string, string>;
+  /** A sweep: one proc per item, each running `--item $(Item)` with its own log. */
+  sweep?: boolean;
 }
 
 /** The job as HTCondor sees it: the same runner as the local backend, on the shared staging folder. */
 export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
   if (!/^[A-Za-z0-9]{1,64}$/.test(i.jobId)) throw new SubmitValueError('job id is not alphanumeric');
   const limit = i.walltimeSeconds + i.walltimeGraceSeconds;
+  // a sweep item's log is items/<n>.log (the folder exists before submit; the runner makes items/<n>/)
+  const log = i.sweep ? `${plainValue('log path', `${i.jobDir}/items`)}/${ITEM_MACRO}.log` : plainValue('log path', `${i.jobDir}/output.log`);
   return [
     ['universe', 'vanilla'],
     ['executable', plainValue('python', i.python)],
     ['transfer_executable', 'false'],
-    ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir])],
+    ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir, ...(i.sweep ? ['--item', ItemArgument] as Argument[] : [])])],
     ['environment', environmentValue(i.environment)],
     ['getenv', 'false'],
     ['initialdir', plainValue('output folder', i.outputDir)],
-    ['output', plainValue('log path', `${i.jobDir}/output.log`)],
-    ['error', plainValue('log path', `${i.jobDir}/output.log`)],
+    ['output', log],
+    ['error', log],
     ['log', plainValue('user log path', `${i.jobDir}/condor.log`)],
     ['stream_output', 'true'],
     ['stream_error', 'true'],
@@ -176,5 +190,6 @@ export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
     ['notification', 'Never'],
     ['+UserBatchJobId', classAdString('job id', i.jobId)],
     ['+UserBatchUser', classAdString('user', i.user)],
+    ...(i.sweep ? [['+UserBatchItem', ITEM_MACRO] as SubmitLine] : []),
   ];
 }

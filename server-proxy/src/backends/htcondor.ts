@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
-import { chownSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Config, HTCondorSiteConfig } from '../config';
 import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
 import { type JobFiles, writeFileAtomic } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { type JobSpec, type OutputFile, Progress } from '../schemas';
+import { type JobError, type JobSpec, type OutputFile, Progress } from '../schemas';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
-import { CANCELLED_REASON, Exit, finalFromJobDir, parseFile, readLogChunk, walltimeReason } from './local';
+import { CANCELLED_REASON, ErrorFile, Exit, finalFromJobDir, parseFile, readLogChunk, walltimeReason } from './local';
 import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
 
 export interface HTCondorBackendOptions {
@@ -53,6 +53,7 @@ const Ad = z.looseObject({
   ProcId: z.number().default(0),
   JobStatus: z.number(),
   UserBatchJobId: str,
+  UserBatchItem: num,
   HoldReason: str,
   HoldReasonCode: num,
   HoldReasonSubCode: num,
@@ -71,7 +72,7 @@ const Ad = z.looseObject({
 type Ad = z.infer<typeof Ad>;
 
 const ATTRIBUTES = [
-  'ClusterId', 'ProcId', 'JobStatus', 'UserBatchJobId', 'HoldReason', 'HoldReasonCode', 'HoldReasonSubCode',
+  'ClusterId', 'ProcId', 'JobStatus', 'UserBatchJobId', 'UserBatchItem', 'HoldReason', 'HoldReasonCode', 'HoldReasonSubCode',
   'RemoveReason', 'ExitCode', 'ExitBySignal', 'ExitSignal', 'RemoteWallClockTime', 'MemoryUsage', 'ResidentSetSize_RAW',
   'JobCurrentStartDate', 'JobStartDate', 'CompletionDate', 'EnteredCurrentStatus',
 ].join(',');
@@ -110,13 +111,14 @@ const isoFromEpoch = (s: number | null | undefined): string | null => (s && s > 
 /** Jobs in an HTCondor pool, submitted through the condor tools (optionally behind a command prefix). */
 export class HTCondorBackend implements Backend {
   readonly name: string;
+  readonly sweepsInParallel = true;
 
   constructor(private readonly opts: HTCondorBackendOptions) {
     this.name = opts.name;
   }
 
   estimate(spec: JobSpec): Estimate {
-    return { coreHours: (spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
+    return { coreHours: ((spec.sweep?.length ?? 1) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
   }
 
   /** Run one condor tool: argv through execFile, never a shell. */
@@ -146,6 +148,14 @@ export class HTCondorBackend implements Backend {
     const { files } = this.opts;
     const jobDir = files.jobDir(job.id);
     const outputDir = files.outputDir(job.id);
+    const sweep = job.spec.sweep?.length ?? 0;
+    let itemsFile: string | undefined;
+    if (sweep > 0) {
+      // `queue Item from items.txt`: the item numbers, nothing from the user
+      itemsFile = join(jobDir, 'items.txt');
+      writeFileAtomic(itemsFile, Array.from({ length: sweep }, (_, n) => `${n}\n`).join(''));
+      mkdirSync(join(jobDir, 'items'), { recursive: true });
+    }
     const description = renderSubmit(buildSubmitLines({
       jobId: job.id,
       user: job.user,
@@ -165,7 +175,8 @@ export class HTCondorBackend implements Backend {
         BATCH_OUTPUT_DIR: outputDir,
         BATCH_NOTEBOOK_DIR: join(files.rootDir, job.notebookPath, '..'),
       },
-    }));
+      sweep: sweep > 0,
+    }), itemsFile);
     const subFile = join(jobDir, 'job.sub');
     writeFileAtomic(subFile, description);
     if (this.opts.jobOwner) this.chownTree([jobDir, outputDir]);
@@ -173,6 +184,12 @@ export class HTCondorBackend implements Backend {
     const m = /^(\d+)\.(\d+)/m.exec(out.trim());
     if (!m) throw new Error(`HTCondor's condor_submit did not say which cluster it made (it printed "${out.trim().slice(0, 200)}").`);
     const ref: CondorRef = { clusterId: Number(m[1]), procId: Number(m[2]), schedd: this.opts.schedd ?? null };
+    if (sweep > 0) {
+      return {
+        jobId: job.id, state: 'queued', stateReason: `Waiting in the HTCondor queue (cluster ${ref.clusterId}, ${sweep} items).`,
+        backendRef: ref, progress: { total: sweep, done: 0, failed: 0, items: 'q'.repeat(sweep) },
+      };
+    }
     return { jobId: job.id, state: 'queued', stateReason: `Waiting in the HTCondor queue (job ${ref.clusterId}.${ref.procId}).`, backendRef: ref };
   }
 
@@ -182,8 +199,12 @@ export class HTCondorBackend implements Backend {
     const ads = await this.findByJobIds(jobs.map((j) => j.id), POLL_HISTORY_SCAN);
     const updates: JobUpdate[] = [];
     for (const job of jobs) {
-      const ad = ads.get(job.id);
-      const update = ad ? this.fromAd(job, ad) : null;
+      const found = ads.get(job.id);
+      let update: JobUpdate | null = null;
+      if (job.spec.sweep) {
+        // a sweep that left the queue completely ends from its items' files
+        if (found || this.refOf(job)) update = this.sweepUpdate(job, found ?? []);
+      } else if (found) update = this.fromAd(job, found[0]);
       if (update) updates.push(update);
     }
     return updates;
@@ -193,13 +214,27 @@ export class HTCondorBackend implements Backend {
     const ads = await this.findByJobIds(jobs.map((j) => j.id));
     const updates: JobUpdate[] = [];
     for (const job of jobs) {
-      const ad = ads.get(job.id);
-      if (ad) {
-        updates.push(this.adopt(job, ad));
+      const found = ads.get(job.id);
+      if (found && job.spec.sweep) {
+        const ref = this.toRef(found[0]);
+        const seen = this.sweepUpdate({ ...job, backendRef: ref }, found);
+        updates.push({
+          jobId: job.id, state: 'queued', backendRef: ref,
+          stateReason: `Waiting in the HTCondor queue (cluster ${found[0].ClusterId}; found again after the proxy restarted).`,
+          ...(seen ?? {}),
+        });
+        continue;
+      }
+      if (found) {
+        updates.push(this.adopt(job, found[0]));
         continue;
       }
       if (job.state === 'pending' && !this.refOf(job)) {
         updates.push({ jobId: job.id, needsSubmit: true });
+        continue;
+      }
+      if (job.spec.sweep) {
+        updates.push(this.sweepUpdate(job, []) ?? { jobId: job.id });
         continue;
       }
       const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
@@ -211,10 +246,11 @@ export class HTCondorBackend implements Backend {
   }
 
   async cancel(job: JobRecord): Promise<JobUpdate> {
-    const ref = this.refOf(job) ?? this.toRef((await this.findByJobIds([job.id])).get(job.id));
+    const ref = this.refOf(job) ?? this.toRef((await this.findByJobIds([job.id])).get(job.id)?.[0]);
     if (ref) {
       try {
-        await this.condor('condor_rm', [...this.scheddArgs(), `${ref.clusterId}.${ref.procId}`]);
+        // the whole cluster: every proc of a sweep
+        await this.condor('condor_rm', [...this.scheddArgs(), String(ref.clusterId)]);
       } catch (err) {
         // already gone is fine; anything else (schedd unreachable, refused) reaches the user as the error
         if (!/not found|Couldn't find/i.test(String(err))) throw err;
@@ -226,6 +262,10 @@ export class HTCondorBackend implements Backend {
         await new Promise((r) => setTimeout(r, 300));
       }
     }
+    if (job.spec.sweep) {
+      const seen = this.sweepUpdate(job, []);
+      return { ...(seen ?? {}), jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString() };
+    }
     const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
     return { jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString(), exitCode: exit?.exitCode ?? null };
   }
@@ -234,12 +274,18 @@ export class HTCondorBackend implements Backend {
   async release(job: JobRecord): Promise<JobUpdate> {
     const ref = this.refOf(job);
     if (!ref) throw new Error('This job has no HTCondor job to release.');
-    await this.condor('condor_release', [...this.scheddArgs(), `${ref.clusterId}.${ref.procId}`]);
-    return { jobId: job.id, state: 'queued', stateReason: `Released; waiting in the HTCondor queue (job ${ref.clusterId}.${ref.procId}).` };
+    // the whole cluster: every held proc of a sweep
+    await this.condor('condor_release', [...this.scheddArgs(), String(ref.clusterId)]);
+    return { jobId: job.id, state: 'queued', stateReason: `Released; waiting in the HTCondor queue (job ${ref.clusterId}${job.spec.sweep ? '' : `.${ref.procId}`}).` };
   }
 
-  async logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk> {
-    return readLogChunk(join(this.opts.files.jobDir(job.id), 'output.log'), from, maxBytes);
+  async logs(job: JobRecord, from: number, maxBytes: number, item?: number): Promise<LogChunk> {
+    const dir = this.opts.files.jobDir(job.id);
+    if (!job.spec.sweep) return readLogChunk(join(dir, 'output.log'), from, maxBytes);
+    // each proc has its own log; by default the one a user most likely wants to read
+    const letters = job.progress?.items ?? '';
+    const shown = item ?? [letters.indexOf('f'), letters.indexOf('r'), 0].find((n) => n >= 0) ?? 0;
+    return readLogChunk(join(dir, 'items', `${shown}.log`), from, maxBytes);
   }
 
   async outputs(job: JobRecord): Promise<OutputFile[]> {
@@ -250,12 +296,15 @@ export class HTCondorBackend implements Backend {
    * Our jobs' ads by job id: one condor_q, and one condor_history only for ids not in the queue
    * (newest first; `scanLimit` bounds how far back it reads, for polls: jobs that just left the queue are at the end).
    */
-  private async findByJobIds(ids: readonly string[], scanLimit?: number): Promise<Map<string, Ad>> {
-    const found = new Map<string, Ad>();
+  private async findByJobIds(ids: readonly string[], scanLimit?: number): Promise<Map<string, Ad[]>> {
+    const found = new Map<string, Ad[]>();
     if (ids.length === 0) return found;
     const wanted = new Set(ids);
     for (const ad of await this.queryQueue('UserBatchJobId =!= undefined')) {
-      if (ad.UserBatchJobId && wanted.has(ad.UserBatchJobId)) found.set(ad.UserBatchJobId, ad);
+      if (!ad.UserBatchJobId || !wanted.has(ad.UserBatchJobId)) continue;
+      const list = found.get(ad.UserBatchJobId);
+      if (list) list.push(ad);
+      else found.set(ad.UserBatchJobId, [ad]);
     }
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length > 0) {
@@ -265,7 +314,7 @@ export class HTCondorBackend implements Backend {
         '-limit', String(missing.length * 4), ...(scanLimit ? ['-scanlimit', String(scanLimit)] : []), '-attributes', ATTRIBUTES,
       ]);
       // newest first: keep the first ad seen per id
-      for (const ad of parseAds(out)) if (ad.UserBatchJobId && !found.has(ad.UserBatchJobId)) found.set(ad.UserBatchJobId, ad);
+      for (const ad of parseAds(out)) if (ad.UserBatchJobId && !found.has(ad.UserBatchJobId)) found.set(ad.UserBatchJobId, [ad]);
     }
     return found;
   }
@@ -352,6 +401,68 @@ export class HTCondorBackend implements Backend {
       default:
         return null;
     }
+  }
+
+  /**
+   * A sweep's state from its procs in the queue and, for items no longer there, the exit.json each
+   * item's runner wrote (read once: a final letter is kept in the job's progress). An item that
+   * left the queue without one was removed or killed. Null when nothing changed.
+   */
+  private sweepUpdate(job: JobRecord, ads: readonly Ad[]): JobUpdate | null {
+    const count = job.spec.sweep?.length ?? 0;
+    const dir = this.opts.files.jobDir(job.id);
+    const before = job.progress?.items?.length === count ? job.progress.items : 'q'.repeat(count);
+    const letters = before.split('');
+    const byItem = new Map<number, Ad>();
+    for (const ad of ads) if (ad.JobStatus !== 4 && ad.JobStatus !== 3) byItem.set(ad.UserBatchItem ?? ad.ProcId, ad);
+    const cancelled = job.cancelRequested;
+    for (let n = 0; n < count; n++) {
+      if ('dfc'.includes(letters[n])) continue;
+      const ad = byItem.get(n);
+      if (ad) {
+        letters[n] = ad.JobStatus === 2 || ad.JobStatus === 7 ? 'r' : ad.JobStatus === 5 ? 'h' : 'q';
+        continue;
+      }
+      const exit = parseFile(Exit, join(dir, 'items', String(n), 'exit.json'));
+      if (exit) letters[n] = exit.exitCode === 0 ? 'd' : exit.reason === 'cancelled' || cancelled ? 'c' : 'f';
+      else letters[n] = cancelled ? 'c' : 'f';
+    }
+    const items = letters.join('');
+    const failed = [...items].flatMap((c, n) => (c === 'f' ? [n] : []));
+    const progress: Progress = { total: count, done: [...items].filter((c) => c === 'd').length, failed: failed.length, items };
+    const clusterId = ads[0]?.ClusterId ?? this.refOf(job)?.clusterId;
+    const remaining = [...items].filter((c) => !'dfc'.includes(c)).length;
+    let patch: JobUpdate;
+    if (remaining > 0) {
+      const running = [...items].filter((c) => c === 'r').length;
+      const held = ads.filter((a) => a.JobStatus === 5);
+      const counts = `${progress.done} done, ${running} running, ${remaining - running - held.length} waiting${held.length ? `, ${held.length} held` : ''}${failed.length ? `, ${failed.length} failed` : ''} of ${count}`;
+      if (running > 0) {
+        patch = { jobId: job.id, state: 'running', stateReason: `Running in HTCondor (cluster ${clusterId}): ${counts}.`, startedAt: job.startedAt ?? new Date().toISOString() };
+      } else if (held.length > 0) {
+        patch = { jobId: job.id, state: 'held', stateReason: `${held.length} of ${count} items held. ${holdSentence(held[0].HoldReasonCode, held[0].HoldReason)}` };
+      } else {
+        patch = { jobId: job.id, state: job.startedAt ? 'running' : 'queued', stateReason: `Waiting in the HTCondor queue (cluster ${clusterId}): ${counts}.` };
+      }
+    } else {
+      const ended = { jobId: job.id, endedAt: new Date().toISOString(), startedAt: job.startedAt ?? new Date().toISOString() };
+      if (cancelled) patch = { ...ended, state: 'cancelled', stateReason: CANCELLED_REASON, exitCode: null };
+      else if (failed.length === 0) patch = { ...ended, state: 'succeeded', stateReason: null, exitCode: 0 };
+      else {
+        const first = failed[0];
+        const error = parseFile(ErrorFile, join(dir, 'items', String(first), 'error.json'));
+        const shown = failed.slice(0, 10).join(', ') + (failed.length > 10 ? ', …' : '');
+        const jobError: JobError | null = error
+          ? { ename: error.ename, evalue: `(sweep item ${first}) ${error.evalue}`, traceback: Array.isArray(error.traceback) ? error.traceback.join('\n') : error.traceback, cellId: error.cellId ?? null }
+          : null;
+        patch = {
+          ...ended, state: 'failed', exitCode: 1, error: jobError,
+          stateReason: `${failed.length} of ${count} sweep items failed (item ${shown})${error ? `; item ${first}: ${error.ename}: ${error.evalue}` : '; see their logs'}.`,
+        };
+      }
+    }
+    if (patch.state === job.state && patch.stateReason === job.stateReason && items === job.progress?.items) return null;
+    return { ...patch, progress };
   }
 
   private chownTree(roots: string[]): void {

@@ -27,10 +27,12 @@ const Launch = z.object({
 export const Exit = z.object({
   exitCode: z.number().int().nullable().optional(),
   reason: z.string(),
+  /** A sentence for the user (a sweep: how many items failed). */
+  message: z.string().optional(),
   endedAt: z.string().optional(),
 });
 export type Exit = z.infer<typeof Exit>;
-const ErrorFile = JobError.extend({ cellId: z.string().nullable().optional(), traceback: z.union([z.string(), z.array(z.string())]) });
+export const ErrorFile = JobError.extend({ cellId: z.string().nullable().optional(), traceback: z.union([z.string(), z.array(z.string())]) });
 
 export const CRASHED_REASON = "The job's process ended without reporting how (killed or crashed).";
 export const CANCELLED_REASON = 'Cancelled at your request.';
@@ -94,11 +96,12 @@ export interface LocalBackendOptions {
 /** Jobs as detached child processes on this host, each in its own process group. */
 export class LocalBackend implements Backend {
   readonly name = 'local';
+  readonly sweepsInParallel = false;
 
   constructor(private readonly opts: LocalBackendOptions) {}
 
   estimate(spec: JobSpec): Estimate {
-    return { coreHours: (spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
+    return { coreHours: ((spec.sweep?.length ?? 1) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
   }
 
   async submit(job: JobRecord): Promise<JobUpdate> {
@@ -108,7 +111,7 @@ export class LocalBackend implements Backend {
     const log = openSync(join(jobDir, 'output.log'), 'a');
     let pid: number | undefined;
     try {
-      const child = spawn(runnerCommand[0], [...runnerCommand.slice(1), jobDir], {
+      const child = spawn(runnerCommand[0], [...runnerCommand.slice(1), jobDir, ...(job.spec.sweep ? ['--sweep'] : [])], {
         detached: true,
         stdio: ['ignore', log, log],
         cwd: outputDir,
@@ -273,6 +276,8 @@ export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress 
           ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
           : 'A cell raised an error; see the log.',
       };
+    case 'items_failed':
+      return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
     case 'runner_error':
       return {
         ...ended,

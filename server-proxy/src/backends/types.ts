@@ -25,6 +25,8 @@ export interface LogChunk {
 /** One interface for every place jobs can run. */
 export interface Backend {
   readonly name: string;
+  /** Whether a sweep's items may all run at once (HTCondor) or run one after another (local). */
+  readonly sweepsInParallel: boolean;
   estimate(spec: JobSpec): Estimate;
   /** Start a stored job whose directory is written; returns its first update. */
   submit(job: JobRecord): Promise<JobUpdate>;
@@ -34,7 +36,8 @@ export interface Backend {
   cancel(job: JobRecord): Promise<JobUpdate>;
   /** Let a held job run again (only backends that hold jobs). */
   release?(job: JobRecord): Promise<JobUpdate>;
-  logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk>;
+  /** The job's log; `item`: one sweep item's, where the backend keeps them apart. */
+  logs(job: JobRecord, from: number, maxBytes: number, item?: number): Promise<LogChunk>;
   outputs(job: JobRecord): Promise<OutputFile[]>;
   /** After a restart: match stored non-final jobs against what really exists. */
   reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;

@@ -53,14 +53,23 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/jobs/:id/logs', {
     schema: {
-      summary: 'Bytes of the job log from an offset (at most 256 KiB a call)',
+      summary: 'Bytes of the job log from an offset (at most 256 KiB a call); for an HTCondor sweep, one item\'s log',
       params: JobIdParams,
-      querystring: z.object({ from: z.coerce.number().int().min(0).default(0) }),
+      querystring: z.object({
+        from: z.coerce.number().int().min(0).default(0),
+        item: z.coerce.number().int().min(0).optional().describe('sweep item (default: the first failed, else the first running, else 0)'),
+      }),
       response: { 200: LogChunk, ...errors },
     },
   }, async (request) => {
     const job = ownedJob(request.params.id, request.identity.name);
-    const chunk = await backendOf(job.backend).logs(job, request.query.from, MAX_LOG_BYTES);
+    const { from, item } = request.query;
+    if (item !== undefined && item >= (job.spec.sweep?.length ?? 0)) {
+      throw new HttpError(400, 'invalid_request', job.spec.sweep
+        ? `This sweep has items 0 to ${job.spec.sweep.length - 1}; there is no item ${item}.`
+        : 'This job is not a sweep; ask for its log without "item".');
+    }
+    const chunk = await backendOf(job.backend).logs(job, from, MAX_LOG_BYTES, item);
     return { ...chunk, complete: isFinal(job.state) && chunk.next >= chunk.size };
   });
 

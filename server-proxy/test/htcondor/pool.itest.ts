@@ -65,6 +65,8 @@ function setup(): Setup {
     ],
     pollIntervalMs: 500,
   }));
+  // room for a 100-item sweep (every item may run at once on HTCondor: items × cores)
+  writeFileSync(join(dir, 'quotas.yaml'), 'default: { concurrentJobs: 20, concurrentCores: 150, coreHours: 5000 }\n');
   return { dir, countFile, siteFile };
 }
 
@@ -75,6 +77,7 @@ function envFor(s: Setup): NodeJS.ProcessEnv {
     USER_BATCH_USER: 'alice',
     USER_BATCH_GROUPS: 'g_dp02',
     USER_BATCH_CONFIG: s.siteFile,
+    USER_BATCH_QUOTA_FILE: join(s.dir, 'quotas.yaml'),
     USER_BATCH_PYTHON: PYTHON,
   };
 }
@@ -224,6 +227,65 @@ describe('htcondor backend on a real pool', () => {
     // never shown as lost or failed while the schedd was away
     expect(prov.events.map((e) => e.state).filter((st) => st === 'lost' || st === 'failed')).toEqual([]);
   }, 240_000);
+
+  it('runs a 100-item sweep as one cluster of 100 procs, with progress per item and the failed item named', async () => {
+    const before = calls(s).length;
+    const job = await post(app, {
+      ...spec('sweep of 100', [
+        'import os\nif n == 37:\n    raise ValueError(f"item {n} is cursed")\n'
+          + 'open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "square.txt"), "w").write(str(n * n))\nprint("square", n * n)',
+      ]),
+      sweep: Array.from({ length: 100 }, (_, n) => ({ n })),
+    });
+    expect(calls(s).slice(before)).toEqual(['condor_submit']);
+    expect(job.progress).toEqual({ total: 100, done: 0, failed: 0, items: 'q'.repeat(100) });
+    const ads = JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', `UserBatchJobId == "${job.id}"`,
+      '-attributes', 'ClusterId,ProcId,UserBatchItem')) as { ClusterId: number; ProcId: number; UserBatchItem: number }[];
+    expect(new Set(ads.map((a) => a.ClusterId)).size).toBe(1);
+    expect(ads.map((a) => a.UserBatchItem).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    // progress moves item by item while the sweep runs
+    const seen = new Set<string>();
+    const done = await waitFor(async () => {
+      const j = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}` })).json<Job>();
+      if (j.progress?.items) seen.add(j.progress.items);
+      return ['succeeded', 'failed', 'cancelled', 'lost'].includes(j.state) ? j : null;
+    }, 'the sweep to end', 900_000);
+    const partial = [...seen].filter((items) => items.includes('r') && /[df]/.test(items));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(done).toMatchObject({ state: 'failed', exitCode: 1 });
+    expect(done.progress).toEqual({ total: 100, done: 99, failed: 1, items: `${'d'.repeat(37)}f${'d'.repeat(62)}` });
+    expect(done.stateReason).toBe('1 of 100 sweep items failed (item 37); item 37: ValueError: item 37 is cursed.');
+    expect(done.error).toMatchObject({ ename: 'ValueError', evalue: '(sweep item 37) item 37 is cursed', cellId: 'c0' });
+    const out = join(s.dir, 'root', 'batch-jobs', job.id);
+    for (const n of [0, 36, 38, 99]) expect(readFileSync(join(out, `item-${n}`, 'square.txt'), 'utf8')).toBe(String(n * n));
+    expect(existsSync(join(out, 'item-37', 'square.txt'))).toBe(false);
+    // each item has its own log; by default the first failed one
+    const log = async (q: string) => (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs${q}` })).json<{ text: string }>().text;
+    expect(await log('')).toContain('item 37 is cursed');
+    expect(await log('?item=38')).toContain('square 1444');
+    expect((await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs?item=100` })).json().error).toBe(
+      'This sweep has items 0 to 99; there is no item 100.');
+  }, 960_000);
+
+  it('cancel removes the whole cluster of a sweep, running and waiting items alike', async () => {
+    const job = await post(app, { ...spec('sweep to cancel', ['print("item", n, flush=True)\nimport time\ntime.sleep(600)']), sweep: Array.from({ length: 12 }, (_, n) => ({ n })) });
+    await waitFor(async () => {
+      const j = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}` })).json<Job>();
+      return j.progress?.items?.includes('r') ? j : null;
+    }, 'an item to run', 120_000);
+    const res = await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
+    expect(res.statusCode).toBe(200);
+    const cancelled = res.json<Job>();
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.progress?.items).toBe('c'.repeat(12));
+    expect(JSON.parse(condor('condor_q', '-allusers', '-json', '-constraint', `UserBatchJobId == "${job.id}"`) || '[]')).toEqual([]);
+  }, 180_000);
+
+  it('refuses a sweep whose items could not all run at once within the core limit, and says what fits', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/jobs', payload: { ...spec('too wide', ['print(n)']), sweep: Array.from({ length: 200 }, (_, n) => ({ n })) } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toMatch(/^Concurrent cores limit is 150; you are using \d+ and asked for 200 \(200 sweep items × 1 core\)\. A sweep running all at once needs items × cores; use at most \d+ items of 1 core, or the local backend \(one item at a time\), or wait for a job to finish\.$/);
+  });
 
   it('polls every job with one condor_q (and at most one condor_history)', async () => {
     await app.services.jobs.stopPolling();
