@@ -45,21 +45,34 @@ class Reader {
   pos = 0;
   constructor(readonly buf: Uint8Array) {}
 
+  /**
+   * No bounds check per byte (this is the hot loop): a typed array read past the end gives
+   * undefined, which decodes as 0 (STOP, or a final varint byte), so every loop still ends;
+   * lists are checked against the bytes left, and each row group against the buffer's end.
+   */
   byte(): number {
-    if (this.pos >= this.buf.length) throw new Error('Parquet footer ends early (truncated or not a Parquet footer)');
     return this.buf[this.pos++];
   }
 
   /** Unsigned varint as a double: exact up to 2^53, enough for sizes and counts. */
   varint(): number {
-    let result = 0;
-    let mult = 1;
+    const buf = this.buf;
+    let b = buf[this.pos++];
+    if (b < 0x80) return b; // most values here fit in one byte
+    let result = b & 0x7f;
+    let mult = 128;
     for (;;) {
-      const b = this.byte();
+      b = buf[this.pos++];
+      if (b === undefined) return result;
       result += (b & 0x7f) * mult;
       if (b < 0x80) return result;
       mult *= 128;
     }
+  }
+
+  /** Throw if the walk ran past the end of the footer. */
+  checkEnd(): void {
+    if (this.pos > this.buf.length) throw new Error('Parquet footer ends early (truncated or not a Parquet footer)');
   }
 
   zigzag(): number {
@@ -97,12 +110,13 @@ class Reader {
     return true;
   }
 
-  /** Open a list: returns its size, sets elemType. */
+  /** Open a list: returns its size, sets elemType. Every element takes at least one byte. */
   listHeader(): number {
     const header = this.byte();
-    const size = header >> 4;
     this.elemType = header & 0x0f;
-    return size === 15 ? this.varint() : size;
+    const size = header >> 4 === 15 ? this.varint() : header >> 4;
+    if (size > this.buf.length - this.pos) throw new Error('Parquet footer has a list longer than the footer (corrupt)');
+    return size;
   }
 
   skip(type: number): void {
@@ -219,11 +233,15 @@ export function readRowGroupSizes(footer: Uint8Array, columns: string[] | null):
     id = r.fieldId;
     if (id === 4 && r.fieldType === T_LIST) {
       const size = r.listHeader();
-      for (let i = 0; i < size; i++) groups.push(readRowGroup(r, matcher, learn && i === 0));
+      for (let i = 0; i < size; i++) {
+        groups.push(readRowGroup(r, matcher, learn && i === 0));
+        r.checkEnd();
+      }
     } else {
       r.skip(r.fieldType);
     }
   }
+  r.checkEnd();
   return { columns: matcher.names, groups };
 }
 

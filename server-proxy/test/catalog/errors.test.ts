@@ -126,4 +126,17 @@ describe('catalog planning errors', () => {
     );
     expect(repeated.message).toBe('Invalid region: polygon has the same vertex twice in a row ([20, 0], vertices 2 and 3); remove one');
   });
+
+  it('refuses a corrupt dataset/_metadata, saying how to recover', async () => {
+    const dir = copyOfCatalog('bad-metadata');
+    const footer = Buffer.from([0x19, 0xfc, 0xff, 0xff, 0xff, 0x0f]); // row_groups: a list far longer than the file
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(footer.length);
+    writeFileSync(join(dir, 'dataset/_metadata'), Buffer.concat([Buffer.from('PAR1'), footer, length, Buffer.from('PAR1')]));
+    const e = await failure(planCatalogRun({ catalogDir: dir }));
+    expect(e.message).toBe(
+      `${dir} is not a HATS catalog: dataset/_metadata cannot be read (Parquet footer has a list longer than the footer (corrupt)); ` +
+        `regenerate it, or delete it to fall back to the partition files. ${HINT}`,
+    );
+  });
 });

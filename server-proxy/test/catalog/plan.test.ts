@@ -1,5 +1,9 @@
 import { type CatalogPlan, planCatalogRun, readCatalogInfo, type Region } from '../../src/catalog';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRowGroupSizes } from '../../src/catalog/footer-sizes';
 import { type Expected, expectedFor, fixtureCatalog, key } from './helpers';
+import { nativeImport } from './native-import';
 
 jest.mock('../../src/catalog/hyparquet-loader', () => ({
   loadHyparquet: () => require('./native-import').nativeImport('hyparquet'),
@@ -103,5 +107,21 @@ describe('planCatalogRun on a real HATS catalog', () => {
   it('selects every partition for the whole sky as a box', async () => {
     const plan = await planCatalogRun({ catalogDir: catalog, region: { type: 'box', ra: [0, 360], dec: [-90, 90] } });
     expect(plan.totals.partitions).toBe(10);
+  });
+
+  it('reads the same row groups from _metadata as hyparquet does', async () => {
+    const file = readFileSync(join(catalog, 'dataset/_metadata'));
+    const footerLength = file.readUInt32LE(file.length - 8);
+    const mine = readRowGroupSizes(file.subarray(file.length - 8 - footerLength, file.length - 8), null);
+    const { parquetMetadata } = await nativeImport<typeof import('hyparquet', { with: { 'resolution-mode': 'import' } })>('hyparquet');
+    const theirs = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.length) as ArrayBuffer);
+    expect(mine.columns).toEqual(theirs.schema.slice(1).map((s) => s.name));
+    expect(mine.groups.map((g) => ({ filePath: g.filePath, rows: g.rows, bytes: [...g.columnBytes] }))).toEqual(
+      theirs.row_groups.map((g) => ({
+        filePath: g.columns[0].file_path,
+        rows: Number(g.num_rows),
+        bytes: g.columns.map((c) => Number(c.meta_data!.total_compressed_size)),
+      })),
+    );
   });
 });
