@@ -305,6 +305,8 @@ def close_client(client, log: Log) -> None:
             obj.close(timeout=CLOSE_TIMEOUT_SECONDS)
         except TypeError:
             obj.close()
+        except TimeoutError:
+            log.batch(f"the Dask {what} did not close within {CLOSE_TIMEOUT_SECONDS} s")
         except Exception as e:  # a cluster already gone must not turn a result into an error
             log.batch(f"closing the Dask {what}: {type(e).__name__}: {e}")
 
@@ -410,6 +412,19 @@ class Driver:
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
+
+    def stop_cluster(self) -> None:
+        """Close client and cluster. Local workers are killed first: a polite close waits for
+        a worker busy in user code, and takes seconds even when idle; their results are already
+        on disk. A remote (gateway) cluster is closed politely, which shuts it down."""
+        if self.client is None:
+            return
+        # the pids seen at start, and the current ones: a nanny restarts a worker that died
+        # (e.g. from the proxy's SIGTERM to the whole process group)
+        kill_child_processes(sorted(set(self.worker_pids) | set(nanny_worker_pids(self.client))),
+                             self.log)
+        close_client(self.client, self.log)
+        self.client = None
 
     def check_stop(self) -> None:
         if self.cancel_signal:
@@ -610,7 +625,12 @@ class Driver:
                 remove_partition_files(p, self.spec["output"])  # HATS lists no empty pixels
         kept = [p for p, s in zip(self.pixels, self.states) if s["state"] == "done" and s["rows"]]
         if not kept:
-            self.log.batch("the result has no rows: no catalog written")
+            from lsdb.io.to_hats import remove_done_files, remove_histogram_files
+
+            base = file_io.get_upath(self.spec["output"])
+            remove_done_files(base)
+            remove_histogram_files(base)
+            self.log.batch("the result has no rows: no catalog written (the output folder is empty)")
             return []
         name = self.spec.get("outputName") or os.path.basename(self.spec["output"])
         # resume=True: lsdb finds every kept partition already written and only adds metadata
@@ -634,8 +654,8 @@ class Driver:
             if have < want:
                 tables.append(table.slice(0, want - have))
                 have += min(table.num_rows, want - have)
-        if schema is None:
-            return
+        if schema is None:  # no rows at all: an empty table still tells the viewer so
+            schema = pa.schema([])
         preview = pa.concat_tables(tables) if tables else schema.empty_table()
         preview = preview.replace_schema_metadata(None)  # pandas metadata: no use to a viewer
         tmp = self.path(f"preview.arrow.tmp-{os.getpid()}")
@@ -689,6 +709,7 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
     driver.check_catalog_path()
     driver.prepare_output()
 
+    log.batch(f"job {spec.get('jobId')}: starting the Dask cluster, then opening {spec['catalog']}")
     # the cluster first: its workers import lsdb while the driver opens the catalog
     t = time.monotonic()
     driver.client = make_client()
@@ -718,8 +739,7 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
     if driver.pixels:
         driver.wait(driver.submit(catalog))
     driver.timings["computeSeconds"] = round(time.monotonic() - t, 3)
-    close_client(driver.client, log)
-    driver.client = None
+    driver.stop_cluster()
 
     t = time.monotonic()
     kept = driver.finalize_catalog(catalog)
@@ -739,12 +759,7 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
 
 def stop_work(driver: Driver) -> None:
     """Cancel/walltime: end the running partitions now, close the cluster, keep the states."""
-    if driver.client is not None:
-        # Workers busy in user code do not stop for a polite close: kill our own child
-        # processes (local cluster workers) first, then the nannies and scheduler close at once.
-        kill_child_processes(driver.worker_pids, driver.log)
-        close_client(driver.client, driver.log)
-        driver.client = None
+    driver.stop_cluster()
     for state in driver.states:
         if state["state"] == "pending":
             state["state"] = "cancelled"
@@ -761,6 +776,16 @@ def local_worker_pids(client) -> list[int]:
         return sorted(c.pid for c in psutil.Process().children(recursive=True) if c.pid in pids)
     except Exception:
         return []
+
+
+def nanny_worker_pids(client) -> list[int]:
+    """Worker pids as a local cluster's nannies know them now ([] for other clusters)."""
+    pids = []
+    for nanny in (getattr(getattr(client, "cluster", None), "workers", None) or {}).values():
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if isinstance(pid, int):
+            pids.append(pid)
+    return pids
 
 
 def kill_child_processes(pids: list[int], log: Log) -> None:
@@ -828,8 +853,7 @@ def main(argv: list[str] | None = None) -> int:
         driver.write_error("RunnerError", message, traceback.format_exc())
         code, status = EXIT_RUNNER_ERROR, "runner_error"
     finally:
-        if driver.client is not None:
-            close_client(driver.client, log)
+        driver.stop_cluster()
     driver.timings["totalSeconds"] = round(time.monotonic() - started, 3)
     if status != "cancelled":  # on cancel the proxy's grace period is short: skip hashing
         try:

@@ -188,10 +188,17 @@ def test_cone_job_result_is_exactly_the_pandas_result(cone_job, source_rows):
 
 
 def test_box_job_result_is_exactly_the_pandas_result(make_catalog_job, source_rows):
-    job = make_catalog_job(region=BOX, columns=["id", "mag", "flux", "band"])
+    # a plan that disagrees with LSDB's selection: LSDB's is run, both are recorded
+    plan = [{"order": 0, "pixel": 0}]
+    job = make_catalog_job(region=BOX, columns=["id", "mag", "flux", "band"], partitions=plan)
     assert job.execute() == 0, job.log()
     expected = expected_result(source_rows[in_box(source_rows, BOX)])
     assert_same_rows(job.result_rows(), expected)
+    prov = job.json("catalog-provenance.json")["partitions"]
+    assert prov["planned"] == plan and prov["agree"] is False
+    assert prov["actual"] == [{"order": p["order"], "pixel": p["pixel"]}
+                              for p in job.json("partitions.json")]
+    assert "differs from LSDB's selection" in job.log()
 
 
 def test_progress_and_partition_list_are_complete(cone_job, hats_catalog):
@@ -311,7 +318,24 @@ def worker_pids(pid: int) -> list[int]:
     return found
 
 
-def test_sigterm_stops_the_work_and_the_cluster(make_catalog_job):
+def group_members(pgid: int) -> list[int]:
+    """Live processes in process group ``pgid`` (the job's session: driver, workers, helpers)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except (ProcessLookupError, psutil.Error):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("target", ["driver", "group"])
+def test_sigterm_stops_the_work_and_the_cluster(make_catalog_job, target):
+    """``driver``: only the driver gets SIGTERM, it must stop its cluster itself; ``group``:
+    as the proxy cancels, the whole process group gets it (the nannies restart the workers)."""
     job = make_catalog_job(function="def process(df):\n    time.sleep(120)\n    return df\n")
     job.spec["function"]["setupSource"] = "import time"
     (job.dir / "catalog.json").write_text(json.dumps(job.spec))
@@ -325,12 +349,19 @@ def test_sigterm_stops_the_work_and_the_cluster(make_catalog_job):
     workers = worker_pids(proc.pid)
     assert len(workers) == 2, job.log()
     assert job.json("progress.json")["done"] == 0
-    os.kill(proc.pid, signal.SIGTERM)  # the driver only: it must stop its cluster itself
+    if target == "driver":
+        os.kill(proc.pid, signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGTERM)
     started = time.monotonic()
     assert proc.wait(timeout=15) == 143, job.log()
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 6, "the proxy SIGKILLs the group after 6 s"
     assert job.json("exit.json")["reason"] == "cancelled"
     for pid in workers:
         assert process_gone(pid, within=5), f"worker {pid} still runs"
+    deadline = time.monotonic() + 5
+    while group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(proc.pid) == [], "processes of the job are left behind"
     states = {p["state"] for p in job.json("partitions.json")}
     assert states == {"cancelled"}
