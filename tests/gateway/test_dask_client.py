@@ -115,3 +115,26 @@ def test_missing_secret_file_says_which_variable(env, tmp_path):
     env.setenv(ub_dask.ENV_SECRET_FILE, str(tmp_path / "missing"))
     with pytest.raises(RuntimeError, match="USER_BATCH_DASK_GATEWAY_SECRET_FILE"):
         user_batch.dask_client()
+
+
+def test_jupyterhub_auth_reads_the_token_from_the_file(env, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("abc123\n")
+    env.setenv(ub_dask.ENV_ADDRESS, "http://127.0.0.1:1")
+    env.setenv(ub_dask.ENV_AUTH, "jupyterhub")
+    env.setenv(ub_dask.ENV_SECRET_FILE, str(token))
+    config = ub_dask.configure_gateway()
+    assert config["gateway.auth.kwargs"] == {"api_token": "abc123"}
+    assert config["gateway.proxy-address"] is None  # the gateway's own address then
+
+    import dask
+
+    assert dask.config.get("gateway.address") == "http://127.0.0.1:1"
+    assert dask.config.get("gateway.auth.type") == "jupyterhub"
+
+
+def test_unknown_auth_is_refused_with_the_choices(env):
+    env.setenv(ub_dask.ENV_ADDRESS, "http://127.0.0.1:1")
+    env.setenv(ub_dask.ENV_AUTH, "kerberos")
+    with pytest.raises(RuntimeError, match="use 'basic' or 'jupyterhub'"):
+        ub_dask.gateway_config()
