@@ -149,7 +149,11 @@ function polygonTest(polygon: PolygonRegion): CircleTest {
   const plane = gnomonic(axis);
   const flat = vertices.map((v) => plane(v)!);
   const edges = vertices.map((a, i) => edgeOf(a, vertices[(i + 1) % vertices.length]));
+  // the polygon lies in the cap around `axis` reaching its farthest vertex (a cap under 90 degrees
+  // is convex, so the edges between vertices stay in it): a cheap first reject for far pixels
+  const capRadius = Math.max(...vertices.map((v) => angleBetween(axis, v)));
   return (c) => {
+    if (angleBetween(axis, c.centre) > capRadius + c.radius) return false;
     const p = plane(c.centre);
     if (p && insidePlanar(p, flat)) return true;
     return edges.some((e) => distanceToEdge(c.centre, e) <= c.radius);
