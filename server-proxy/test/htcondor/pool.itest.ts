@@ -122,9 +122,9 @@ describe('htcondor backend on a real pool', () => {
     const res = await app.inject({ method: 'GET', url: '/api/backends' });
     expect(res.json()).toEqual({
       backends: [
-        { name: 'local', label: 'This server', default: true },
-        { name: 'htcondor', label: 'HTCondor pool', default: false },
-        { name: 'htcondor-broken', label: 'Broken', default: false },
+        { name: 'local', label: 'This server', default: true, sweepsInParallel: false },
+        { name: 'htcondor', label: 'HTCondor pool', default: false, sweepsInParallel: true },
+        { name: 'htcondor-broken', label: 'Broken', default: false, sweepsInParallel: true },
       ],
     });
   });
