@@ -2,7 +2,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogError, planCatalogRun, readCatalogInfo } from '../../src/catalog';
-import { fixtureCatalog } from './helpers';
+import { BUILD_TIMEOUT, fixtureCatalog } from './helpers';
 
 jest.mock('../../src/catalog/hyparquet-loader', () => ({
   loadHyparquet: () => require('./native-import').nativeImport('hyparquet'),
@@ -28,7 +28,7 @@ describe('catalog planning errors', () => {
   beforeAll(() => {
     catalog = fixtureCatalog();
     scratch = mkdtempSync(join(tmpdir(), 'ub-catalog-errors-'));
-  });
+  }, BUILD_TIMEOUT);
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   /** A copy of the fixture catalog that a test may damage. */

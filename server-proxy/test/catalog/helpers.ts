@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 
 export const REPO = resolve(__dirname, '../../..');
 export const PYTHON = join(REPO, '.venv/bin/python');
+/** Building a catalog starts Python with lsdb: allow for a busy machine. */
+export const BUILD_TIMEOUT = 300_000;
 
 /**
  * Build a catalog with a generator script once and reuse it: the folder is named after the

@@ -2,7 +2,7 @@ import { type CatalogPlan, planCatalogRun, readCatalogInfo, type Region } from '
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRowGroupSizes } from '../../src/catalog/footer-sizes';
-import { type Expected, expectedFor, fixtureCatalog, key } from './helpers';
+import { BUILD_TIMEOUT, type Expected, expectedFor, fixtureCatalog, key } from './helpers';
 import { nativeImport } from './native-import';
 
 jest.mock('../../src/catalog/hyparquet-loader', () => ({
@@ -36,7 +36,7 @@ describe('planCatalogRun on a real HATS catalog', () => {
     catalog = fixtureCatalog();
     expected = expectedFor(catalog, REGIONS);
     plans = await Promise.all(REGIONS.map((region) => planCatalogRun({ catalogDir: catalog, region })));
-  });
+  }, BUILD_TIMEOUT);
 
   it('reads the partition index, properties and sizes', async () => {
     const info = await readCatalogInfo(catalog);

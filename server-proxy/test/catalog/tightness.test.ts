@@ -1,5 +1,5 @@
 import { planCatalogRun, type Region } from '../../src/catalog';
-import { type Expected, expectedFor, key, order5Index } from './helpers';
+import { BUILD_TIMEOUT, type Expected, expectedFor, key, order5Index } from './helpers';
 
 jest.mock('../../src/catalog/hyparquet-loader', () => ({
   loadHyparquet: () => require('./native-import').nativeImport('hyparquet'),
@@ -29,7 +29,7 @@ describe('selection tightness on 12,288 order-5 partitions', () => {
   beforeAll(() => {
     index = order5Index();
     expected = expectedFor(index, REGIONS, false);
-  });
+  }, BUILD_TIMEOUT);
 
   it.each(REGIONS.map((r, i) => [JSON.stringify(r), i]))('hats ⊆ ours ⊆ hats + neighbours: %s', async (_, i) => {
     const plan = await planCatalogRun({ catalogDir: index, region: REGIONS[i as number] });
