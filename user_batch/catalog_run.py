@@ -63,7 +63,7 @@ from user_batch.runner import (
 
 #: how often the driver looks at finished partitions, the cancel flag and the walltime
 POLL_SECONDS = 0.1
-#: seconds the cluster gets to close on cancel before we stop waiting for it
+#: seconds the client and the cluster each get to close before we stop waiting for them
 CLOSE_TIMEOUT_SECONDS = 3
 #: file names under which the user's code appears in tracebacks
 SETUP_FILENAME = "<setup>"
@@ -105,8 +105,9 @@ def load_spec(jobdir: str) -> dict:
     if columns is not None and not (isinstance(columns, list)
                                     and all(isinstance(c, str) for c in columns)):
         raise RunnerError("catalog.json 'columns' must be null or a list of column names")
-    rows = spec.get("previewRows", 20)
-    if not isinstance(rows, int) or rows < 0:
+    rows = spec.get("previewRows")
+    rows = 20 if rows is None else rows
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
         raise RunnerError("catalog.json 'previewRows' must be a whole number >= 0")
     spec["previewRows"] = rows
     return spec
@@ -409,6 +410,7 @@ class Driver:
         self.output_rows = 0
         self.warming: list = []
         self.worker_pids: list[int] = []
+        self.futures: list = []
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -419,6 +421,13 @@ class Driver:
         on disk. A remote (gateway) cluster is closed politely, which shuts it down."""
         if self.client is None:
             return
+        if self.futures:
+            # a gateway cluster belongs to the proxy and stays up: drop our work on it
+            try:
+                self.client.cancel(self.futures, force=True)
+            except Exception as e:
+                self.log.batch(f"cancelling the Dask tasks: {type(e).__name__}: {e}")
+            self.futures = []
         # the pids seen at start, and the current ones: a nanny restarts a worker that died
         # (e.g. from the proxy's SIGTERM to the whole process group)
         kill_child_processes(sorted(set(self.worker_pids) | set(nanny_worker_pids(self.client))),
@@ -550,7 +559,8 @@ class Driver:
         # import lock: let the warm-up finish (it overlapped with opening the catalog)
         self.wait_for_warm_up()
         keys = [graph.pixel_to_key_map[p] for p in self.pixels]
-        return self.client.get(graph.graph, keys, sync=False)
+        self.futures = self.client.get(graph.graph, keys, sync=False)
+        return self.futures
 
     def wait_for_warm_up(self) -> None:
         from distributed import wait
@@ -594,7 +604,8 @@ class Driver:
         where = f"partition {n}/{self.progress['total']} ({pixel_label(pixel).replace(' ', ', ')})"
         if error:
             self.log.batch(f"{where} failed: {error['ename']}: {error['evalue']}")
-            if self.first_error is None:
+            if self.first_error is None:  # its traceback in the log too; later ones only in files
+                self.log.write(error["traceback"])
                 self.first_error = dict(error, partition=pixel_dict(pixel))
                 self.write_error(error["ename"], self.failure_sentence(), error["traceback"],
                                  self.first_error["partition"])
@@ -738,6 +749,7 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
     t = time.monotonic()
     if driver.pixels:
         driver.wait(driver.submit(catalog))
+    driver.futures = []  # all ended: nothing to cancel
     driver.timings["computeSeconds"] = round(time.monotonic() - t, 3)
     driver.stop_cluster()
 

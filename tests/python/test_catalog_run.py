@@ -71,7 +71,7 @@ class CatalogJob:
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO), env.get("PYTHONPATH")] if p)
         env["USER_BATCH_CPUS"] = "2"
         for name in list(env):  # always the local cluster here, never a gateway from the shell
-            if name.startswith("DASK_GATEWAY"):
+            if name.startswith(("USER_BATCH_DASK_", "DASK_GATEWAY")):
                 del env[name]
         with open(self.dir / "output.log", "ab") as log:
             self.proc = subprocess.Popen(
@@ -302,6 +302,21 @@ def test_a_missing_catalog_is_a_driver_error(make_catalog_job, tmp_path):
     job = make_catalog_job(catalog=str(tmp_path / "nowhere"))
     assert job.execute(timeout=60) == 2
     assert "does not exist" in job.json("error.json")["evalue"]
+
+
+def test_walltime_stops_the_job_and_its_cluster(make_catalog_job):
+    # 1 s: over before the partitions are even handed to Dask, so the test stays fast
+    job = make_catalog_job(walltimeSeconds=1)
+    proc = job.start()
+    assert proc.wait(timeout=90) == 124, job.log()
+    exit_ = job.json("exit.json")
+    assert exit_["reason"] == "walltime"
+    error = job.json("error.json")
+    assert error["ename"] == "WalltimeExceeded" and "walltime of 1 s" in error["evalue"]
+    deadline = time.monotonic() + 5
+    while group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(proc.pid) == [], "processes of the job are left behind"
 
 
 def worker_pids(pid: int) -> list[int]:
