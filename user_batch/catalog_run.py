@@ -510,7 +510,11 @@ class Driver:
                                           dec=tuple(map(float, region["dec"])))
             if kind == "polygon":
                 return catalog.polygon_search([tuple(map(float, v)) for v in region["vertices"]])
-        except (KeyError, TypeError, ValueError, ImportError) as e:
+        except ImportError as e:  # polygon_search needs lsst-sphgeom
+            raise RunnerError(f"a {kind} region needs a package this environment lacks ({e}); "
+                              "install it into the job's environment or use a cone or box "
+                              "region") from None
+        except (KeyError, TypeError, ValueError) as e:
             raise RunnerError(f"region {json.dumps(region)} cannot be applied: "
                               f"{type(e).__name__}: {e}") from None
         raise RunnerError(f"region type must be 'cone', 'box' or 'polygon', not {kind!r}")
@@ -519,7 +523,11 @@ class Driver:
         planned = self.spec.get("partitions")
         if planned is None:
             return
-        self.planned = [{"order": int(p["order"]), "pixel": int(p["pixel"])} for p in planned]
+        try:
+            self.planned = [{"order": int(p["order"]), "pixel": int(p["pixel"])} for p in planned]
+        except (KeyError, TypeError, ValueError):
+            raise RunnerError("catalog.json 'partitions' must be null or a list of "
+                              "{order, pixel} objects") from None
         actual = {(int(p.order), int(p.pixel)) for p in self.pixels}
         wanted = {(p["order"], p["pixel"]) for p in self.planned}
         if actual != wanted:
