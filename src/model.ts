@@ -33,8 +33,26 @@ export type EventSourceFactory = (url: string) => IEventSourceLike;
 /** Keep at most this many characters of a log in memory. */
 const MAX_LOG_CHARS = 512 * 1024;
 
+/**
+ * The models alive in this page. The sidebar hands its job details no model,
+ * so a sweep item clicked there finds the model with that job open here.
+ */
+const liveModels = new Set<BatchModel>();
+
+/**
+ * Follow one sweep item's log in every model that has the job open.
+ */
+export function selectSweepItem(jobId: string, item: number | null): void {
+  liveModels.forEach(model => {
+    if (model.selectedJobId === jobId) {
+      model.selectItem(item);
+    }
+  });
+}
+
 export class BatchModel implements IBatchModel {
   constructor(options: BatchModel.IOptions) {
+    liveModels.add(this);
     this._client = options.client;
     this._eventSourceFactory =
       options.eventSourceFactory ?? (url => new EventSource(url));
@@ -64,6 +82,9 @@ export class BatchModel implements IBatchModel {
   }
   get selectedJobId(): string | null {
     return this._selectedJobId;
+  }
+  get selectedItem(): number | null {
+    return this._selectedItem;
   }
   get logTail(): ILogTail | null {
     return this._logTail;
@@ -134,6 +155,7 @@ export class BatchModel implements IBatchModel {
       return;
     }
     this._selectedJobId = id;
+    this._selectedItem = null;
     this._logGeneration++;
     this._logTail = null;
     this._details = null;
@@ -141,12 +163,33 @@ export class BatchModel implements IBatchModel {
     this._logChanged.emit(null);
     this._detailsChanged.emit(null);
     if (id !== null) {
-      void this._followLog(id, this._logGeneration);
+      void this._followLog(id, this._logGeneration, null);
       const job = this.getJob(id);
       if (job && Batch.isFinal(job.state)) {
         void this._loadDetails(id);
       }
     }
+  }
+
+  selectItem(item: number | null): void {
+    const id = this._selectedJobId;
+    const job = id !== null ? this.getJob(id) : undefined;
+    if (id === null || !job || item === this._selectedItem) {
+      return;
+    }
+    // A backend that runs the items one after another writes one log for
+    // all of them: there is no item's log to switch to.
+    if (item !== null && !this._hasItemLogs(job)) {
+      return;
+    }
+    this._selectedItem = item;
+    this._logGeneration++;
+    // An empty tail rather than null, so the sidebar keeps the item marked
+    // while its log loads.
+    this._logTail = { jobId: id, text: '', next: 0, complete: false, item };
+    this._selectionChanged.emit(id);
+    this._logChanged.emit(this._logTail);
+    void this._followLog(id, this._logGeneration, item);
   }
 
   async refreshBackends(): Promise<void> {
@@ -215,6 +258,7 @@ export class BatchModel implements IBatchModel {
       return;
     }
     this._isDisposed = true;
+    liveModels.delete(this);
     this._logGeneration++;
     this._disconnect();
     Signal.clearData(this);
@@ -391,7 +435,23 @@ export class BatchModel implements IBatchModel {
    * Tail the log of the selected job, about once a second while it can still
    * grow, until the log is complete after the job ended.
    */
-  private async _followLog(id: string, generation: number): Promise<void> {
+  /**
+   * Whether a job's sweep items have a log each: a sweep on a backend that
+   * runs items side by side. Unknown backends are given the benefit.
+   */
+  private _hasItemLogs(job: Batch.IJob): boolean {
+    if (job.progress?.items === undefined) {
+      return false;
+    }
+    const backend = this._backends.find(b => b.name === job.backend);
+    return backend?.sweepsInParallel ?? true;
+  }
+
+  private async _followLog(
+    id: string,
+    generation: number,
+    item: number | null
+  ): Promise<void> {
     let next = 0;
     let text = '';
     const current = () =>
@@ -401,7 +461,7 @@ export class BatchModel implements IBatchModel {
       const finalBeforeFetch = job ? Batch.isFinal(job.state) : true;
       let complete = false;
       try {
-        const chunk = await this._client.getLogs(id, next);
+        const chunk = await this._client.getLogs(id, next, item);
         if (!current()) {
           return;
         }
@@ -410,7 +470,7 @@ export class BatchModel implements IBatchModel {
         }
         next = chunk.next;
         complete = chunk.complete;
-        this._logTail = { jobId: id, text, next, complete };
+        this._logTail = { jobId: id, text, next, complete, item };
         this._logChanged.emit(this._logTail);
       } catch (reason) {
         if (!current()) {
@@ -459,6 +519,7 @@ export class BatchModel implements IBatchModel {
   private _connection: ConnectionStatus = 'connecting';
   private _connectionError: BatchError | null = null;
   private _selectedJobId: string | null = null;
+  private _selectedItem: number | null = null;
   private _logTail: ILogTail | null = null;
   private _details: IJobDetails | null = null;
   private _logGeneration = 0;

@@ -99,11 +99,23 @@ export class BatchClient {
     );
   }
 
-  getLogs(id: string, from: number): Promise<Batch.ILogChunk> {
+  /**
+   * Log bytes from an offset; `item` picks one sweep item's log (HTCondor
+   * sweeps), left out for the server's default.
+   */
+  getLogs(
+    id: string,
+    from: number,
+    item: number | null = null
+  ): Promise<Batch.ILogChunk> {
+    const query: Record<string, string> = { from: String(from) };
+    if (item !== null) {
+      query.item = String(item);
+    }
     return this.request<Batch.ILogChunk>(
       `api/jobs/${encodeURIComponent(id)}/logs`,
       {},
-      { from: String(from) }
+      query
     );
   }
 

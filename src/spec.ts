@@ -148,6 +148,8 @@ export interface IParameterError {
 export interface IParsedParameters {
   parameters: Record<string, Batch.ParameterValue>;
   errors: IParameterError[];
+  /** The line each parameter was set on, so later checks can name it. */
+  lines: Record<string, number>;
 }
 
 const PYTHON_KEYWORDS = new Set(
@@ -218,16 +220,100 @@ export function parseParameters(text: string): IParsedParameters {
       });
     }
   });
-  return { parameters, errors };
+  return { parameters, errors, lines: Object.fromEntries(seen) };
 }
 
 /**
- * Format parameter errors as one message, a line each.
+ * Format parameter errors as one message, a line each; `field` names the
+ * textarea the lines belong to.
  */
-export function formatParameterErrors(errors: IParameterError[]): string {
-  return errors
-    .map(e => `Parameters, line ${e.line}: ${e.message}.`)
-    .join('\n');
+export function formatParameterErrors(
+  errors: IParameterError[],
+  field = 'Parameters'
+): string {
+  return errors.map(e => `${field}, line ${e.line}: ${e.message}.`).join('\n');
+}
+
+/** The most runs one sweep may have (the proxy's limit: one HTCondor cluster). */
+export const MAX_SWEEP_ITEMS = 100000;
+
+export interface IParsedSweep {
+  /** One parameter set per run, the cartesian product in line order. */
+  items: Record<string, Batch.ParameterValue>[];
+  /** How many runs the lines make, even when over the limit. */
+  count: number;
+  /** One sentence per problem, ready to show. */
+  errors: string[];
+}
+
+/**
+ * Parse the sweep textarea: the parameters syntax, where every value is a
+ * non-empty list of the values to try. The runs are every combination, the
+ * first line varying slowest (like Python's itertools.product).
+ */
+export function parseSweep(text: string): IParsedSweep {
+  const parsed = parseParameters(text);
+  const problems = parsed.errors.slice();
+  const names = Object.keys(parsed.parameters);
+  for (const name of names) {
+    const value = parsed.parameters[name];
+    const example = `e.g. ${name} = ["g", "r"]`;
+    if (!Array.isArray(value)) {
+      problems.push({
+        line: parsed.lines[name],
+        message: `the value of "${name}" must be a list of values, ${example}`
+      });
+    } else if (value.length === 0) {
+      problems.push({
+        line: parsed.lines[name],
+        message: `the list of "${name}" is empty; give at least one value, ${example}`
+      });
+    }
+  }
+  if (problems.length) {
+    problems.sort((a, b) => a.line - b.line);
+    return {
+      items: [],
+      count: 0,
+      errors: formatParameterErrors(problems, 'Sweep').split('\n')
+    };
+  }
+  const lists = names.map(name => parsed.parameters[name] as unknown[]);
+  const count = lists.reduce(
+    (n, list) => n * list.length,
+    names.length ? 1 : 0
+  );
+  if (count > MAX_SWEEP_ITEMS) {
+    const sizes = lists.map(list => list.length).join(' × ');
+    return {
+      items: [],
+      count,
+      errors: [
+        `Sweep: ${sizes} = ${count.toLocaleString('en-US')} runs; one sweep may have at most ${MAX_SWEEP_ITEMS.toLocaleString('en-US')}. Use fewer values or split the sweep.`
+      ]
+    };
+  }
+  return { items: cartesianProduct(names, lists), count, errors: [] };
+}
+
+/**
+ * Every combination of one value per name; the last name varies fastest.
+ */
+function cartesianProduct(
+  names: string[],
+  lists: unknown[][]
+): Record<string, Batch.ParameterValue>[] {
+  let items: Record<string, Batch.ParameterValue>[] = names.length ? [{}] : [];
+  names.forEach((name, index) => {
+    const next: Record<string, Batch.ParameterValue>[] = [];
+    for (const item of items) {
+      for (const value of lists[index]) {
+        next.push({ ...item, [name]: value as Batch.ParameterValue });
+      }
+    }
+    items = next;
+  });
+  return items;
 }
 
 /**
@@ -422,6 +508,8 @@ export interface ISubmitValues {
   setup: SetupMode;
   chosenSetupIds: string[];
   parameters: string;
+  /** The sweep textarea; empty (or missing) for a single run. */
+  sweep?: string;
   cpus: number;
   memoryMiB: number;
   walltimeMinutes: number;
@@ -486,6 +574,10 @@ export function buildJobSpec(
   if (parsed.errors.length) {
     problems.push(formatParameterErrors(parsed.errors));
   }
+  const sweep = hasSweep(values) ? parseSweep(values.sweep ?? '') : null;
+  if (sweep?.errors.length) {
+    problems.push(...sweep.errors);
+  }
   if (source.kind === 'cells' && !(source.main && source.main.length)) {
     problems.push('Select at least one code cell to run.');
   }
@@ -506,6 +598,9 @@ export function buildJobSpec(
     account: values.account,
     idempotencyKey
   };
+  if (sweep) {
+    spec.sweep = sweep.items;
+  }
   if (source.kernelName) {
     spec.source.kernelName = source.kernelName;
   }
@@ -534,6 +629,16 @@ export function buildJobSpec(
 }
 
 /**
+ * Whether the sweep textarea has anything but blanks and comments: only then
+ * is the job a sweep.
+ */
+export function hasSweep(values: Pick<ISubmitValues, 'sweep'>): boolean {
+  return (values.sweep ?? '')
+    .split(/\r?\n/)
+    .some(line => line.trim() !== '' && !line.trim().startsWith('#'));
+}
+
+/**
  * Estimated cost of a job in core-hours: cpus × walltime hours.
  */
 export function estimateCoreHours(
@@ -548,13 +653,24 @@ export function estimateCoreHours(
  */
 export function quotaSummary(
   quota: Batch.IQuotaStatus,
-  request: { cpus: number; memoryMiB: number; walltimeMinutes: number }
+  request: {
+    cpus: number;
+    memoryMiB: number;
+    walltimeMinutes: number;
+    /** A sweep's number of runs; 1 (the default) for a single run. */
+    runs?: number;
+    /** Whether the backend runs a sweep's items all at once. */
+    parallel?: boolean;
+  }
 ): { text: string; fits: boolean } {
   const { limits, usage } = quota;
-  const cost = estimateCoreHours(request.cpus, request.walltimeMinutes);
+  const runs = request.runs ?? 1;
+  // Every run costs its core-hours; only runs side by side add cores.
+  const cost = runs * estimateCoreHours(request.cpus, request.walltimeMinutes);
   const left = Math.max(0, limits.coreHours - usage.coreHours);
   const jobs = usage.concurrentJobs + 1;
-  const cores = usage.concurrentCores + request.cpus;
+  const cores =
+    usage.concurrentCores + request.cpus * (request.parallel ? runs : 1);
   const parts = [
     `Uses ${jobs} of ${limits.concurrentJobs} concurrent jobs`,
     `${cores} of ${limits.concurrentCores} cores`,
@@ -578,4 +694,31 @@ export function quotaSummary(
     text += ` — over the limit for ${over.join(', ')}`;
   }
   return { text, fits: over.length === 0 };
+}
+
+/**
+ * The live line under the sweep textarea: how many runs, and how they run
+ * on the chosen backend; or what is wrong with the text. Null without a sweep.
+ */
+export function sweepSummary(
+  text: string,
+  cpus: number,
+  parallel: boolean
+): { text: string; ok: boolean } | null {
+  if (!hasSweep({ sweep: text })) {
+    return null;
+  }
+  const sweep = parseSweep(text);
+  if (sweep.errors.length) {
+    return { text: sweep.errors.join('\n'), ok: false };
+  }
+  const runs = `→ ${sweep.count} run${sweep.count === 1 ? '' : 's'}`;
+  if (!parallel) {
+    return { text: `${runs}, one after another`, ok: true };
+  }
+  const cpuText = `${cpus} CPU${cpus === 1 ? '' : 's'}`;
+  return {
+    text: `${runs}, all at once: ${sweep.count} × ${cpuText} = ${sweep.count * cpus} cores`,
+    ok: true
+  };
 }

@@ -62,6 +62,11 @@ export namespace Batch {
     account: string;
     outputs?: string[];
     idempotencyKey?: string;
+    /**
+     * A parameter sweep: one run per item, each item's values laid over
+     * `parameters` (1 to 100,000 items).
+     */
+    sweep?: Record<string, ParameterValue>[];
   }
 
   export type ParameterValue =
@@ -79,6 +84,20 @@ export namespace Batch {
     cellId: string | null;
   }
 
+  /**
+   * How far a job is: cells for one run, runs for a sweep.
+   */
+  export interface IProgress {
+    total: number;
+    done: number;
+    failed: number;
+    /**
+     * A sweep's items, one letter each in item order: q queued, r running,
+     * h held, d done, f failed, c cancelled.
+     */
+    items?: string;
+  }
+
   export interface IJob {
     id: string;
     user: string;
@@ -93,7 +112,7 @@ export namespace Batch {
     endedAt: string | null;
     exitCode: number | null;
     resources: IResources;
-    progress: { total: number; done: number; failed: number } | null;
+    progress: IProgress | null;
     outputDir: string;
     outputNotebook: string | null;
     error: IJobError | null;
@@ -120,6 +139,11 @@ export namespace Batch {
     name: string;
     label: string;
     default: boolean;
+    /**
+     * Whether a sweep's items run all at once (HTCondor: items × CPUs cores
+     * of quota) rather than one after another (local).
+     */
+    sweepsInParallel?: boolean;
   }
 
   export interface ILogChunk {
@@ -213,6 +237,8 @@ export interface ILogTail {
   text: string;
   next: number;
   complete: boolean;
+  /** The sweep item whose log this is; null for the server's default. */
+  item?: number | null;
 }
 
 /**
@@ -229,6 +255,8 @@ export interface IBatchModel {
   readonly serviceUrl: string;
 
   readonly selectedJobId: string | null;
+  /** The sweep item whose log the open job follows; null: the server's pick. */
+  readonly selectedItem: number | null;
   readonly logTail: ILogTail | null;
   readonly details: IJobDetails | null;
 
@@ -244,6 +272,8 @@ export interface IBatchModel {
 
   getJob(id: string): Batch.IJob | undefined;
   selectJob(id: string | null): void;
+  /** Follow one sweep item's log of the open job (null: the server's pick). */
+  selectItem(item: number | null): void;
   refreshBackends(): Promise<void>;
   refreshQuota(): Promise<void>;
   submit(spec: Batch.IJobSpec): Promise<Batch.IJob>;

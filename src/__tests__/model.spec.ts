@@ -205,6 +205,62 @@ describe('BatchModel', () => {
     ).toBe(false);
   });
 
+  it('follows a chosen sweep item, but not where one log holds every item', async () => {
+    const t = setup([
+      makeJob({
+        id: 'c',
+        backend: 'htcondor',
+        progress: { total: 2, done: 0, failed: 0, items: 'rr' }
+      }),
+      makeJob({
+        id: 'l',
+        backend: 'local',
+        progress: { total: 2, done: 0, failed: 0, items: 'dr' }
+      })
+    ]);
+    model = t.model;
+    const chunk = { text: '', from: 0, next: 0, size: 0, complete: false };
+    t.fake
+      .on(`GET ${BASE}/jobs/c/logs`, chunk)
+      .on(`GET ${BASE}/jobs/l/logs`, chunk)
+      .on(`GET ${BASE}/backends`, {
+        backends: [
+          {
+            name: 'local',
+            label: 'Here',
+            default: true,
+            sweepsInParallel: false
+          },
+          {
+            name: 'htcondor',
+            label: 'Pool',
+            default: false,
+            sweepsInParallel: true
+          }
+        ]
+      });
+    model.start();
+    await model.refreshBackends();
+    await flush();
+
+    model.selectJob('c');
+    model.selectItem(1);
+    expect(model.selectedItem).toBe(1);
+    expect(model.logTail).toMatchObject({ jobId: 'c', item: 1, text: '' });
+    await flush();
+    expect(t.fake.paths()).toContain(`GET ${BASE}/jobs/c/logs?from=0&item=1`);
+
+    // Another job starts again from the server's pick.
+    model.selectJob('l');
+    expect(model.selectedItem).toBeNull();
+    model.selectItem(1);
+    expect(model.selectedItem).toBeNull();
+    await flush();
+    expect(
+      t.fake.paths().filter(p => p.startsWith(`GET ${BASE}/jobs/l/logs`))
+    ).toEqual([`GET ${BASE}/jobs/l/logs?from=0`]);
+  });
+
   it('adds a submitted job at once and refreshes the quota', async () => {
     const t = setup();
     model = t.model;

@@ -51,6 +51,17 @@ describe('BatchClient', () => {
     expect(fake.paths()).toEqual([`GET ${BASE}/jobs/job-1/logs?from=10`]);
   });
 
+  it("asks for one sweep item's log when given an item", async () => {
+    const chunk = { text: '', from: 0, next: 0, size: 0, complete: false };
+    const fake = new FakeProxyFetch().on(`GET ${BASE}/jobs/job-1/logs`, chunk);
+    await makeClient(fake).getLogs('job-1', 0, 37);
+    await makeClient(fake).getLogs('job-1', 5, null);
+    expect(fake.paths()).toEqual([
+      `GET ${BASE}/jobs/job-1/logs?from=0&item=37`,
+      `GET ${BASE}/jobs/job-1/logs?from=5`
+    ]);
+  });
+
   it('turns a refusal into a response error carrying the proxy sentence', async () => {
     const refusal = {
       error:

@@ -4,7 +4,12 @@ import { createRoot, Root } from 'react-dom/client';
 
 import { BatchModel } from '../model';
 import { Batch } from '../tokens';
-import { JobDetails, JobList, QuotaGauges } from '../widgets/jobs';
+import {
+  JobDetails,
+  JobList,
+  MAX_ITEM_SQUARES,
+  QuotaGauges
+} from '../widgets/jobs';
 import { BatchSidebar } from '../widgets/sidebar';
 import {
   FakeEventSource,
@@ -201,6 +206,124 @@ describe('sidebar components', () => {
     );
   });
 
+  it('draws a sweep as a square per item with counts, and reports the clicked item', () => {
+    const picked: number[] = [];
+    const job = makeJob({
+      id: 's',
+      progress: { total: 7, done: 2, failed: 1, items: 'ddfrhqc' }
+    });
+    render(
+      <JobDetails
+        job={job}
+        log={{ jobId: 's', text: 'n=3\n', next: 4, complete: false, item: 2 }}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        onCancel={() => undefined}
+        onRelease={() => undefined}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+        onSelectItem={item => picked.push(item)}
+      />
+    );
+    const squares = Array.from(
+      host.querySelectorAll<HTMLElement>('.jp-Batch-SweepItem')
+    );
+    expect(squares.map(q => q.dataset.state).join('')).toBe('ddfrhqc');
+    expect(squares.map(q => q.dataset.item)).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6'
+    ]);
+    expect(squares[2].title).toBe('item 2: failed');
+    expect(squares[6].title).toBe('item 6: cancelled');
+    expect(squares[2].classList.contains('jp-mod-selected')).toBe(true);
+    expect(host.querySelector('.jp-Batch-SweepCounts')!.textContent).toBe(
+      '2 done · 1 failed · 1 running · 2 waiting · 1 held · 1 cancelled of 7'
+    );
+    expect(host.querySelector('.jp-Batch-LogTitle')!.textContent).toBe(
+      'Log — item 2'
+    );
+    expect(host.querySelector('.jp-Batch-Facts')!.textContent).toContain(
+      'Runs2 of 7 done, 1 failed'
+    );
+    React.act(() => squares[4].click());
+    expect(picked).toEqual([4]);
+  });
+
+  it('draws a sweep of more than 2,000 items as one bar, and picks an item by number', () => {
+    const picked: number[] = [];
+    const items = 'd'.repeat(2400) + 'f'.repeat(100) + 'q'.repeat(500);
+    render(
+      <JobDetails
+        job={makeJob({
+          id: 'big',
+          progress: { total: 3000, done: 2400, failed: 100, items }
+        })}
+        log={null}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        onCancel={() => undefined}
+        onRelease={() => undefined}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+        onSelectItem={item => picked.push(item)}
+      />
+    );
+    expect(items.length).toBeGreaterThan(MAX_ITEM_SQUARES);
+    expect(host.querySelectorAll('.jp-Batch-SweepItem')).toHaveLength(0);
+    const parts = Array.from(
+      host.querySelectorAll<HTMLElement>('.jp-Batch-SweepBarPart')
+    );
+    expect(parts.map(p => [p.dataset.state, p.style.flexGrow])).toEqual([
+      ['d', '2400'],
+      ['f', '100'],
+      ['q', '500']
+    ]);
+    expect(host.querySelector('.jp-Batch-LogTitle')!.textContent).toBe('Log');
+    const input = host.querySelector<HTMLInputElement>(
+      'input[name="sweep-item"]'
+    )!;
+    input.value = '2450';
+    React.act(() => {
+      input.dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })
+      );
+    });
+    input.value = '3000';
+    React.act(() => {
+      input.dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })
+      );
+    });
+    expect(picked).toEqual([2450]);
+  });
+
+  it('shows no item grid for a job that is not a sweep', () => {
+    render(
+      <JobDetails
+        job={makeJob({ id: 'one' })}
+        log={null}
+        details={null}
+        now={NOW}
+        provenanceUrl=""
+        onCancel={() => undefined}
+        onRelease={() => undefined}
+        onOpenPath={() => undefined}
+        onClose={() => undefined}
+      />
+    );
+    expect(host.querySelector('.jp-Batch-Sweep')).toBeNull();
+    expect(host.querySelector('.jp-Batch-Facts')!.textContent).toContain(
+      'Cells1 of 3 done'
+    );
+  });
+
   it('offers Cancel for a job still running', () => {
     const cancelled: string[] = [];
     render(
@@ -355,6 +478,91 @@ describe('BatchSidebar', () => {
         '.jp-Batch-JobDetails[data-job-id="a"] .jp-Batch-Log'
       )!.textContent
     ).toBe('tick 1\n');
+
+    Widget.detach(sidebar);
+    sidebar.dispose();
+    model.dispose();
+  });
+
+  it('follows the log of the sweep item clicked in the details', async () => {
+    FakeEventSource.instances = [];
+    const jobs = [
+      makeJob({
+        id: 's',
+        name: 'sweep',
+        backend: 'htcondor',
+        progress: { total: 3, done: 1, failed: 1, items: 'dfr' }
+      })
+    ];
+    const fake = new FakeProxyFetch()
+      .on('GET /user/alice/user-batch/api/jobs', () => json(200, { jobs }))
+      .on('GET /user/alice/user-batch/api/quota', () => json(200, makeQuota()))
+      .on('GET /user/alice/user-batch/api/backends', {
+        backends: [
+          {
+            name: 'htcondor',
+            label: 'HTCondor',
+            default: true,
+            sweepsInParallel: true
+          }
+        ]
+      })
+      .on('GET /user/alice/user-batch/api/jobs/s/logs', (request: Request) => {
+        const item = new URL(request.url).searchParams.get('item');
+        const text = `log of ${item ?? 'default'}\n`;
+        return json(200, {
+          text,
+          from: 0,
+          next: text.length,
+          size: text.length,
+          complete: false
+        });
+      });
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url),
+      logIntervalMs: 1000
+    });
+    const sidebar = new BatchSidebar({
+      model,
+      onCancel: async () => true,
+      onRelease: async () => undefined,
+      onOpenPath: () => undefined
+    });
+    Widget.attach(sidebar, document.body);
+    model.start();
+    await model.refreshBackends();
+    await flush();
+    model.selectJob('s');
+    await flush();
+    const details = () =>
+      sidebar.node.querySelector('.jp-Batch-JobDetails[data-job-id="s"]')!;
+    expect(details().querySelector('.jp-Batch-Log')!.textContent).toBe(
+      'log of default\n'
+    );
+    expect(details().querySelector('.jp-Batch-LogTitle')!.textContent).toBe(
+      'Log'
+    );
+
+    details()
+      .querySelector<HTMLElement>('.jp-Batch-SweepItem[data-item="2"]')!
+      .click();
+    await flush();
+    expect(model.selectedItem).toBe(2);
+    expect(details().querySelector('.jp-Batch-LogTitle')!.textContent).toBe(
+      'Log — item 2'
+    );
+    expect(details().querySelector('.jp-Batch-Log')!.textContent).toBe(
+      'log of 2\n'
+    );
+    expect(
+      details()
+        .querySelector('.jp-Batch-SweepItem[data-item="2"]')!
+        .classList.contains('jp-mod-selected')
+    ).toBe(true);
+    expect(fake.paths()).toContain(
+      'GET /user/alice/user-batch/api/jobs/s/logs?from=0&item=2'
+    );
 
     Widget.detach(sidebar);
     sidebar.dispose();

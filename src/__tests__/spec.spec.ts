@@ -3,11 +3,14 @@ import {
   defaultJobName,
   ICellInfo,
   ISubmitValues,
+  MAX_SWEEP_ITEMS,
   parseParameters,
+  parseSweep,
   quotaSummary,
   selectMainCells,
   selectSetupCells,
-  setupCandidates
+  setupCandidates,
+  sweepSummary
 } from '../spec';
 import { Batch } from '../tokens';
 
@@ -250,6 +253,161 @@ describe('defaultJobName and quotaSummary', () => {
     expect(tight.fits).toBe(false);
     expect(tight.text).toMatch(
       /over the limit for concurrent jobs, core-hours, memory \(at most 8192 MiB a job\)/
+    );
+  });
+});
+
+describe('parseSweep', () => {
+  it('makes every combination in line order, the first line slowest', () => {
+    const sweep = parseSweep(
+      '# bands and thresholds\nband = ["g", "r", "i"]\n\nthreshold = [0.1, 0.5]'
+    );
+    expect(sweep.errors).toEqual([]);
+    expect(sweep.count).toBe(6);
+    expect(sweep.items).toEqual([
+      { band: 'g', threshold: 0.1 },
+      { band: 'g', threshold: 0.5 },
+      { band: 'r', threshold: 0.1 },
+      { band: 'r', threshold: 0.5 },
+      { band: 'i', threshold: 0.1 },
+      { band: 'i', threshold: 0.5 }
+    ]);
+  });
+
+  it('keeps list values whole, and reads tuples as lists', () => {
+    expect(parseSweep('shape = [[1, 2], [3, 4]]\nmode = ("a",)').items).toEqual(
+      [
+        { shape: [1, 2], mode: 'a' },
+        { shape: [3, 4], mode: 'a' }
+      ]
+    );
+  });
+
+  it('names the line of a value that is not a list, or an empty one', () => {
+    const sweep = parseSweep('n = [1, 2]\nband = "g"\nk = []');
+    expect(sweep.items).toEqual([]);
+    expect(sweep.errors).toEqual([
+      'Sweep, line 2: the value of "band" must be a list of values, e.g. band = ["g", "r"].',
+      'Sweep, line 3: the list of "k" is empty; give at least one value, e.g. k = ["g", "r"].'
+    ]);
+  });
+
+  it('reports the parameters syntax errors as Sweep lines', () => {
+    expect(parseSweep('n = [1, 2\nx').errors).toEqual([
+      expect.stringMatching(/^Sweep, line 1: the value of "n" cannot be read/),
+      'Sweep, line 2: expected "name = value".'
+    ]);
+  });
+
+  it('refuses more than 100,000 runs and says how many the lines make', () => {
+    const hundred = `[${Array.from({ length: 100 }, (_, i) => i).join(', ')}]`;
+    const ok = parseSweep(
+      `a = ${hundred}\nb = ${hundred}\nc = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]`
+    );
+    expect(ok.errors).toEqual([]);
+    expect(ok.count).toBe(MAX_SWEEP_ITEMS);
+    const over = parseSweep(
+      `a = ${hundred}\nb = ${hundred}\nc = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]`
+    );
+    expect(over.items).toEqual([]);
+    expect(over.count).toBe(110000);
+    expect(over.errors).toEqual([
+      'Sweep: 100 × 100 × 11 = 110,000 runs; one sweep may have at most 100,000. Use fewer values or split the sweep.'
+    ]);
+  });
+
+  it('says how many runs, and how they run on the backend', () => {
+    expect(sweepSummary('', 2, true)).toBeNull();
+    expect(sweepSummary('# later\n', 2, true)).toBeNull();
+    const text = 'band = ["g", "r", "i"]\nthreshold = [0.1, 0.5]';
+    expect(sweepSummary(text, 2, true)).toEqual({
+      text: '→ 6 runs, all at once: 6 × 2 CPUs = 12 cores',
+      ok: true
+    });
+    expect(sweepSummary(text, 2, false)).toEqual({
+      text: '→ 6 runs, one after another',
+      ok: true
+    });
+    expect(sweepSummary('n = [1]', 1, true)?.text).toBe(
+      '→ 1 run, all at once: 1 × 1 CPU = 1 cores'
+    );
+    expect(sweepSummary('n = 1', 1, true)?.ok).toBe(false);
+  });
+});
+
+describe('buildJobSpec with a sweep', () => {
+  const source = {
+    kind: 'cells' as const,
+    notebookPath: 'a.ipynb',
+    main: [notebook[3]],
+    setupCandidates: []
+  };
+
+  it('adds the sweep items beside the parameters', () => {
+    const spec = buildJobSpec(
+      source,
+      values({ parameters: 'band = "u"\nx = 1', sweep: 'band = ["g", "r"]' }),
+      'k'
+    );
+    expect(spec.parameters).toEqual({ band: 'u', x: 1 });
+    expect(spec.sweep).toEqual([{ band: 'g' }, { band: 'r' }]);
+  });
+
+  it('leaves sweep out when the textarea is empty or only comments', () => {
+    expect('sweep' in buildJobSpec(source, values({ sweep: '' }), 'k')).toBe(
+      false
+    );
+    expect(
+      'sweep' in buildJobSpec(source, values({ sweep: ' \n# n = [1]' }), 'k')
+    ).toBe(false);
+    expect('sweep' in buildJobSpec(source, values(), 'k')).toBe(false);
+  });
+
+  it('refuses a sweep with a bad line, after the other problems', () => {
+    expect(() =>
+      buildJobSpec(source, values({ cpus: 0, sweep: 'n = 3' }), 'k')
+    ).toThrow(
+      /CPUs must be .*\nSweep, line 1: the value of "n" must be a list of values, e\.g\. n = \["g", "r"\]\./s
+    );
+  });
+});
+
+describe('quotaSummary for sweeps', () => {
+  const quota: Batch.IQuotaStatus = {
+    user: 'alice',
+    accounts: ['alice'],
+    windowHours: 24,
+    limits: {
+      concurrentJobs: 4,
+      concurrentCores: 16,
+      coreHours: 20,
+      memoryPerJobMiB: 8192
+    },
+    usage: { concurrentJobs: 0, concurrentCores: 0, coreHours: 0 }
+  };
+  const request = { cpus: 2, memoryMiB: 2048, walltimeMinutes: 60 };
+
+  it('counts every run side by side on a parallel backend', () => {
+    expect(
+      quotaSummary(quota, { ...request, runs: 6, parallel: true })
+    ).toEqual({
+      text: 'Uses 1 of 4 concurrent jobs, 12 of 16 cores, est. 12.0 core-hours of 20.0 left',
+      fits: true
+    });
+    const big = quotaSummary(quota, { ...request, runs: 9, parallel: true });
+    expect(big.fits).toBe(false);
+    expect(big.text).toMatch(/18 of 16 cores.*over the limit for cores$/);
+  });
+
+  it('counts the cores of one run on a backend that runs them in turn', () => {
+    const local = quotaSummary(quota, { ...request, runs: 6, parallel: false });
+    expect(local).toEqual({
+      text: 'Uses 1 of 4 concurrent jobs, 2 of 16 cores, est. 12.0 core-hours of 20.0 left',
+      fits: true
+    });
+    const long = quotaSummary(quota, { ...request, runs: 11, parallel: false });
+    expect(long.text).toMatch(
+      /est\. 22\.0 core-hours of 20\.0 left — over the limit for core-hours$/
     );
   });
 });

@@ -182,6 +182,106 @@ describe('SubmitDialog', () => {
   });
 });
 
+describe('SubmitDialog with a sweep', () => {
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  it("counts the sweep's runs live, against the quota of the chosen backend, and submits its items", async () => {
+    FakeEventSource.instances = [];
+    const fake = new FakeProxyFetch()
+      .on(`GET ${BASE}/quota`, () => json(200, makeQuota()))
+      .on(`GET ${BASE}/backends`, {
+        backends: [
+          {
+            name: 'local',
+            label: 'This server',
+            default: true,
+            sweepsInParallel: false
+          },
+          {
+            name: 'htcondor',
+            label: 'HTCondor pool',
+            default: false,
+            sweepsInParallel: true
+          }
+        ]
+      })
+      .on(`POST ${BASE}/jobs`, () =>
+        json(201, makeJob({ id: 'sw', state: 'pending' }))
+      );
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    await Promise.all([model.refreshQuota(), model.refreshBackends()]);
+    const dialog = new SubmitDialog({
+      title: 'Run notebook in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: initialValues('a', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    const body = document.querySelector('.jp-Batch-SubmitDialog')!;
+    const text = (selector: string) =>
+      body.querySelector(selector)?.textContent ?? null;
+    const sweep = body.querySelector<HTMLTextAreaElement>(
+      'textarea[name="sweep"]'
+    )!;
+    expect(sweep.placeholder).toBe(
+      'band = ["g", "r", "i"]\nthreshold = [0.1, 0.5]'
+    );
+    expect(text('.jp-Batch-SweepSummary')).toBeNull();
+
+    type(sweep, 'band = ["g", "r", "i"]\nthreshold = [0.1, 0.5]');
+    await flush();
+    expect(text('.jp-Batch-SweepSummary')).toBe('→ 6 runs, one after another');
+    expect(text('.jp-Batch-QuotaSummary')).toBe(
+      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 6.0 core-hours of 18.5 left'
+    );
+
+    const backend = body.querySelector<HTMLSelectElement>(
+      'select[name="backend"]'
+    )!;
+    backend.value = 'htcondor';
+    backend.dispatchEvent(new Event('change', { bubbles: true }));
+    await flush();
+    expect(text('.jp-Batch-SweepSummary')).toBe(
+      '→ 6 runs, all at once: 6 × 1 CPU = 6 cores'
+    );
+    expect(text('.jp-Batch-QuotaSummary')).toBe(
+      'Uses 2 of 4 concurrent jobs, 7 of 4 cores, est. 6.0 core-hours of 18.5 left — over the limit for cores'
+    );
+
+    type(sweep, 'band = "g"');
+    await flush();
+    const line = body.querySelector('.jp-Batch-SweepSummary')!;
+    expect(line.classList.contains('-mod-warn')).toBe(true);
+    expect(line.textContent).toBe(
+      'Sweep, line 1: the value of "band" must be a list of values, e.g. band = ["g", "r"].'
+    );
+    dialog.resolve();
+    await flush();
+    expect(text('.jp-Batch-SubmitError')).toBe(line.textContent);
+    expect(fake.requests.filter(r => r.method === 'POST')).toHaveLength(0);
+
+    type(sweep, 'band = ["g", "r"]');
+    await flush();
+    dialog.resolve(1);
+    expect((await result).button.accept).toBe(true);
+    const posted = fake.requests.find(r => r.method === 'POST')!;
+    expect(await posted.json()).toMatchObject({
+      backend: 'htcondor',
+      sweep: [{ band: 'g' }, { band: 'r' }]
+    });
+    model.dispose();
+  });
+});
+
 describe('SubmitDialog without the service', () => {
   beforeAll(() => {
     (

@@ -169,3 +169,46 @@ export function summarizeProvenance(
   }
   return rows;
 }
+
+/** What each letter of a sweep's `progress.items` means. */
+export const SWEEP_ITEM_STATES: Record<string, string> = {
+  q: 'queued',
+  r: 'running',
+  h: 'held',
+  d: 'done',
+  f: 'failed',
+  c: 'cancelled'
+};
+
+/**
+ * How many items of a sweep are in each state, by letter.
+ */
+export function countSweepItems(items: string): Record<string, number> {
+  const counts: Record<string, number> = { q: 0, r: 0, h: 0, d: 0, f: 0, c: 0 };
+  for (const letter of items) {
+    counts[letter] = (counts[letter] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * One line over a sweep's items, e.g. "99 done · 1 failed · 0 running ·
+ * 0 waiting of 100"; held and cancelled items are named only when there are
+ * some (held ones also count as waiting).
+ */
+export function sweepCountsLine(items: string): string {
+  const n = countSweepItems(items);
+  const parts = [
+    `${n.d} done`,
+    `${n.f} failed`,
+    `${n.r} running`,
+    `${n.q + n.h} waiting`
+  ];
+  if (n.h) {
+    parts.push(`${n.h} held`);
+  }
+  if (n.c) {
+    parts.push(`${n.c} cancelled`);
+  }
+  return `${parts.join(' · ')} of ${items.length}`;
+}

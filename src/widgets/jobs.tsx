@@ -5,11 +5,15 @@
 import * as React from 'react';
 
 import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
+import { selectSweepItem } from '../model';
 import {
+  countSweepItems,
   elapsed,
   formatAmount,
   formatBytes,
-  summarizeProvenance
+  summarizeProvenance,
+  sweepCountsLine,
+  SWEEP_ITEM_STATES
 } from './format';
 
 const GAUGES: { limit: Batch.QuotaLimitName; label: string; unit: string }[] = [
@@ -164,6 +168,110 @@ export function LogView(props: { log: ILogTail | null }): JSX.Element {
   );
 }
 
+/** Above this many items a sweep is drawn as one bar: squares would be too many DOM nodes. */
+export const MAX_ITEM_SQUARES = 2000;
+
+/** The bar's segments, in this order. */
+const BAR_ORDER = ['d', 'f', 'r', 'h', 'q', 'c'];
+
+/**
+ * A sweep's items: one square each, coloured by state, or for large sweeps
+ * a bar of the shares and a field to pick an item by number. A click picks
+ * the item whose log the Log section follows.
+ */
+export function SweepItems(props: {
+  items: string;
+  selected: number | null;
+  onSelect: (item: number) => void;
+}): JSX.Element {
+  const { items, selected, onSelect } = props;
+  return (
+    <div className="jp-Batch-Sweep">
+      <div className="jp-Batch-SweepCounts">{sweepCountsLine(items)}</div>
+      {items.length <= MAX_ITEM_SQUARES ? (
+        <ItemSquares items={items} selected={selected} onSelect={onSelect} />
+      ) : (
+        <ItemBar items={items} selected={selected} onSelect={onSelect} />
+      )}
+    </div>
+  );
+}
+
+function ItemSquares(props: {
+  items: string;
+  selected: number | null;
+  onSelect: (item: number) => void;
+}): JSX.Element {
+  const { items, selected, onSelect } = props;
+  // One handler for the grid rather than one per square: up to 2,000 of them.
+  const onClick = (event: React.MouseEvent<HTMLDivElement>) => {
+    const square = (event.target as HTMLElement).closest<HTMLElement>(
+      '[data-item]'
+    );
+    if (square) {
+      onSelect(Number(square.dataset.item));
+    }
+  };
+  return (
+    <div className="jp-Batch-SweepGrid" onClick={onClick}>
+      {Array.from(items, (letter, index) => (
+        <span
+          key={index}
+          className={`jp-Batch-SweepItem${index === selected ? ' jp-mod-selected' : ''}`}
+          data-item={index}
+          data-state={letter}
+          title={`item ${index}: ${SWEEP_ITEM_STATES[letter] ?? letter}`}
+        />
+      ))}
+    </div>
+  );
+}
+
+function ItemBar(props: {
+  items: string;
+  selected: number | null;
+  onSelect: (item: number) => void;
+}): JSX.Element {
+  const { items, selected, onSelect } = props;
+  const counts = countSweepItems(items);
+  return (
+    <>
+      <div className="jp-Batch-SweepBar">
+        {BAR_ORDER.filter(letter => counts[letter] > 0).map(letter => (
+          <span
+            key={letter}
+            className="jp-Batch-SweepBarPart"
+            data-state={letter}
+            style={{ flexGrow: counts[letter] }}
+            title={`${counts[letter]} ${SWEEP_ITEM_STATES[letter]}`}
+          />
+        ))}
+      </div>
+      <label className="jp-Batch-SweepPick">
+        Log of item{' '}
+        <input
+          className="jp-mod-styled"
+          name="sweep-item"
+          type="number"
+          placeholder={`0–${items.length - 1}`}
+          defaultValue={selected ?? ''}
+          onKeyDown={event => {
+            const value = Number(event.currentTarget.value);
+            if (
+              event.key === 'Enter' &&
+              Number.isInteger(value) &&
+              value >= 0 &&
+              value < items.length
+            ) {
+              onSelect(value);
+            }
+          }}
+        />
+      </label>
+    </>
+  );
+}
+
 export function JobDetails(props: {
   job: Batch.IJob;
   log: ILogTail | null;
@@ -177,10 +285,18 @@ export function JobDetails(props: {
   onRelease: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
   onClose: () => void;
+  /** The sweep item whose log is shown; defaults to the log's own. */
+  selectedItem?: number | null;
+  /** Follow a sweep item's log; defaults to the model that has the job open. */
+  onSelectItem?: (item: number) => void;
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
   const final = Batch.isFinal(job.state);
   const outputs = orderedOutputs(job, details);
+  const items = job.progress?.items;
+  const selectedItem = props.selectedItem ?? log?.item ?? null;
+  const onSelectItem =
+    props.onSelectItem ?? ((item: number) => selectSweepItem(job.id, item));
   return (
     <div className="jp-Batch-JobDetails" data-job-id={job.id}>
       <div className="jp-Batch-DetailsHeader">
@@ -202,7 +318,7 @@ export function JobDetails(props: {
         <dd>{elapsed(job, now)}</dd>
         {job.progress && (
           <>
-            <dt>Cells</dt>
+            <dt>{items !== undefined ? 'Runs' : 'Cells'}</dt>
             <dd>
               {job.progress.done} of {job.progress.total} done
               {job.progress.failed ? `, ${job.progress.failed} failed` : ''}
@@ -258,7 +374,16 @@ export function JobDetails(props: {
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
       )}
-      <div className="jp-Batch-SectionTitle">Log</div>
+      {items !== undefined && (
+        <SweepItems
+          items={items}
+          selected={selectedItem}
+          onSelect={onSelectItem}
+        />
+      )}
+      <div className="jp-Batch-SectionTitle jp-Batch-LogTitle">
+        {selectedItem !== null ? `Log — item ${selectedItem}` : 'Log'}
+      </div>
       <LogView log={log} />
       {outputs.length > 0 && (
         <>

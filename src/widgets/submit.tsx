@@ -9,12 +9,15 @@ import * as React from 'react';
 import {
   buildJobSpec,
   firstLine,
+  hasSweep,
   ICellInfo,
   IJobSource,
   ISubmitValues,
   newIdempotencyKey,
+  parseSweep,
   quotaSummary,
-  SetupMode
+  SetupMode,
+  sweepSummary
 } from '../spec';
 import { Batch, IBatchModel, IBatchSettings } from '../tokens';
 
@@ -178,6 +181,22 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           onChange={e => update({ parameters: e.target.value })}
         />
       </label>
+      <label className="jp-Batch-Field">
+        <span>Sweep</span>
+        <textarea
+          className="jp-mod-styled"
+          name="sweep"
+          rows={2}
+          placeholder={'band = ["g", "r", "i"]\nthreshold = [0.1, 0.5]'}
+          value={values.sweep ?? ''}
+          onChange={e => update({ sweep: e.target.value })}
+        />
+      </label>
+      <div className="jp-Batch-Hint">
+        Optional: a list of values a line; one run per combination. A name also
+        in Parameters takes the sweep's values.
+      </div>
+      <SweepLine model={model} values={values} />
       <div className="jp-Batch-Resources">
         {RESOURCE_FIELDS.map(([field, label]) => (
           <label className="jp-Batch-Field" key={field}>
@@ -234,6 +253,47 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   );
 }
 
+/** Whether the chosen backend runs a sweep's items all at once. */
+function sweepsInParallel(model: IBatchModel, backend: string): boolean {
+  return (
+    model.backends.find(b => b.name === backend)?.sweepsInParallel ?? false
+  );
+}
+
+/**
+ * The live line under the sweep: how many runs and how they would run, or
+ * what to fix in the text.
+ */
+function SweepLine(props: {
+  model: IBatchModel;
+  values: ISubmitValues;
+}): JSX.Element | null {
+  const { model, values } = props;
+  const cpus = Number.isFinite(values.cpus) ? values.cpus : 0;
+  const summary = sweepSummary(
+    values.sweep ?? '',
+    cpus,
+    sweepsInParallel(model, values.backend)
+  );
+  if (!summary) {
+    return null;
+  }
+  return (
+    <div className={`jp-Batch-SweepSummary${summary.ok ? '' : ' -mod-warn'}`}>
+      {summary.text}
+    </div>
+  );
+}
+
+/** How many runs the sweep text makes; 1 without a sweep or while it is wrong. */
+function sweepRuns(values: ISubmitValues): number {
+  if (!hasSweep(values)) {
+    return 1;
+  }
+  const sweep = parseSweep(values.sweep ?? '');
+  return sweep.errors.length ? 1 : sweep.count;
+}
+
 function QuotaLine(props: {
   model: IBatchModel;
   values: ISubmitValues;
@@ -259,7 +319,9 @@ function QuotaLine(props: {
           memoryMiB: Number.isFinite(values.memoryMiB) ? values.memoryMiB : 0,
           walltimeMinutes: Number.isFinite(values.walltimeMinutes)
             ? values.walltimeMinutes
-            : 0
+            : 0,
+          runs: sweepRuns(values),
+          parallel: sweepsInParallel(model, values.backend)
         });
         return (
           <div
@@ -436,6 +498,7 @@ export function initialValues(
     setup: 'none',
     chosenSetupIds: [],
     parameters: '',
+    sweep: '',
     cpus: settings.defaultResources.cpus,
     memoryMiB: settings.defaultResources.memoryMiB,
     walltimeMinutes: settings.defaultResources.walltimeMinutes,

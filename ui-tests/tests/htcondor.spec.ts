@@ -4,7 +4,7 @@
  * backend), and the sidebar follows the job to its end, or shows why HTCondor held it.
  */
 import { expect, test } from '@jupyterlab/galata';
-import { BatchHelper, CELL } from './helpers/BatchHelper';
+import { BatchHelper, CELL, SWEEP_CELL, sweepNotebook } from './helpers/BatchHelper';
 import { sel } from './helpers/selectors';
 
 test.use({ autoGoto: true });
@@ -36,6 +36,41 @@ test.describe('Run in batch on the htcondor backend', () => {
       hasText: 'hello from batch, threshold=7'
     });
     await expect(executed).toBeVisible();
+  });
+
+  test('a sweep of three runs is one HTCondor cluster: three item squares end done, and item 2 shows its own log', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(300_000);
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath, 'sweep-test.ipynb', sweepNotebook());
+    await batch.openRunCellsDialog(SWEEP_CELL.work);
+    await batch.fillDialog({ name: 'ui-condor-sweep', setup: 'above', backend: 'htcondor', sweep: 'n = [1, 2, 3]' });
+    // HTCondor runs the items side by side: the quota line counts their cores together
+    await expect(page.locator(sel.sweepSummary)).toHaveText('→ 3 runs, all at once: 3 × 1 CPU = 3 cores');
+    await expect(page.locator(sel.quotaSummary)).toContainText('est. 3.0 core-hours');
+    await page.screenshot({ path: test.info().outputPath('sweep-dialog.png') });
+    await batch.submitDialog();
+    await expect(page.locator(sel.dialog)).toHaveCount(0);
+
+    await batch.showSidebar();
+    const details = await batch.openDetails('ui-condor-sweep');
+    const squares = details.locator(sel.sweepItem);
+    await expect(squares).toHaveCount(3, { timeout: 120_000 });
+    await batch.waitForState('ui-condor-sweep', 'succeeded', 240_000);
+    for (const item of [0, 1, 2]) {
+      await expect(details.locator(`${sel.sweepItem}[data-item="${item}"]`)).toHaveAttribute('data-state', 'd');
+    }
+    await expect(details.locator(sel.sweepCounts)).toHaveText('3 done · 0 failed · 0 running · 0 waiting of 3');
+
+    // items count from 0, as the API and the item-K output folders do: item 2 ran n = 3
+    await details.locator(`${sel.sweepItem}[data-item="2"]`).click();
+    await expect(details.locator(sel.logTitle)).toHaveText('Log — item 2');
+    await expect(details.locator(sel.log)).toContainText('sweep run n=3');
+    await expect(details.locator(sel.log)).not.toContainText('sweep run n=1');
+    await expect(details.locator(`${sel.sweepItem}[data-item="2"]`)).toHaveClass(/jp-mod-selected/);
+    await page.locator(sel.sidebar).screenshot({ path: test.info().outputPath('sweep-sidebar.png') });
   });
 
   test('a job HTCondor holds shows the reason, Release and Remove job; Remove cancels it', async ({

@@ -10,6 +10,8 @@ export interface IDialogValues {
   name?: string;
   setup?: 'none' | 'above' | 'chosen';
   parameters?: string;
+  /** the Sweep textarea: lists of values, one run per combination */
+  sweep?: string;
   cpus?: number;
   memoryMiB?: number;
   walltimeMinutes?: number;
@@ -51,12 +53,32 @@ export function testNotebook(): string {
 
 export const CELL = { setup: 1, work: 2, slow: 3, broken: 4 };
 
+/** A notebook for sweeps: a setup cell and one cell that prints and writes its `n`. */
+export function sweepNotebook(): string {
+  const notebook = JSON.parse(testNotebook());
+  notebook.cells = [
+    notebook.cells[0],
+    { ...notebook.cells[1], id: 'setup', source: 'import os\nn = 0' },
+    {
+      ...notebook.cells[2],
+      id: 'work',
+      source:
+        'print(f"sweep run n={n}", flush=True)\n' +
+        'with open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "result.txt"), "w") as f:\n' +
+        '    f.write(str(n))'
+    }
+  ];
+  return JSON.stringify(notebook);
+}
+
+export const SWEEP_CELL = { setup: 1, work: 2 };
+
 export class BatchHelper {
   constructor(readonly page: IJupyterLabPageFixture) {}
 
-  async openTestNotebook(dir: string, name = 'batch-test.ipynb'): Promise<void> {
+  async openTestNotebook(dir: string, name = 'batch-test.ipynb', content = testNotebook()): Promise<void> {
     const path = `${dir}/${name}`;
-    await this.page.contents.uploadContent(testNotebook(), 'text', path);
+    await this.page.contents.uploadContent(content, 'text', path);
     await this.page.notebook.openByPath(path);
     await this.page.notebook.activate(name);
   }
@@ -78,6 +100,7 @@ export class BatchHelper {
     if (values.parameters !== undefined) {
       await body.locator('textarea[name="parameters"]').fill(values.parameters);
     }
+    if (values.sweep !== undefined) await body.locator('textarea[name="sweep"]').fill(values.sweep);
     for (const field of ['cpus', 'memoryMiB', 'walltimeMinutes'] as const) {
       const value = values[field];
       if (value !== undefined) await body.locator(`input[name="${field}"]`).fill(String(value));
