@@ -33,7 +33,8 @@ const files = {
   python: ['python.xml', 'junit'],
   gateway: ['gateway.xml', 'junit'],
   ui: ['ui.json', 'playwright'],
-  condor: ['condor.json', 'jest']
+  condor: ['condor.json', 'jest'],
+  dask: ['dask.json', 'jest']
 };
 
 for (const suite of suites) {

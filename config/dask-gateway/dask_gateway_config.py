@@ -19,7 +19,7 @@
 # our venv, and PATH/VIRTUAL_ENV are inherited so the dask_gateway preload imports.
 import os
 
-from dask_gateway_server.options import Float, Integer, Options
+from dask_gateway_server.options import Float, Integer, Options, String
 
 env = os.environ.get
 state_dir = env("DASK_GATEWAY_STATE_DIR", ".run/dask-gateway")
@@ -59,15 +59,21 @@ c.ClusterConfig.idle_timeout = float(env("DASK_GATEWAY_IDLE_TIMEOUT", "600"))
 
 def _options_to_config(options):
     """Map what a user (or the User Batch proxy, from a job's resources) asks for per worker."""
+    # max_workers: the User Batch proxy passes the user's quota share, so that even a scale()
+    # from inside the job cannot go past it (the gateway clamps it); user_batch_job tags the
+    # cluster with the proxy's job id, so a restarted proxy finds (and stops) clusters it made.
     return {
         "worker_cores": options.worker_cores,
         "worker_threads": options.worker_cores,
         "worker_memory": f"{int(options.worker_memory * 1024)} M",
+        "cluster_max_workers": options.max_workers,
     }
 
 
 c.Backend.cluster_options = Options(
     Integer("worker_cores", default=1, min=1, max=max_cores, label="Worker cores"),
     Float("worker_memory", default=1.0, min=0.25, max=max_memory_gib, label="Worker memory (GiB)"),
+    Integer("max_workers", default=max_workers, min=1, max=max_workers, label="Most workers"),
+    String("user_batch_job", default="", label="User Batch job id"),
     handler=_options_to_config,
 )

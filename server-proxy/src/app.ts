@@ -9,6 +9,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth';
+import { DaskGatewayBackend } from './backends/dask-gateway';
 import { makeHTCondorBackend } from './backends/htcondor';
 import { LocalBackend } from './backends/local';
 import type { Backend } from './backends/types';
@@ -123,14 +124,18 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const files = new JobFiles(config.dataDir, config.rootDir);
   const hub = new EventHub();
   const backends = new Map<string, Backend>();
+  const localBackend = (): LocalBackend => new LocalBackend({
+    files, runnerCommand: config.runnerCommand, cancelGraceMs: config.cancelGraceMs, walltimeGraceMs: config.walltimeGraceMs,
+  });
   for (const b of config.backends) {
     if (b.type === 'htcondor' && b.htcondor) {
       backends.set(b.name, makeHTCondorBackend(b.name, b.htcondor, config, files));
-      continue;
+    } else if (b.type === 'dask-gateway' && b.daskGateway) {
+      // the job's driver runs here, like a local job; its Dask work runs on the gateway's cluster
+      backends.set(b.name, new DaskGatewayBackend({ name: b.name, site: b.daskGateway, driver: localBackend() }));
+    } else {
+      backends.set(b.name, localBackend());
     }
-    backends.set(b.name, new LocalBackend({
-      files, runnerCommand: config.runnerCommand, cancelGraceMs: config.cancelGraceMs, walltimeGraceMs: config.walltimeGraceMs,
-    }));
   }
   const jobs = new JobService({ db, store, ledger, files, hub, backends, log: app.log });
   app.decorate('services', { config, db, store, ledger, files, hub, backends, jobs });

@@ -23,13 +23,29 @@ export interface HTCondorSiteConfig {
   environment: Record<string, string>;
 }
 
+/** A Dask Gateway: where it is and how the proxy proves who the job's user is. */
+export interface DaskGatewaySiteConfig {
+  /** The gateway's HTTP address (REST API and dashboards), e.g. http://127.0.0.1:8790. */
+  address: string;
+  /** Where Dask clients reach schedulers, when not the gateway's own (e.g. gateway://host:8786). */
+  proxyAddress?: string;
+  /**
+   * basic: SimpleAuthenticator's shared password (testing only), the job's user as the user name;
+   * jupyterhub: the user's JupyterHub API token. The secret is read from a file, never from the config.
+   */
+  auth: { type: 'basic'; passwordFile: string } | { type: 'jupyterhub'; tokenFile: string };
+  /** How long a new cluster may take to start before the job fails. */
+  startTimeoutSeconds: number;
+}
+
 export interface BackendConfig {
   name: string;
   label: string;
   default: boolean;
   /** Which implementation; "local" when not given (the name "local" has always meant it). */
-  type: 'local' | 'htcondor';
+  type: 'local' | 'htcondor' | 'dask-gateway';
   htcondor?: HTCondorSiteConfig;
+  daskGateway?: DaskGatewaySiteConfig;
 }
 
 export interface Config {
@@ -68,7 +84,7 @@ const SiteConfig = z
             name: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'a short lower-case name'),
             label: z.string().min(1),
             default: z.boolean().default(false),
-            type: z.enum(['local', 'htcondor']).default('local'),
+            type: z.enum(['local', 'htcondor', 'dask-gateway']).default('local'),
             commandPrefix: z.array(z.string().min(1)).default([]),
             stagingDir: z.string().min(1).optional(),
             python: z.string().min(1).optional(),
@@ -77,10 +93,20 @@ const SiteConfig = z
             jobOwner: z.object({ uid: z.number().int().min(1), gid: z.number().int().min(1) }).optional(),
             requestDiskKiB: z.number().int().min(1024).default(1024 * 1024),
             environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+            address: z.url({ protocol: /^https?$/ }).optional(),
+            proxyAddress: z.string().regex(/^(gateway|tls|tcp):\/\/[^\s]+$/, 'gateway://host:port').optional(),
+            auth: z.discriminatedUnion('type', [
+              z.object({ type: z.literal('basic'), passwordFile: z.string().min(1) }).strict(),
+              z.object({ type: z.literal('jupyterhub'), tokenFile: z.string().min(1) }).strict(),
+            ]).optional(),
+            startTimeoutSeconds: z.number().int().min(1).default(120),
           })
           .strict()
           .refine((b) => b.type !== 'htcondor' || b.stagingDir !== undefined, {
             message: 'an htcondor backend needs stagingDir (the folder shared with the execute nodes)',
+          })
+          .refine((b) => b.type !== 'dask-gateway' || (b.address !== undefined && b.auth !== undefined), {
+            message: 'a dask-gateway backend needs address (http://host:port) and auth ({type: basic, passwordFile} or {type: jupyterhub, tokenFile})',
           }),
       )
       .min(1)
@@ -147,6 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaFile: env.USER_BATCH_QUOTA_FILE || undefined,
     backends: (site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true, type: 'local' as const }])
       .map((b): BackendConfig => {
+        if (b.type === 'dask-gateway' && b.address && b.auth) {
+          return {
+            name: b.name, label: b.label, default: b.default, type: 'dask-gateway',
+            daskGateway: { address: b.address.replace(/\/+$/, ''), proxyAddress: b.proxyAddress, auth: b.auth, startTimeoutSeconds: b.startTimeoutSeconds },
+          };
+        }
         if (!('commandPrefix' in b) || b.type !== 'htcondor') return { name: b.name, label: b.label, default: b.default, type: b.type };
         return {
           name: b.name, label: b.label, default: b.default, type: 'htcondor',

@@ -11,6 +11,7 @@ const PartialLimits = z
     concurrentCores: z.number().min(0),
     coreHours: z.number().min(0),
     memoryPerJobMiB: z.number().min(0),
+    daskWorkersPerCluster: z.number().int().min(0),
   })
   .partial()
   .strict();
@@ -25,7 +26,7 @@ const QuotaFile = z
   .strict();
 export type QuotaPolicy = z.infer<typeof QuotaFile>;
 
-const BUILT_IN: QuotaLimits = { concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192 };
+const BUILT_IN: QuotaLimits = { concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 };
 const LIMIT_KEYS = Object.keys(BUILT_IN) as (keyof QuotaLimits)[];
 
 export function loadQuotaPolicy(file: string | undefined): QuotaPolicy {
@@ -55,6 +56,8 @@ export interface QuotaRequest {
   /** Runs the job makes (a sweep's items; default 1), and how many of them may run at once. */
   runs?: number;
   parallelRuns?: number;
+  /** Dask Gateway: the most workers the job's cluster may have (each with `cpus` cores). */
+  workers?: number;
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -102,12 +105,18 @@ export class QuotaLedger {
     const limits = limitsFor(this.policy, user, groups);
     const usage = this.usage(user, new Date(at));
     const runs = req.runs ?? 1;
-    const cores = req.cpus * Math.min(runs, req.parallelRuns ?? 1);
-    const coreHours = round((runs * req.cpus * req.walltimeSeconds) / 3600);
-    const what = runs > 1 ? `${runs} sweep items × ${plural(req.cpus, 'core', 'cores')}` : plural(req.cpus, 'core', 'cores');
+    const workers = req.workers ?? 1;
+    const cores = req.cpus * workers * Math.min(runs, req.parallelRuns ?? 1);
+    const coreHours = round((runs * workers * req.cpus * req.walltimeSeconds) / 3600);
+    const what = [runs > 1 ? `${runs} sweep items` : '', workers > 1 ? `${workers} workers` : '', plural(req.cpus, 'core', 'cores')]
+      .filter(Boolean).join(' × ');
     const refuse = (limit: keyof QuotaLimits, used: number, asked: number, message: string): never => {
       throw new HttpError(422, 'quota_exceeded', message, { limit, limitValue: limits[limit], usage: used, request: asked });
     };
+    if (workers > limits.daskWorkersPerCluster) {
+      refuse('daskWorkersPerCluster', 0, workers,
+        `Dask workers per cluster limit is ${limits.daskWorkersPerCluster}; you asked for ${workers}. Ask for at most ${plural(limits.daskWorkersPerCluster, 'worker', 'workers')}.`);
+    }
     if (req.memoryMiB > limits.memoryPerJobMiB) {
       refuse('memoryPerJobMiB', 0, req.memoryMiB,
         `Memory per job limit is ${limits.memoryPerJobMiB} MiB; you asked for ${req.memoryMiB} MiB. Ask for at most ${limits.memoryPerJobMiB} MiB.`);
@@ -124,7 +133,7 @@ export class QuotaLedger {
           ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
           : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
       refuse('concurrentCores', usage.concurrentCores, cores,
-        `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${runs > 1 && cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
+        `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
     }
     if (usage.coreHours + coreHours > limits.coreHours + 1e-9) {
       const fit = round(Math.max(0, limits.coreHours - usage.coreHours));

@@ -28,11 +28,29 @@ export const Cell = z.object({
   source: z.string(),
 });
 
-export const Resources = z.object({
-  cpus: z.number().int().min(1).max(256).default(1),
-  memoryMiB: z.number().int().min(64).max(4 * 1024 * 1024).default(2048),
-  walltimeSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(3600),
-});
+export const Resources = z
+  .object({
+    /** Cores of the job; on a Dask Gateway, of each worker. */
+    cpus: z.number().int().min(1).max(256).default(1),
+    /** Memory of the job; on a Dask Gateway, of each worker. */
+    memoryMiB: z.number().int().min(64).max(4 * 1024 * 1024).default(2048),
+    walltimeSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(3600),
+    /** Dask Gateway: a fixed number of workers, or an adaptive range (not both). */
+    workers: z.number().int().min(1).max(10_000).optional(),
+    adaptiveWorkers: z.object({ minimum: z.number().int().min(0).max(10_000), maximum: z.number().int().min(1).max(10_000) }).optional(),
+  })
+  .refine((r) => !(r.workers !== undefined && r.adaptiveWorkers !== undefined), {
+    message: 'give either a fixed number of workers or an adaptive range, not both',
+  })
+  .refine((r) => !r.adaptiveWorkers || r.adaptiveWorkers.minimum <= r.adaptiveWorkers.maximum, {
+    message: 'the adaptive minimum of workers is larger than the maximum',
+    path: ['adaptiveWorkers'],
+  });
+
+/** The most Dask workers a job's resources may use at once. */
+export function maxWorkers(r: z.infer<typeof Resources>): number {
+  return r.adaptiveWorkers?.maximum ?? r.workers ?? 1;
+}
 
 export const JobKind = z.enum(['cells', 'notebook']);
 
@@ -141,13 +159,21 @@ export const Job = z
     startedAt: z.string().nullable(),
     endedAt: z.string().nullable(),
     exitCode: z.number().int().nullable(),
-    resources: z.object({ cpus: z.number(), memoryMiB: z.number(), walltimeSeconds: z.number() }),
+    resources: z.object({
+      cpus: z.number(),
+      memoryMiB: z.number(),
+      walltimeSeconds: z.number(),
+      workers: z.number().optional(),
+      adaptiveWorkers: z.object({ minimum: z.number(), maximum: z.number() }).optional(),
+    }),
     progress: Progress.nullable(),
     outputDir: z.string(),
     outputNotebook: z.string().nullable(),
     error: JobError.nullable(),
     cost: z.object({ reservedCoreHours: z.number(), usedCoreHours: z.number().nullable() }),
     notebookPath: z.string(),
+    /** Dask Gateway: the cluster's dashboard while it runs. */
+    dashboardUrl: z.string().nullable().optional(),
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
@@ -157,6 +183,8 @@ export const QuotaLimits = z.object({
   concurrentCores: z.number(),
   coreHours: z.number(),
   memoryPerJobMiB: z.number(),
+  /** Dask workers one job's cluster may have (also passed to the gateway as the cluster's cap). */
+  daskWorkersPerCluster: z.number(),
 });
 export type QuotaLimits = z.infer<typeof QuotaLimits>;
 export const QuotaUsage = z.object({ concurrentJobs: z.number(), concurrentCores: z.number(), coreHours: z.number() });

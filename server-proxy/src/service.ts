@@ -6,7 +6,7 @@ import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
 import { codeBlobs, type JobFiles, specHash } from './jobdir';
 import type { QuotaLedger } from './quota';
-import { isFinal, type Job, type JobSpec } from './schemas';
+import { isFinal, type Job, type JobSpec, maxWorkers } from './schemas';
 import type { Db } from './store/db';
 import { type JobPatch, type JobRecord, type JobStore, toJob } from './store/jobs';
 
@@ -83,6 +83,7 @@ export class JobService {
         ...spec.resources,
         runs: spec.sweep?.length ?? 1,
         parallelRuns: backend.sweepsInParallel ? spec.sweep?.length ?? 1 : 1,
+        workers: backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1,
       }, now);
       if (key) store.insertIdempotency(user.name, key, hash, id, now);
       return null;

@@ -19,9 +19,9 @@ groups: { g_dp02: { concurrentJobs: 2, coreHours: 100 }, g_other: { concurrentCo
 users: { alice: { concurrentJobs: 10 } }
 `));
     expect(policy.windowHours).toBe(12);
-    expect(limitsFor(policy, 'bob', ['g_dp02', 'g_other'])).toEqual({ concurrentJobs: 6, concurrentCores: 12, coreHours: 120, memoryPerJobMiB: 8192 });
-    expect(limitsFor(policy, 'alice', ['g_dp02'])).toEqual({ concurrentJobs: 10, concurrentCores: 4, coreHours: 120, memoryPerJobMiB: 8192 });
-    expect(limitsFor(policy, 'carol', [])).toEqual({ concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192 });
+    expect(limitsFor(policy, 'bob', ['g_dp02', 'g_other'])).toEqual({ concurrentJobs: 6, concurrentCores: 12, coreHours: 120, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
+    expect(limitsFor(policy, 'alice', ['g_dp02'])).toEqual({ concurrentJobs: 10, concurrentCores: 4, coreHours: 120, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
+    expect(limitsFor(policy, 'carol', [])).toEqual({ concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
   });
 
   it('names the bad key when the quota file is wrong', () => {

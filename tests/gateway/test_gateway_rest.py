@@ -11,6 +11,9 @@ def test_options_name_what_a_job_may_ask_for(gateway):
     fields = {f["field"]: f["spec"] for f in body["cluster_options"]}
     assert fields["worker_cores"] == {"type": "int", "min": 1, "max": 4}
     assert fields["worker_memory"] == {"type": "float", "min": 0.25, "max": 4.0}
+    # what the User Batch proxy passes besides: the job's worker cap and its id
+    assert fields["max_workers"] == {"type": "int", "min": 1, "max": 4}
+    assert fields["user_batch_job"] == {"type": "string"}
 
 
 def test_create_run_list_delete(gateway, clusters):
@@ -18,7 +21,7 @@ def test_create_run_list_delete(gateway, clusters):
     name = clusters.create(worker_cores=1, worker_memory=0.5)
     info = gateway.wait_status(name, "RUNNING")
     started = time.monotonic() - t0
-    assert info["options"] == {"worker_cores": 1, "worker_memory": 0.5}
+    assert info["options"] == {"worker_cores": 1, "worker_memory": 0.5, "max_workers": 4, "user_batch_job": ""}
     assert started < 30, f"cluster took {started:.1f} s to start"
     print(f"cluster {name} RUNNING after {started:.1f} s")
 

@@ -104,7 +104,8 @@ export class LocalBackend implements Backend {
     return { coreHours: ((spec.sweep?.length ?? 1) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
   }
 
-  async submit(job: JobRecord): Promise<JobUpdate> {
+  /** Start the runner; `extraEnv` reaches it and its kernel (the Dask Gateway backend names its cluster so). */
+  async submit(job: JobRecord, extraEnv: Record<string, string> = {}): Promise<JobUpdate> {
     const { files, runnerCommand } = this.opts;
     const jobDir = files.jobDir(job.id);
     const outputDir = files.outputDir(job.id);
@@ -120,6 +121,7 @@ export class LocalBackend implements Backend {
           BATCH_JOB_ID: job.id,
           BATCH_OUTPUT_DIR: outputDir,
           BATCH_NOTEBOOK_DIR: join(files.rootDir, job.notebookPath, '..'),
+          ...extraEnv,
         },
       });
       child.on('error', () => undefined); // reported below through the missing pid
@@ -276,6 +278,8 @@ export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress 
           ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
           : 'A cell raised an error; see the log.',
       };
+    case 'partition_error':
+      return { ...ended, state: 'failed', stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.') };
     case 'items_failed':
       return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
     case 'runner_error':

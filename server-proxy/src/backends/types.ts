@@ -27,6 +27,8 @@ export interface Backend {
   readonly name: string;
   /** Whether a sweep's items may all run at once (HTCondor) or run one after another (local). */
   readonly sweepsInParallel: boolean;
+  /** Whether the job's resources are per Dask worker (the quota counts workers × cores). */
+  readonly usesDaskWorkers?: boolean;
   estimate(spec: JobSpec): Estimate;
   /** Start a stored job whose directory is written; returns its first update. */
   submit(job: JobRecord): Promise<JobUpdate>;

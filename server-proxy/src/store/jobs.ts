@@ -213,12 +213,17 @@ export function toJob(record: JobRecord): Job {
     startedAt: record.startedAt,
     endedAt: record.endedAt,
     exitCode: record.exitCode,
-    resources: record.resources,
+    resources: {
+      ...record.resources,
+      ...(record.spec.resources.workers !== undefined ? { workers: record.spec.resources.workers } : {}),
+      ...(record.spec.resources.adaptiveWorkers ? { adaptiveWorkers: record.spec.resources.adaptiveWorkers } : {}),
+    },
     progress: record.progress,
     outputDir: record.outputDir,
     outputNotebook: record.outputNotebook,
     error: record.error,
     cost: record.cost,
     notebookPath: record.notebookPath,
+    dashboardUrl: typeof record.backendRef?.dashboardUrl === 'string' ? record.backendRef.dashboardUrl : null,
   };
 }
