@@ -454,14 +454,26 @@ export class BatchModel implements IBatchModel {
   ): Promise<void> {
     let next = 0;
     let text = '';
+    let shown = item;
     const current = () =>
       !this._isDisposed && generation === this._logGeneration;
     while (current()) {
       const job = this.getJob(id);
       const finalBeforeFetch = job ? Batch.isFinal(job.state) : true;
       let complete = false;
+      // Without a chosen item, ask for the one the server would pick, by
+      // name: its pick moves as items end, and an offset into one item's
+      // log read from another's would garble the text.
+      const want =
+        item ??
+        (job && this._hasItemLogs(job) ? Private.defaultItem(job) : null);
+      if (want !== shown) {
+        shown = want;
+        next = 0;
+        text = '';
+      }
       try {
-        const chunk = await this._client.getLogs(id, next, item);
+        const chunk = await this._client.getLogs(id, next, shown);
         if (!current()) {
           return;
         }
@@ -470,7 +482,7 @@ export class BatchModel implements IBatchModel {
         }
         next = chunk.next;
         complete = chunk.complete;
-        this._logTail = { jobId: id, text, next, complete, item };
+        this._logTail = { jobId: id, text, next, complete, item: shown };
         this._logChanged.emit(this._logTail);
       } catch (reason) {
         if (!current()) {
@@ -578,6 +590,15 @@ namespace Private {
       '[… earlier output not shown …]\n' +
       text.slice(lineStart >= 0 ? lineStart + 1 : cut)
     );
+  }
+
+  /**
+   * The sweep item whose log the server shows by default: the first failed,
+   * else the first running, else the first.
+   */
+  export function defaultItem(job: Batch.IJob): number {
+    const letters = job.progress?.items ?? '';
+    return [letters.indexOf('f'), letters.indexOf('r'), 0].find(n => n >= 0)!;
   }
 
   export function sleep(ms: number): Promise<void> {

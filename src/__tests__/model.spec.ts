@@ -256,9 +256,12 @@ describe('BatchModel', () => {
     model.selectItem(1);
     expect(model.selectedItem).toBeNull();
     await flush();
-    expect(
-      t.fake.paths().filter(p => p.startsWith(`GET ${BASE}/jobs/l/logs`))
-    ).toEqual([`GET ${BASE}/jobs/l/logs?from=0`]);
+    // One log for every item: asked for without an item, polls and all.
+    const local = t.fake
+      .paths()
+      .filter(p => p.startsWith(`GET ${BASE}/jobs/l/logs`));
+    expect(local.length).toBeGreaterThan(0);
+    expect(local.every(p => p.endsWith('/jobs/l/logs?from=0'))).toBe(true);
   });
 
   it('adds a submitted job at once and refreshes the quota', async () => {

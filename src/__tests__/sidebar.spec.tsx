@@ -537,12 +537,14 @@ describe('BatchSidebar', () => {
     await flush();
     const details = () =>
       sidebar.node.querySelector('.jp-Batch-JobDetails[data-job-id="s"]')!;
+    // First the item the server shows by default: the first failed one.
     expect(details().querySelector('.jp-Batch-Log')!.textContent).toBe(
-      'log of default\n'
+      'log of 1\n'
     );
     expect(details().querySelector('.jp-Batch-LogTitle')!.textContent).toBe(
-      'Log'
+      'Log — item 1'
     );
+    expect(model.selectedItem).toBeNull();
 
     details()
       .querySelector<HTMLElement>('.jp-Batch-SweepItem[data-item="2"]')!

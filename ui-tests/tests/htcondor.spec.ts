@@ -43,6 +43,8 @@ test.describe('Run in batch on the htcondor backend', () => {
     tmpPath
   }) => {
     test.setTimeout(300_000);
+    // tall enough that the dialog's screenshot shows the quota line without scrolling
+    await page.setViewportSize({ width: 1024, height: 960 });
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath, 'sweep-test.ipynb', sweepNotebook());
     await batch.openRunCellsDialog(SWEEP_CELL.work);
@@ -50,7 +52,7 @@ test.describe('Run in batch on the htcondor backend', () => {
     // HTCondor runs the items side by side: the quota line counts their cores together
     await expect(page.locator(sel.sweepSummary)).toHaveText('→ 3 runs, all at once: 3 × 1 CPU = 3 cores');
     await expect(page.locator(sel.quotaSummary)).toContainText('est. 3.0 core-hours');
-    await page.screenshot({ path: test.info().outputPath('sweep-dialog.png') });
+    await page.locator('.jp-Dialog-content').screenshot({ path: test.info().outputPath('sweep-dialog.png') });
     await batch.submitDialog();
     await expect(page.locator(sel.dialog)).toHaveCount(0);
 
@@ -70,7 +72,14 @@ test.describe('Run in batch on the htcondor backend', () => {
     await expect(details.locator(sel.log)).toContainText('sweep run n=3');
     await expect(details.locator(sel.log)).not.toContainText('sweep run n=1');
     await expect(details.locator(`${sel.sweepItem}[data-item="2"]`)).toHaveClass(/jp-mod-selected/);
-    await page.locator(sel.sidebar).screenshot({ path: test.info().outputPath('sweep-sidebar.png') });
+    // the sidebar from the job list down to the end of the log: the grid, its counts and the item's log
+    const top = (await page.locator(`${sel.sidebar} ${sel.jobItem}`).first().boundingBox())!;
+    const bottom = (await details.locator(sel.log).boundingBox())!;
+    const side = (await page.locator(sel.sidebar).boundingBox())!;
+    await page.screenshot({
+      path: test.info().outputPath('sweep-sidebar.png'),
+      clip: { x: side.x, y: top.y - 8, width: side.width, height: bottom.y + bottom.height - top.y + 16 }
+    });
   });
 
   test('a job HTCondor holds shows the reason, Release and Remove job; Remove cancels it', async ({
