@@ -311,6 +311,11 @@ describe('parseSweep', () => {
     );
     expect(over.items).toEqual([]);
     expect(over.count).toBe(110000);
+    expect(parseSweep(`a = ${hundred}\nb = [1, 2]`, false)).toEqual({
+      items: [],
+      count: 200,
+      errors: []
+    });
     expect(over.errors).toEqual([
       'Sweep: 100 × 100 × 11 = 110,000 runs; one sweep may have at most 100,000. Use fewer values or split the sweep.'
     ]);

@@ -290,7 +290,7 @@ function sweepRuns(values: ISubmitValues): number {
   if (!hasSweep(values)) {
     return 1;
   }
-  const sweep = parseSweep(values.sweep ?? '');
+  const sweep = parseSweep(values.sweep ?? '', false);
   return sweep.errors.length ? 1 : sweep.count;
 }
 
