@@ -800,6 +800,27 @@ def run_sweep(jobdir: str) -> int:
 USAGE = "usage: python -m user_batch.runner JOBDIR [--item N | --sweep]"
 
 
+def _job_kind(jobdir: str) -> str | None:
+    try:
+        with open(os.path.join(jobdir, "run.json"), encoding="utf-8") as f:
+            return json.load(f).get("kind")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None  # the notebook runner reports a bad run.json in its own words
+
+
+def _run_catalog(jobdir: str) -> int:
+    """A catalog run: the same entry point for every backend, the LSDB driver behind it. A local
+    Dask cluster (no gateway named) gets the job's CPUs and memory."""
+    with open(os.path.join(jobdir, "run.json"), encoding="utf-8") as f:
+        run = json.load(f)
+    os.environ.setdefault("USER_BATCH_CPUS", str(run.get("cpus") or 1))
+    if run.get("memoryMiB"):
+        os.environ.setdefault("USER_BATCH_MEMORY_MB", str(run["memoryMiB"]))
+    from user_batch import catalog_run
+
+    return catalog_run.main([jobdir])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) not in (1, 2, 3) or (len(argv) == 2 and argv[1] != "--sweep") \
@@ -812,6 +833,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_RUNNER_ERROR
     if len(argv) == 2:
         return run_sweep(jobdir)
+    if len(argv) == 1 and _job_kind(jobdir) == "catalog":
+        return _run_catalog(jobdir)
     return run_one(jobdir, int(argv[2]) if len(argv) == 3 else None)
 
 

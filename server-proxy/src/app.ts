@@ -19,6 +19,7 @@ import { EventHub } from './events';
 import { JobFiles } from './jobdir';
 import { loadQuotaPolicy, QuotaLedger } from './quota';
 import { backendRoutes } from './routes/backends';
+import { catalogRoutes } from './routes/catalogs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
@@ -137,7 +138,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       backends.set(b.name, localBackend());
     }
   }
-  const jobs = new JobService({ db, store, ledger, files, hub, backends, log: app.log });
+  const jobs = new JobService({
+    db, store, ledger, files, hub, backends, log: app.log, catalogPlaces: { rootDir: config.rootDir, catalogRoots: config.catalogRoots },
+  });
   app.decorate('services', { config, db, store, ledger, files, hub, backends, jobs });
 
   // 3. Auth, then one error handler for everything.
@@ -158,6 +161,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(jobRoutes, { prefix: '/api' });
   await app.register(outputRoutes, { prefix: '/api' });
   await app.register(quotaRoutes, { prefix: '/api' });
+  await app.register(catalogRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
 
   // 5. Lifecycle: reconcile what a previous run left, then poll; stop cleanly.

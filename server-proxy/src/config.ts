@@ -70,6 +70,8 @@ export interface Config {
   /** How long past its walltime the proxy waits for the runner to stop a job itself. */
   walltimeGraceMs: number;
   bodyLimitBytes: number;
+  /** Folders (besides the Jupyter root) that catalog runs may read catalogs from. */
+  catalogRoots: string[];
   logLevel: string;
   version: string;
 }
@@ -112,6 +114,7 @@ const SiteConfig = z
       .min(1)
       .optional(),
     runnerCommand: z.array(z.string().min(1)).min(1).optional(),
+    catalogRoots: z.array(z.string().min(1)).optional(),
     pollIntervalMs: z.number().int().min(20).optional(),
     cancelGraceMs: z.number().int().min(0).optional(),
     walltimeGraceMs: z.number().int().min(0).optional(),
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cancelGraceMs: site.cancelGraceMs ?? 6000,
     walltimeGraceMs: site.walltimeGraceMs ?? 30000,
     bodyLimitBytes: 10 * 1024 * 1024,
+    catalogRoots: [...(site.catalogRoots ?? []), ...splitList(env.USER_BATCH_CATALOG_ROOTS)].map((r) => resolve(r)),
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
     version: packageVersion(),
   };

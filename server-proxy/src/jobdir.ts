@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
+import type { CatalogPlan } from './catalog';
 import type { CodeEntry, JobSpec } from './schemas';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -48,6 +49,15 @@ export interface CodeBlob {
  * notebook file the cells came from as it was on disk at submit (null if it was never saved).
  */
 export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): CodeBlob[] {
+  if (spec.kind === 'catalog' && spec.source.catalog) {
+    const { function: fn, setupSource } = spec.source.catalog;
+    const pieces: CodeBlob[] = [...(setupSource ? [[setupSource, 'setup'] as const] : []), [fn.source, 'main'] as const].map(([content, role]) => ({
+      entry: { sha256: sha256(content), kind: 'function', cellId: null, role, bytes: Buffer.byteLength(content) },
+      content,
+    }));
+    if (savedNotebook === null) return pieces;
+    return [...pieces, { entry: { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) }, content: savedNotebook }];
+  }
   if (spec.kind === 'notebook') {
     const content = JSON.stringify(spec.source.notebook);
     const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
@@ -101,20 +111,39 @@ export class JobFiles {
     }
   }
 
-  /** Everything the runner needs, written before anything starts. */
-  write(id: string, spec: JobSpec, blobs: CodeBlob[] = codeBlobs(spec)): void {
+  /**
+   * Everything the runner needs, written before anything starts. A catalog run also gets its
+   * plan (plan.json) and the driver's input (catalog.json: the contract of user_batch.catalog_run).
+   */
+  write(id: string, spec: JobSpec, blobs: CodeBlob[] = codeBlobs(spec), catalog?: { dir: string; plan: CatalogPlan }): void {
     const dir = this.jobDir(id);
     mkdirSync(dir, { recursive: true });
     for (const blob of blobs) this.storeObject(blob.entry.sha256, blob.content);
     writeFileAtomic(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
     if (spec.kind === 'notebook') writeFileAtomic(join(dir, 'input.ipynb'), JSON.stringify(spec.source.notebook));
+    if (spec.kind === 'catalog' && spec.source.catalog && catalog) {
+      const source = spec.source.catalog;
+      writeFileAtomic(join(dir, 'plan.json'), JSON.stringify(catalog.plan));
+      writeFileAtomic(join(dir, 'catalog.json'), JSON.stringify({
+        jobId: id,
+        catalog: catalog.dir,
+        region: source.region ?? null,
+        columns: source.columns ?? null,
+        function: { name: source.function.name, source: source.function.source, ...(source.setupSource ? { setupSource: source.setupSource } : {}) },
+        partitions: catalog.plan.partitions.map((p) => ({ order: p.order, pixel: p.pixel })),
+        output: join(this.outputDir(id), 'result'),
+        outputName: 'result',
+        previewRows: 20,
+        walltimeSeconds: spec.resources.walltimeSeconds,
+      }, null, 2));
+    }
     const run = {
       jobId: id,
       kind: spec.kind,
       kernelName: spec.source.kernelName ?? 'python3',
       notebookPath: spec.source.notebookPath,
       notebookDir: dirname(join(this.rootDir, spec.source.notebookPath)),
-      ...(spec.kind === 'cells' ? { cells: spec.source.cells ?? [] } : { inputNotebook: 'input.ipynb' }),
+      ...(spec.kind === 'cells' ? { cells: spec.source.cells ?? [] } : spec.kind === 'notebook' ? { inputNotebook: 'input.ipynb' } : {}),
       parameters: spec.parameters,
       outputDir: this.outputDir(id),
       outputNotebook: basename(spec.source.notebookPath),

@@ -29,6 +29,7 @@ export function buildProvenance(
     events: store.events(job.id),
     outputs,
     logs: logRecords(dir),
+    catalog: job.kind === 'catalog' ? { plan: readJsonFile(join(dir, 'plan.json')), run: readJsonFile(join(dir, 'catalog-provenance.json')) } : null,
     proxyVersion,
   };
 }

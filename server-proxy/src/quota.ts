@@ -58,6 +58,9 @@ export interface QuotaRequest {
   parallelRuns?: number;
   /** Dask Gateway: the most workers the job's cluster may have (each with `cpus` cores). */
   workers?: number;
+  /** A planned estimate (catalog runs) that must fit the core-hours left, and what it is of. */
+  estimatedCoreHours?: number;
+  estimateOf?: string;
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -142,6 +145,11 @@ export class QuotaLedger {
         : `Wait for older jobs to leave the ${this.policy.windowHours}-hour window.`;
       refuse('coreHours', usage.coreHours, coreHours,
         `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`);
+    }
+    if (req.estimatedCoreHours !== undefined && usage.coreHours + req.estimatedCoreHours > limits.coreHours + 1e-9) {
+      const left = round(Math.max(0, limits.coreHours - usage.coreHours));
+      refuse('coreHours', usage.coreHours, round(req.estimatedCoreHours),
+        `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours and ${left} are left; ${req.estimateOf ?? 'this job'} is estimated at ${round(req.estimatedCoreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`);
     }
     this.db
       .prepare(

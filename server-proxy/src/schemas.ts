@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Region } from './catalog/region';
 
 const PYTHON_KEYWORDS = new Set([
   'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
@@ -52,10 +53,28 @@ export function maxWorkers(r: z.infer<typeof Resources>): number {
   return r.adaptiveWorkers?.maximum ?? r.workers ?? 1;
 }
 
-export const JobKind = z.enum(['cells', 'notebook']);
+export const JobKind = z.enum(['cells', 'notebook', 'catalog']);
 
 /** The most items one sweep may have (one HTCondor cluster). */
 export const MAX_SWEEP_ITEMS = 100_000;
+
+/**
+ * A catalog run: `function` (defined in `source`, e.g. a notebook cell) applied to every
+ * partition of the HATS catalog at `path` that meets `region`, reading `columns`.
+ */
+export const CatalogSource = z.object({
+  /** The catalog folder: relative to the Jupyter root, or absolute inside a site catalog folder. */
+  path: z.string().min(1).max(1024).refine((p) => !p.includes('\0') && !p.split('/').includes('..'), { message: 'must not contain ".."' }),
+  region: Region.optional(),
+  columns: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+  function: z.object({
+    name: z.string().refine(isPythonIdentifier, { message: 'must be a Python function name' }),
+    source: z.string().min(1).max(1_000_000),
+  }),
+  /** Code run before the function is defined (imports, constants): the chosen setup cells. */
+  setupSource: z.string().max(1_000_000).optional(),
+});
+export type CatalogSource = z.infer<typeof CatalogSource>;
 
 /** The job spec: the single source of truth for what a user may submit. */
 export const JobSpec = z
@@ -67,6 +86,7 @@ export const JobSpec = z
       kernelName: z.string().min(1).max(200).optional(),
       cells: z.array(Cell).max(10000).optional(),
       notebook: z.record(z.string(), z.unknown()).optional(),
+      catalog: CatalogSource.optional(),
     }),
     parameters: z.record(z.string(), z.json()).default({}),
     /**
@@ -101,7 +121,18 @@ export const JobSpec = z
         }
       }
     });
-    if (spec.kind === 'cells') {
+    if (spec.kind === 'catalog') {
+      if (!spec.source.catalog) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'catalog'], message: 'a "catalog" job needs source.catalog (path, function)' });
+      } else if (isPythonIdentifier(spec.source.catalog.function.name)
+        && !new RegExp(`^\\s*def\\s+${spec.source.catalog.function.name}\\s*\\(`, 'm').test(spec.source.catalog.function.source)) {
+        ctx.addIssue({
+          code: 'custom', path: ['source', 'catalog', 'function'],
+          message: `the function source does not define "def ${spec.source.catalog.function.name}(df): ..."`,
+        });
+      }
+      if (spec.sweep) ctx.addIssue({ code: 'custom', path: ['sweep'], message: 'a catalog run cannot also be a sweep' });
+    } else if (spec.kind === 'cells') {
       const cells = spec.source.cells ?? [];
       if (!cells.some((c) => c.role === 'main')) {
         ctx.addIssue({ code: 'custom', path: ['source', 'cells'], message: 'a "cells" job needs at least one main cell' });
@@ -218,7 +249,7 @@ export type OutputFile = z.infer<typeof OutputFile>;
 export const CodeEntry = z.object({
   sha256: z.string(),
   // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit
-  kind: z.enum(['cell', 'notebook', 'notebook-file']),
+  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function']),
   cellId: z.string().nullable(),
   role: CellRole.nullable(),
   bytes: z.number().int(),
@@ -241,6 +272,8 @@ export const Provenance = z
     events: z.array(z.object({ at: z.string(), state: z.string(), reason: z.string().nullable() })),
     outputs: z.array(OutputFile),
     logs: z.array(z.object({ name: z.string(), size: z.number().int(), sha256: z.string() })),
+    /** Catalog runs: the plan made at submit, and the driver's record (input, function, cluster, output files). */
+    catalog: z.object({ plan: z.unknown().nullable(), run: z.unknown().nullable() }).nullable().optional(),
     proxyVersion: z.string(),
   })
   .meta({ id: 'Provenance' });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Backend, JobUpdate } from './backends/types';
+import { type CatalogPlaces, planForApi } from './catalog-runs';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
 import { codeBlobs, type JobFiles, specHash } from './jobdir';
@@ -23,6 +24,8 @@ export interface JobServiceDeps {
   hub: EventHub;
   backends: Map<string, Backend>;
   log: FastifyBaseLogger;
+  /** Where catalog runs may read catalogs from. */
+  catalogPlaces: CatalogPlaces;
 }
 
 const newJobId = (): string => Date.now().toString(36) + randomBytes(4).toString('hex');
@@ -55,8 +58,13 @@ export class JobService {
         `You cannot charge account "${account}"; choose your own name (${user.name})${user.groups.length ? ` or one of your groups (${user.groups.join(', ')})` : ''}.`,
         { accounts });
     }
+    // a catalog run is planned before anything is stored: a bad folder or region is a 400, and
+    // the plan's estimate must fit the quota
+    const catalog = spec.kind === 'catalog' && spec.source.catalog
+      ? await planForApi({ ...spec.source.catalog, cpus: spec.resources.cpus * (backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1) }, this.deps.catalogPlaces)
+      : undefined;
     const hash = specHash(spec);
-    const blobs = codeBlobs(spec, spec.kind === 'cells' ? files.savedNotebook(spec.source.notebookPath) : null);
+    const blobs = codeBlobs(spec, spec.kind !== 'notebook' ? files.savedNotebook(spec.source.notebookPath) : null);
     const id = newJobId();
     const now = new Date().toISOString();
     const outputDir = files.outputDirRelative(id);
@@ -64,7 +72,7 @@ export class JobService {
       id, user: user.name, name: spec.name, kind: spec.kind, backend: spec.backend, account,
       state: 'pending', stateReason: 'Waiting to start.', createdAt: now, startedAt: null, endedAt: null, exitCode: null,
       resources: spec.resources, progress: null, outputDir,
-      outputNotebook: posix.join(outputDir, posix.basename(spec.source.notebookPath)),
+      outputNotebook: spec.kind === 'catalog' ? null : posix.join(outputDir, posix.basename(spec.source.notebookPath)),
       error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
       spec, specSha256: hash, code: blobs.map((b) => b.entry), backendRef: null, cancelRequested: false,
     };
@@ -84,6 +92,7 @@ export class JobService {
         runs: spec.sweep?.length ?? 1,
         parallelRuns: backend.sweepsInParallel ? spec.sweep?.length ?? 1 : 1,
         workers: backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1,
+        ...(catalog ? { estimatedCoreHours: catalog.plan.estimate.coreHours, estimateOf: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)` } : {}),
       }, now);
       if (key) store.insertIdempotency(user.name, key, hash, id, now);
       return null;
@@ -93,7 +102,7 @@ export class JobService {
     hub.publishJob(toJob(record));
     hub.publishQuota(ledger.status(user.name, user.groups));
     try {
-      files.write(id, spec, blobs);
+      files.write(id, spec, blobs, catalog);
     } catch (err) {
       this.deps.log.error({ err, jobId: id }, 'could not write job directory');
       return { job: this.fail(id, 'The proxy could not write the job\'s files; check free disk space and try again.'), created: true };
