@@ -759,6 +759,11 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
         driver.wait(driver.submit(catalog))
     driver.futures = []  # all ended: nothing to cancel
     driver.timings["computeSeconds"] = round(time.monotonic() - t, 3)
+    # recorded again: on a gateway the workers join after the driver connected
+    try:
+        driver.cluster = cluster_record(driver.client)
+    except Exception:
+        pass
     driver.stop_cluster()
 
     t = time.monotonic()

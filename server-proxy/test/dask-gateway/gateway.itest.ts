@@ -10,7 +10,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { Job } from '../../src/schemas';
+import { BUILD_TIMEOUT, fixtureCatalog } from '../catalog/helpers';
 import { freePort, tempDir, waitFor, waitForState } from '../helpers';
+
+jest.mock('../../src/catalog/hyparquet-loader', () => ({
+  loadHyparquet: () => require('../catalog/native-import').nativeImport('hyparquet'),
+}));
 
 const REPO = join(__dirname, '..', '..', '..');
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
@@ -55,8 +60,10 @@ const logOf = async (app: FastifyInstance, id: string): Promise<string> =>
 describe('dask-gateway backend on a real gateway', () => {
   const dir = tempDir('user-batch-dask-');
   let app: FastifyInstance;
+  let catalog: string;
 
   beforeAll(async () => {
+    catalog = fixtureCatalog();
     const down = await freePort(); // nothing listens there: an unreachable gateway
     writeFileSync(join(dir, 'site.json'), JSON.stringify({
       backends: [
@@ -72,10 +79,11 @@ describe('dask-gateway backend on a real gateway', () => {
     const config = loadConfig({
       USER_BATCH_DATA_DIR: join(dir, 'data'), USER_BATCH_ROOT_DIR: join(dir, 'root'), USER_BATCH_USER: USER, USER_BATCH_GROUPS: '',
       USER_BATCH_CONFIG: join(dir, 'site.json'), USER_BATCH_QUOTA_FILE: join(dir, 'quotas.yaml'), USER_BATCH_PYTHON: PYTHON,
+      USER_BATCH_CATALOG_ROOTS: catalog,
     });
     app = await buildApp({ ...config, logLevel: 'silent' }, { logger: false });
     await app.ready();
-  });
+  }, BUILD_TIMEOUT);
   afterAll(async () => {
     await app.close();
     // never leave a cluster behind, even when a test failed
@@ -115,6 +123,27 @@ describe('dask-gateway backend on a real gateway', () => {
     const prov = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json<{ backend: { ref: Record<string, unknown> } }>();
     expect(prov.backend.ref).toMatchObject({ cluster: cluster.name, options: { worker_cores: 1, max_workers: 2 }, clusterStopped: true });
   }, 400_000);
+
+  it('runs a catalog job with LSDB on the gateway cluster: every partition done, the result written, the cluster stopped', async () => {
+    const job = await post(app, {
+      name: 'catalog on the gateway', kind: 'catalog', backend: 'dask',
+      source: { notebookPath: 'work/catalog.ipynb', catalog: {
+        path: catalog, region: { type: 'box', ra: [140, 160], dec: [-10, 10] },
+        function: { name: 'process', source: 'def process(df):\n    return df[df["mag"] < 22]\n' },
+      } },
+      resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 900, workers: 2 },
+    });
+    const done = await waitForState(app, job.id, ['succeeded', 'failed', 'cancelled'], 400_000);
+    expect(done.state).toBe('succeeded');
+    expect(done.progress?.total).toBeGreaterThan(0);
+    expect(done.progress).toEqual({ total: done.progress?.total, done: done.progress?.total, failed: 0 });
+    const prov = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json();
+    // the driver ran its Dask work on the gateway's cluster, not on a local one
+    expect(prov.catalog.run.dask).toMatchObject({ cluster: 'GatewayCluster', workers: 2 });
+    expect((await clustersOf(job.id)).map((c) => c.status)).toEqual(['STOPPED']);
+    const preview = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/preview` });
+    expect(preview.statusCode).toBe(200);
+  }, 450_000);
 
   it('a job cannot grow its cluster past its share: the gateway caps a scale() from inside the job', async () => {
     const job = await post(app, cellsSpec('greedy', [
