@@ -1,10 +1,17 @@
 /**
- * The notebook commands: "Run in batch" and "Run notebook in batch".
+ * The notebook commands: "Run in batch", "Run notebook in batch" and "Run
+ * over catalog".
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import {
+  defaultCatalogJobName,
+  definedFunctions,
+  EMPTY_REGION,
+  ICatalogValues
+} from './catalog';
 import { batchIcon, batchNotebookIcon } from './icons';
 import {
   defaultJobName,
@@ -14,6 +21,7 @@ import {
   setupCandidates
 } from './spec';
 import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { CatalogDialog } from './widgets/catalog';
 import { initialValues, SubmitDialog } from './widgets/submit';
 
 export interface INotebookCommandsOptions {
@@ -44,10 +52,35 @@ export function addNotebookCommands(options: INotebookCommandsOptions): void {
     execute: () => openSubmitDialog(options, 'notebook')
   });
 
-  tracker.currentChanged.connect(() => {
+  app.commands.addCommand(CommandIDs.runCatalog, {
+    label: 'Run over catalog',
+    caption:
+      'Run the function the active cell defines over every partition of a HATS catalog',
+    icon: batchIcon,
+    isEnabled: () => activeFunctionCell(tracker) !== null,
+    execute: () => openCatalogDialog(options)
+  });
+
+  const notify = () => {
     app.commands.notifyCommandChanged(CommandIDs.runCells);
     app.commands.notifyCommandChanged(CommandIDs.runNotebook);
-  });
+    app.commands.notifyCommandChanged(CommandIDs.runCatalog);
+  };
+  tracker.currentChanged.connect(notify);
+  tracker.activeCellChanged.connect(notify);
+}
+
+/**
+ * The active cell when it is a code cell defining a top-level function.
+ */
+function activeFunctionCell(tracker: INotebookTracker): ICellInfo | null {
+  const panel = tracker.currentWidget;
+  const cell = tracker.activeCell;
+  if (!panel || !cell || cell.model.type !== 'code') {
+    return null;
+  }
+  const info = cellInfos(panel).find(c => c.id === cell.model.id);
+  return info && definedFunctions(info.source).length ? info : null;
 }
 
 /**
@@ -144,6 +177,52 @@ async function openSubmitDialog(
     title: kind === 'cells' ? 'Run in batch' : 'Run notebook in batch',
     model,
     source,
+    initial,
+    preferredBackend: settings.defaultBackend
+  });
+  const result = await dialog.launch();
+  if (result.button.accept && dialog.job) {
+    await app.commands.execute(CommandIDs.open, { jobId: dialog.job.id });
+  }
+}
+
+async function openCatalogDialog(
+  options: INotebookCommandsOptions
+): Promise<void> {
+  const { app, model, tracker } = options;
+  const panel = tracker.currentWidget;
+  const cell = activeFunctionCell(tracker);
+  if (!panel || !cell) {
+    Notification.warning(
+      'Select a code cell that defines a function, e.g. "def process(df): ...", to run it over a catalog.',
+      { autoClose: 5000 }
+    );
+    return;
+  }
+  const candidates = setupCandidates(cellInfos(panel), [cell]);
+  model.refreshBackends().catch(() => undefined);
+  model.refreshQuota().catch(() => undefined);
+
+  const settings = options.settings();
+  const functionName = definedFunctions(cell.source)[0];
+  const initial: ICatalogValues = {
+    ...initialValues('', settings),
+    name: defaultCatalogJobName(functionName, settings.defaultCatalog),
+    functionName,
+    catalogPath: settings.defaultCatalog,
+    region: EMPTY_REGION,
+    columns: '',
+    // The function usually needs the imports above it.
+    setup: candidates.length ? 'above' : 'none'
+  };
+  const dialog = new CatalogDialog({
+    model,
+    source: {
+      notebookPath: panel.context.localPath,
+      kernelName: kernelName(panel),
+      cell,
+      setupCandidates: candidates
+    },
     initial,
     preferredBackend: settings.defaultBackend
   });

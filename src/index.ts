@@ -147,7 +147,11 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
       .catch(() => undefined);
 
     addNotebookCommands({ app, model, tracker, settings: () => settings });
-    for (const command of [CommandIDs.runCells, CommandIDs.runNotebook]) {
+    for (const command of [
+      CommandIDs.runCells,
+      CommandIDs.runNotebook,
+      CommandIDs.runCatalog
+    ]) {
       palette?.addItem({ command, category: PALETTE_CATEGORY });
     }
   }

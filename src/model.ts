@@ -223,6 +223,18 @@ export class BatchModel implements IBatchModel {
     return job;
   }
 
+  planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan> {
+    return this._client.planCatalog(request);
+  }
+
+  getPartitions(id: string): Promise<Batch.IPartition[]> {
+    return this._client.getPartitions(id);
+  }
+
+  getPreview(id: string): Promise<ArrayBuffer | null> {
+    return this._client.getPreview(id);
+  }
+
   provenanceDownloadUrl(id: string): string {
     return this._client.browserUrl(
       `api/jobs/${encodeURIComponent(id)}/provenance`,

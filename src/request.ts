@@ -141,6 +141,57 @@ export class BatchClient {
     );
   }
 
+  planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan> {
+    return this.request<Batch.ICatalogPlan>('api/catalogs/plan', {
+      method: 'POST',
+      body: JSON.stringify(request),
+      headers: { 'Content-Type': 'application/json' }
+    });
+  }
+
+  getPartitions(id: string): Promise<Batch.IPartition[]> {
+    return this.request<{ partitions: Batch.IPartition[] }>(
+      `api/jobs/${encodeURIComponent(id)}/partitions`
+    ).then(r => r.partitions);
+  }
+
+  /**
+   * The result's first rows as Arrow IPC bytes; null while the run has no
+   * result yet (the proxy answers 404).
+   */
+  async getPreview(id: string): Promise<ArrayBuffer | null> {
+    const url = this.url(`api/jobs/${encodeURIComponent(id)}/preview`);
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        { cache: 'no-cache' },
+        this.serverSettings
+      );
+    } catch (reason) {
+      throw new BatchError({
+        kind: 'network',
+        message: `The User Batch service at ${this.baseUrl} could not be reached (${
+          reason instanceof Error ? reason.message : String(reason)
+        }).`
+      });
+    }
+    if (response.status === 404) {
+      return null;
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let body: unknown = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+      throw Private.responseError(response, body, this.baseUrl);
+    }
+    return response.arrayBuffer();
+  }
+
   /**
    * Make a request and decode its JSON body.
    *

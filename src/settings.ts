@@ -17,6 +17,7 @@ export function readSettings(
   return {
     proxyUrl: composite.proxyUrl || DEFAULT_SETTINGS.proxyUrl,
     defaultBackend: composite.defaultBackend ?? DEFAULT_SETTINGS.defaultBackend,
+    defaultCatalog: composite.defaultCatalog ?? DEFAULT_SETTINGS.defaultCatalog,
     defaultResources: {
       ...DEFAULT_SETTINGS.defaultResources,
       ...resources

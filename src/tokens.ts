@@ -12,6 +12,7 @@ export namespace CommandIDs {
   export const runCells = 'user-batch:run-cells';
   export const runNotebook = 'user-batch:run-notebook';
   export const open = 'user-batch:open';
+  export const runCatalog = 'user-batch:run-catalog';
 }
 
 /**
@@ -33,12 +34,70 @@ export namespace Batch {
     | 'held'
     | 'lost';
 
-  export type JobKind = 'cells' | 'notebook';
+  export type JobKind = 'cells' | 'notebook' | 'catalog';
 
   export interface IResources {
     cpus: number;
     memoryMiB: number;
     walltimeSeconds: number;
+    /** Dask workers, for catalog runs on a Dask Gateway backend. */
+    workers?: number;
+  }
+
+  /** A sky region a catalog run reads; ra/dec in degrees. */
+  export type Region =
+    | { type: 'cone'; ra: number; dec: number; radiusArcsec: number }
+    | { type: 'box'; ra: [number, number]; dec: [number, number] }
+    | { type: 'polygon'; vertices: [number, number][] };
+
+  /** What a catalog run reads and the function it maps over partitions. */
+  export interface ICatalogSource {
+    path: string;
+    region?: Region;
+    columns?: string[];
+    function: { name: string; source: string };
+    setupSource?: string;
+  }
+
+  /** The body of `POST /api/catalogs/plan`. */
+  export interface IPlanRequest {
+    path: string;
+    region?: Region;
+    columns?: string[];
+    cpus?: number;
+  }
+
+  /** The proxy's plan: what a catalog run would touch and cost. */
+  export interface ICatalogPlan {
+    catalog: {
+      dir: string;
+      name: string;
+      raColumn: string;
+      decColumn: string;
+      totalRows: number;
+      totalPartitions: number;
+      orders: number[];
+      columns: { name: string; type: string }[];
+    };
+    totals: { partitions: number; rows: number; bytes: number };
+    estimate: {
+      coreHours: number;
+      wallHours: number;
+      secondsPerMillionRows: number;
+      cpus: number;
+    };
+    partitionsShown: number;
+    quota: { coreHoursLeft: number; fits: boolean; message: string };
+  }
+
+  /** One partition of a catalog run, from `GET /api/jobs/:id/partitions`. */
+  export interface IPartition {
+    order: number;
+    pixel: number;
+    state: 'pending' | 'done' | 'failed' | 'cancelled';
+    rows: number | null;
+    seconds: number | null;
+    error: { ename: string; evalue: string; traceback: string } | null;
   }
 
   export interface ISpecCell {
@@ -55,8 +114,9 @@ export namespace Batch {
       kernelName?: string;
       cells?: ISpecCell[];
       notebook?: Record<string, unknown>;
+      catalog?: ICatalogSource;
     };
-    parameters: Record<string, ParameterValue>;
+    parameters?: Record<string, ParameterValue>;
     resources: IResources;
     backend: string;
     account: string;
@@ -118,6 +178,8 @@ export namespace Batch {
     error: IJobError | null;
     cost: { reservedCoreHours: number; usedCoreHours: number | null };
     notebookPath: string;
+    /** Dask Gateway backends: the cluster's dashboard, while it has one. */
+    dashboardUrl?: string | null;
   }
 
   export type QuotaLimitName =
@@ -282,6 +344,12 @@ export interface IBatchModel {
   release(id: string): Promise<Batch.IJob>;
   /** A URL the browser can follow to download a job's provenance record. */
   provenanceDownloadUrl(id: string): string;
+  /** What a catalog run would touch and cost; rejects with the planner's sentence. */
+  planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan>;
+  /** A catalog run's partitions and their states. */
+  getPartitions(id: string): Promise<Batch.IPartition[]>;
+  /** The first rows of a catalog run's result as Arrow IPC; null while there is none. */
+  getPreview(id: string): Promise<ArrayBuffer | null>;
 }
 
 export const IBatchModel = new Token<IBatchModel>(
@@ -300,10 +368,13 @@ export interface IBatchSettings {
     memoryMiB: number;
     walltimeMinutes: number;
   };
+  /** The catalog folder "Run over catalog" starts with. */
+  defaultCatalog: string;
 }
 
 export const DEFAULT_SETTINGS: IBatchSettings = {
   proxyUrl: 'user-batch/',
   defaultBackend: '',
+  defaultCatalog: 'catalogs/synthetic',
   defaultResources: { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60 }
 };

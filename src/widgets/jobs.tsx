@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
 import { selectSweepItem } from '../model';
+import { CatalogRun, ICatalogRunLoaders } from './catalogRun';
 import {
   countSweepItems,
   elapsed,
@@ -289,6 +290,8 @@ export function JobDetails(props: {
   selectedItem?: number | null;
   /** Follow a sweep item's log; defaults to the model that has the job open. */
   onSelectItem?: (item: number) => void;
+  /** Reads a catalog run's partitions and preview; without it they are not shown. */
+  catalogLoaders?: ICatalogRunLoaders;
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
   const final = Batch.isFinal(job.state);
@@ -318,10 +321,9 @@ export function JobDetails(props: {
         <dd>{elapsed(job, now)}</dd>
         {job.progress && (
           <>
-            <dt>{items !== undefined ? 'Runs' : 'Cells'}</dt>
-            <dd>
-              {job.progress.done} of {job.progress.total} done
-              {job.progress.failed ? `, ${job.progress.failed} failed` : ''}
+            <dt>{progressLabel(job)}</dt>
+            <dd className="jp-Batch-Progress">
+              {progressLine(job.progress, job.kind)}
             </dd>
           </>
         )}
@@ -334,6 +336,21 @@ export function JobDetails(props: {
         <dd>
           {job.backend} (account {job.account})
         </dd>
+        {job.dashboardUrl && (
+          <>
+            <dt>Dask</dt>
+            <dd>
+              <a
+                className="jp-Batch-DashboardLink"
+                href={job.dashboardUrl}
+                target="_blank"
+                rel="noopener noreferrer"
+              >
+                Dask dashboard
+              </a>
+            </dd>
+          </>
+        )}
         <dt>Cost</dt>
         <dd>
           {job.cost.usedCoreHours !== null
@@ -373,6 +390,9 @@ export function JobDetails(props: {
           )}
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
+      )}
+      {job.kind === 'catalog' && props.catalogLoaders && (
+        <CatalogRun job={job} loaders={props.catalogLoaders} />
       )}
       {items !== undefined && (
         <SweepItems
@@ -442,6 +462,26 @@ export function JobDetails(props: {
       )}
     </div>
   );
+}
+
+function progressLabel(job: Batch.IJob): string {
+  if (job.kind === 'catalog') {
+    return 'Partitions';
+  }
+  return job.progress?.items !== undefined ? 'Runs' : 'Cells';
+}
+
+/**
+ * How far a job is, e.g. "3 of 4 done, 1 failed"; a catalog run counts
+ * partitions: "3 of 4 partitions done, 1 failed".
+ */
+export function progressLine(
+  progress: Batch.IProgress,
+  kind: Batch.JobKind
+): string {
+  const unit = kind === 'catalog' ? ' partitions' : '';
+  const failed = progress.failed ? `, ${progress.failed} failed` : '';
+  return `${progress.done} of ${progress.total}${unit} done${failed}`;
 }
 
 /**

@@ -68,6 +68,7 @@ export class BatchSidebar extends ReactWidget {
             onRelease={job => void this._onRelease(job)}
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
+            catalogLoaders={model}
           />
         )}
       </div>

@@ -53,30 +53,28 @@ function chooseBackend(
   return (backends.find(b => b.default) ?? backends[0])?.name ?? preferred;
 }
 
-export function SubmitForm(props: ISubmitFormProps): JSX.Element {
-  const { model, source, error, busy } = props;
-  const [values, setValues] = React.useState<ISubmitValues>(props.initial);
-  const [numbers, setNumbers] = React.useState({
-    cpus: String(props.initial.cpus),
-    memoryMiB: String(props.initial.memoryMiB),
-    walltimeMinutes: String(props.initial.walltimeMinutes)
-  });
+/** The values the shared fields edit: resources, backend and account. */
+export type ResourceValues = Pick<
+  ISubmitValues,
+  'cpus' | 'memoryMiB' | 'walltimeMinutes' | 'backend' | 'account'
+>;
 
-  const update = (patch: Partial<ISubmitValues>) => {
-    setValues(previous => {
-      const next = { ...previous, ...patch };
-      props.onChange(next);
-      return next;
-    });
-  };
-
-  // Fill the backend and account once the lists arrive, unless chosen.
+/**
+ * Fill the backend and account once the lists arrive, unless chosen. Called
+ * on every render of a form that shows `BackendAccountFields`.
+ */
+export function useDefaultBackendAndAccount(
+  model: IBatchModel,
+  values: ResourceValues,
+  preferredBackend: string,
+  update: (patch: Partial<ResourceValues>) => void
+): void {
   const backends = model.backends;
   const quota = model.quota;
   React.useEffect(() => {
-    const patch: Partial<ISubmitValues> = {};
+    const patch: Partial<ResourceValues> = {};
     if (!values.backend && backends.length) {
-      patch.backend = chooseBackend(backends, props.preferredBackend);
+      patch.backend = chooseBackend(backends, preferredBackend);
     }
     if (!values.account && quota) {
       patch.account = quota.accounts.includes(quota.user)
@@ -87,7 +85,22 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       update(patch);
     }
   });
+}
 
+/**
+ * CPUs, memory and walltime. The inputs keep the text as typed, so a
+ * half-typed number is not replaced; the values get NaN until it parses.
+ */
+export function ResourceFields(props: {
+  initial: ResourceValues;
+  update: (patch: Partial<ResourceValues>) => void;
+}): JSX.Element {
+  const { initial, update } = props;
+  const [numbers, setNumbers] = React.useState({
+    cpus: String(initial.cpus),
+    memoryMiB: String(initial.memoryMiB),
+    walltimeMinutes: String(initial.walltimeMinutes)
+  });
   const setNumber =
     (field: 'cpus' | 'memoryMiB' | 'walltimeMinutes') =>
     (event: React.ChangeEvent<HTMLInputElement>) => {
@@ -95,21 +108,140 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       setNumbers(previous => ({ ...previous, [field]: text }));
       update({ [field]: numberValue(text) });
     };
+  return (
+    <div className="jp-Batch-Resources">
+      {RESOURCE_FIELDS.map(([field, label]) => (
+        <label className="jp-Batch-Field" key={field}>
+          <span>{label}</span>
+          <input
+            className="jp-mod-styled"
+            name={field}
+            type="number"
+            step="any"
+            value={numbers[field]}
+            onChange={setNumber(field)}
+          />
+        </label>
+      ))}
+    </div>
+  );
+}
 
-  const candidates = source.setupCandidates ?? [];
-  const chosen = new Set(values.chosenSetupIds);
+/** The backend and the account to charge. */
+export function BackendAccountFields(props: {
+  model: IBatchModel;
+  values: ResourceValues;
+  update: (patch: Partial<ResourceValues>) => void;
+}): JSX.Element {
+  const { model, values, update } = props;
+  const quota = model.quota;
+  const backendOptions: Batch.IBackend[] = model.backends.length
+    ? model.backends.slice()
+    : values.backend
+      ? [{ name: values.backend, label: values.backend, default: true }]
+      : [];
+  return (
+    <div className="jp-Batch-Resources">
+      <label className="jp-Batch-Field">
+        <span>Backend</span>
+        <select
+          className="jp-mod-styled"
+          name="backend"
+          value={values.backend}
+          onChange={e => update({ backend: e.target.value })}
+        >
+          {backendOptions.map(b => (
+            <option key={b.name} value={b.name}>
+              {b.label || b.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="jp-Batch-Field">
+        <span>Account</span>
+        <select
+          className="jp-mod-styled"
+          name="account"
+          value={values.account}
+          onChange={e => update({ account: e.target.value })}
+        >
+          {(quota?.accounts ?? (values.account ? [values.account] : [])).map(
+            account => (
+              <option key={account} value={account}>
+                {account}
+              </option>
+            )
+          )}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+/** The setup choice and, for "Chosen cells", a checkbox per candidate. */
+export function SetupFields(props: {
+  candidates: ReadonlyArray<ICellInfo>;
+  setup: SetupMode;
+  chosenSetupIds: ReadonlyArray<string>;
+  update: (patch: { setup?: SetupMode; chosenSetupIds?: string[] }) => void;
+}): JSX.Element {
+  const { candidates, setup, update } = props;
+  const chosen = new Set(props.chosenSetupIds);
   const toggle = (cell: ICellInfo, on: boolean) => {
     const ids = candidates
       .filter(c => (c.id === cell.id ? on : chosen.has(c.id)))
       .map(c => c.id);
     update({ chosenSetupIds: ids });
   };
+  return (
+    <>
+      <label className="jp-Batch-Field">
+        <span>Setup</span>
+        <select
+          className="jp-mod-styled"
+          name="setup"
+          value={setup}
+          onChange={e => update({ setup: e.target.value as SetupMode })}
+        >
+          <option value="none">None</option>
+          <option value="above">All code cells above</option>
+          <option value="chosen">Chosen cells</option>
+        </select>
+      </label>
+      {setup === 'chosen' && (
+        <div className="jp-Batch-SetupCells">
+          {candidates.length === 0 && (
+            <div className="jp-Batch-Muted">No code cells above.</div>
+          )}
+          {candidates.map(cell => (
+            <label className="jp-Batch-SetupCell" key={cell.id}>
+              <input
+                type="checkbox"
+                data-cell-id={cell.id}
+                checked={chosen.has(cell.id)}
+                onChange={e => toggle(cell, e.target.checked)}
+              />
+              <code>{firstLine(cell.source)}</code>
+            </label>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
 
-  const backendOptions: Batch.IBackend[] = backends.length
-    ? backends.slice()
-    : values.backend
-      ? [{ name: values.backend, label: values.backend, default: true }]
-      : [];
+export function SubmitForm(props: ISubmitFormProps): JSX.Element {
+  const { model, source, error, busy } = props;
+  const [values, setValues] = React.useState<ISubmitValues>(props.initial);
+
+  const update = (patch: Partial<ISubmitValues>) => {
+    setValues(previous => {
+      const next = { ...previous, ...patch };
+      props.onChange(next);
+      return next;
+    });
+  };
+  useDefaultBackendAndAccount(model, values, props.preferredBackend, update);
 
   return (
     <div className="jp-Batch-SubmitDialog">
@@ -136,39 +268,12 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         </div>
       )}
       {source.kind === 'cells' && (
-        <>
-          <label className="jp-Batch-Field">
-            <span>Setup</span>
-            <select
-              className="jp-mod-styled"
-              name="setup"
-              value={values.setup}
-              onChange={e => update({ setup: e.target.value as SetupMode })}
-            >
-              <option value="none">None</option>
-              <option value="above">All code cells above</option>
-              <option value="chosen">Chosen cells</option>
-            </select>
-          </label>
-          {values.setup === 'chosen' && (
-            <div className="jp-Batch-SetupCells">
-              {candidates.length === 0 && (
-                <div className="jp-Batch-Muted">No code cells above.</div>
-              )}
-              {candidates.map(cell => (
-                <label className="jp-Batch-SetupCell" key={cell.id}>
-                  <input
-                    type="checkbox"
-                    data-cell-id={cell.id}
-                    checked={chosen.has(cell.id)}
-                    onChange={e => toggle(cell, e.target.checked)}
-                  />
-                  <code>{firstLine(cell.source)}</code>
-                </label>
-              ))}
-            </div>
-          )}
-        </>
+        <SetupFields
+          candidates={source.setupCandidates ?? []}
+          setup={values.setup}
+          chosenSetupIds={values.chosenSetupIds}
+          update={update}
+        />
       )}
       <label className="jp-Batch-Field">
         <span>Parameters</span>
@@ -197,55 +302,8 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         in Parameters takes the sweep's values.
       </div>
       <SweepLine model={model} values={values} />
-      <div className="jp-Batch-Resources">
-        {RESOURCE_FIELDS.map(([field, label]) => (
-          <label className="jp-Batch-Field" key={field}>
-            <span>{label}</span>
-            <input
-              className="jp-mod-styled"
-              name={field}
-              type="number"
-              step="any"
-              value={numbers[field]}
-              onChange={setNumber(field)}
-            />
-          </label>
-        ))}
-      </div>
-      <div className="jp-Batch-Resources">
-        <label className="jp-Batch-Field">
-          <span>Backend</span>
-          <select
-            className="jp-mod-styled"
-            name="backend"
-            value={values.backend}
-            onChange={e => update({ backend: e.target.value })}
-          >
-            {backendOptions.map(b => (
-              <option key={b.name} value={b.name}>
-                {b.label || b.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="jp-Batch-Field">
-          <span>Account</span>
-          <select
-            className="jp-mod-styled"
-            name="account"
-            value={values.account}
-            onChange={e => update({ account: e.target.value })}
-          >
-            {(quota?.accounts ?? (values.account ? [values.account] : [])).map(
-              account => (
-                <option key={account} value={account}>
-                  {account}
-                </option>
-              )
-            )}
-          </select>
-        </label>
-      </div>
+      <ResourceFields initial={props.initial} update={update} />
+      <BackendAccountFields model={model} values={values} update={update} />
       <QuotaLine model={model} values={values} />
       {busy && <div className="jp-Batch-Muted">Submitting…</div>}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
@@ -395,21 +453,33 @@ export namespace SubmitBody {
 }
 
 /**
- * A Dialog whose Submit runs the submission and closes only on success.
+ * What a job dialog needs of its body: the error and busy lines.
  */
-export class SubmitDialog extends Dialog<ISubmitValues> {
-  constructor(options: SubmitDialog.IOptions) {
-    const body = new SubmitBody(options);
+export interface IJobDialogBody {
+  setError(error: string | null): void;
+  setBusy(busy: boolean): void;
+}
+
+/**
+ * A Dialog whose Submit builds a spec, submits it and closes only once the
+ * proxy accepted it; a refusal stays in the body, with the input.
+ */
+export abstract class JobDialog<T> extends Dialog<T> {
+  constructor(options: {
+    title: string;
+    body: ReactWidget & IJobDialogBody & Dialog.IBodyWidget<T>;
+    model: IBatchModel;
+    idempotencyKey?: string;
+  }) {
     super({
       title: options.title,
-      body,
+      body: options.body,
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })],
       focusNodeSelector: 'input[name="name"]'
     });
     this.addClass('jp-Batch-Dialog');
-    this._form = body;
+    this._form = options.body;
     this._model = options.model;
-    this._source = options.source;
     // One key per dialog: a retried click never makes a second job.
     this._idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
   }
@@ -425,20 +495,34 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
       super.resolve(index);
       return;
     }
-    if (this._busy) {
+    if (this._busy || this.submitBlocked()) {
       return;
     }
     void this._submit(acceptIndex);
   }
 
+  /** Build the spec from the body's values; throws with the sentences to show. */
+  protected abstract buildSpec(idempotencyKey: string): Batch.IJobSpec;
+
+  /** Whether Submit is disabled for now (e.g. the plan does not fit). */
+  protected submitBlocked(): boolean {
+    return false;
+  }
+
+  /** Enable or disable the Submit button. */
+  protected setSubmitEnabled(enabled: boolean): void {
+    const accept = this.node.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-button.jp-mod-accept'
+    );
+    if (accept) {
+      accept.disabled = !enabled;
+    }
+  }
+
   private async _submit(acceptIndex: number): Promise<void> {
     let spec: Batch.IJobSpec;
     try {
-      spec = buildJobSpec(
-        this._source,
-        this._form.getValue(),
-        this._idempotencyKey
-      );
+      spec = this.buildSpec(this._idempotencyKey);
     } catch (reason) {
       this._form.setError(
         reason instanceof Error ? reason.message : String(reason)
@@ -463,20 +547,42 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
   private _setBusy(busy: boolean): void {
     this._busy = busy;
     this._form.setBusy(busy);
-    const accept = this.node.querySelector<HTMLButtonElement>(
-      '.jp-Dialog-button.jp-mod-accept'
-    );
-    if (accept) {
-      accept.disabled = busy;
-    }
+    this.setSubmitEnabled(!busy && !this.submitBlocked());
   }
 
-  private _form: SubmitBody;
+  private _form: IJobDialogBody;
   private _model: IBatchModel;
-  private _source: IJobSource;
   private _idempotencyKey: string;
   private _busy = false;
   private _job: Batch.IJob | null = null;
+}
+
+/**
+ * "Run in batch" and "Run notebook in batch".
+ */
+export class SubmitDialog extends JobDialog<ISubmitValues> {
+  constructor(options: SubmitDialog.IOptions) {
+    const body = new SubmitBody(options);
+    super({
+      title: options.title,
+      body,
+      model: options.model,
+      idempotencyKey: options.idempotencyKey
+    });
+    this._submitBody = body;
+    this._source = options.source;
+  }
+
+  protected buildSpec(idempotencyKey: string): Batch.IJobSpec {
+    return buildJobSpec(
+      this._source,
+      this._submitBody.getValue(),
+      idempotencyKey
+    );
+  }
+
+  private _submitBody: SubmitBody;
+  private _source: IJobSource;
 }
 
 export namespace SubmitDialog {

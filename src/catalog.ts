@@ -1,0 +1,304 @@
+/**
+ * Pure functions for "Run over catalog": the functions a cell defines, the
+ * region and columns the dialog's fields describe, the job spec and the
+ * plan line. Nothing here touches the DOM or the network.
+ */
+import { ICellInfo, selectSetupCells, SetupMode, validateValues } from './spec';
+import { formatBytes } from './widgets/format';
+import { Batch } from './tokens';
+
+/**
+ * The top-level functions a cell defines, in order: `def name(` at the start
+ * of a line. Indented defs are methods or helpers and cannot be mapped.
+ */
+export function definedFunctions(source: string): string[] {
+  const names: string[] = [];
+  for (const match of source.matchAll(
+    /^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/gm
+  )) {
+    if (!names.includes(match[1])) {
+      names.push(match[1]);
+    }
+  }
+  return names;
+}
+
+export type RegionType = 'none' | 'cone' | 'box' | 'polygon';
+
+/**
+ * The region fields as typed: text, so a half-typed number is kept as is.
+ */
+export interface IRegionFields {
+  type: RegionType;
+  ra: string;
+  dec: string;
+  radiusArcsec: string;
+  raMin: string;
+  raMax: string;
+  decMin: string;
+  decMax: string;
+  /** One "ra, dec" vertex a line. */
+  vertices: string;
+}
+
+export const EMPTY_REGION: IRegionFields = {
+  type: 'none',
+  ra: '',
+  dec: '',
+  radiusArcsec: '',
+  raMin: '',
+  raMax: '',
+  decMin: '',
+  decMax: '',
+  vertices: ''
+};
+
+/**
+ * A region from the fields, or one sentence per problem. Ranges are the
+ * planner's to check (it names the limits); here only what is not a number.
+ */
+export function parseRegion(fields: IRegionFields): {
+  region?: Batch.Region;
+  errors: string[];
+} {
+  const errors: string[] = [];
+  const num = (text: string, label: string): number => {
+    const value = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(value)) {
+      errors.push(`${label} must be a number, e.g. 40.5.`);
+    }
+    return value;
+  };
+  switch (fields.type) {
+    case 'none':
+      return { errors };
+    case 'cone': {
+      const region: Batch.Region = {
+        type: 'cone',
+        ra: num(fields.ra, 'Cone RA (degrees)'),
+        dec: num(fields.dec, 'Cone Dec (degrees)'),
+        radiusArcsec: num(fields.radiusArcsec, 'Cone radius (arcsec)')
+      };
+      if (region.radiusArcsec <= 0) {
+        errors.push('Cone radius (arcsec) must be more than 0.');
+      }
+      return errors.length ? { errors } : { region, errors };
+    }
+    case 'box': {
+      const region: Batch.Region = {
+        type: 'box',
+        ra: [num(fields.raMin, 'Box RA min'), num(fields.raMax, 'Box RA max')],
+        dec: [
+          num(fields.decMin, 'Box Dec min'),
+          num(fields.decMax, 'Box Dec max')
+        ]
+      };
+      return errors.length ? { errors } : { region, errors };
+    }
+    case 'polygon':
+      return parsePolygon(fields.vertices);
+  }
+}
+
+function parsePolygon(text: string): {
+  region?: Batch.Region;
+  errors: string[];
+} {
+  const errors: string[] = [];
+  const vertices: [number, number][] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line) {
+      return;
+    }
+    const parts = line.split(/[\s,]+/).map(Number);
+    if (parts.length !== 2 || !parts.every(Number.isFinite)) {
+      errors.push(
+        `Polygon, line ${index + 1}: expected "ra, dec" in degrees, e.g. "40, 10".`
+      );
+      return;
+    }
+    vertices.push([parts[0], parts[1]]);
+  });
+  if (!errors.length && vertices.length < 3) {
+    errors.push('A polygon needs at least 3 vertices, one "ra, dec" a line.');
+  }
+  return errors.length
+    ? { errors }
+    : { region: { type: 'polygon', vertices }, errors };
+}
+
+/**
+ * The columns text ("id, ra, dec") as names; empty reads every column.
+ */
+export function parseColumns(text: string): string[] {
+  const names = text
+    .split(/[\s,]+/)
+    .map(name => name.trim())
+    .filter(Boolean);
+  return [...new Set(names)];
+}
+
+/**
+ * The values of the "Run over catalog" dialog.
+ */
+export interface ICatalogValues {
+  name: string;
+  functionName: string;
+  catalogPath: string;
+  region: IRegionFields;
+  columns: string;
+  setup: SetupMode;
+  chosenSetupIds: string[];
+  cpus: number;
+  memoryMiB: number;
+  walltimeMinutes: number;
+  backend: string;
+  account: string;
+}
+
+/**
+ * What a catalog run is built from, besides the dialog's values.
+ */
+export interface ICatalogJobSource {
+  notebookPath: string;
+  kernelName?: string;
+  /** The cell that defines the function. */
+  cell: ICellInfo;
+  /** The code cells above it, which may serve as setup. */
+  setupCandidates: ReadonlyArray<ICellInfo>;
+}
+
+/**
+ * The plan request for the dialog's values, or the sentences saying what to
+ * fix before a plan can be asked for.
+ */
+export function planRequest(values: ICatalogValues): {
+  request?: Batch.IPlanRequest;
+  errors: string[];
+} {
+  const errors: string[] = [];
+  const path = values.catalogPath.trim();
+  if (!path) {
+    errors.push(
+      'Give the catalog folder (a HATS catalog), e.g. catalogs/synthetic.'
+    );
+  }
+  const { region, errors: regionErrors } = parseRegion(values.region);
+  errors.push(...regionErrors);
+  if (errors.length) {
+    return { errors };
+  }
+  const request: Batch.IPlanRequest = { path };
+  if (region) {
+    request.region = region;
+  }
+  const columns = parseColumns(values.columns);
+  if (columns.length) {
+    request.columns = columns;
+  }
+  if (Number.isInteger(values.cpus) && values.cpus >= 1) {
+    request.cpus = values.cpus;
+  }
+  return { request, errors };
+}
+
+/**
+ * Build the catalog job spec, or throw an Error whose message lists every
+ * problem, a sentence each.
+ */
+export function buildCatalogSpec(
+  source: ICatalogJobSource,
+  values: ICatalogValues,
+  idempotencyKey: string
+): Batch.IJobSpec {
+  const problems = validateValues({ ...values, parameters: '' });
+  const functions = definedFunctions(source.cell.source);
+  if (!values.functionName) {
+    problems.push(
+      'The cell defines no function: write "def process(df): ..." and return a DataFrame.'
+    );
+  } else if (!functions.includes(values.functionName)) {
+    problems.push(
+      `The cell does not define "${values.functionName}"; choose one of: ${functions.join(', ') || 'none'}.`
+    );
+  }
+  const plan = planRequest(values);
+  problems.push(...plan.errors);
+  if (problems.length) {
+    throw new Error(problems.join('\n'));
+  }
+  const setup = selectSetupCells(
+    source.setupCandidates,
+    values.setup,
+    values.chosenSetupIds
+  );
+  const catalog: Batch.ICatalogSource = {
+    path: plan.request!.path,
+    function: { name: values.functionName, source: source.cell.source }
+  };
+  if (plan.request!.region) {
+    catalog.region = plan.request!.region;
+  }
+  if (plan.request!.columns) {
+    catalog.columns = plan.request!.columns;
+  }
+  if (setup.length) {
+    catalog.setupSource = setup.map(cell => cell.source).join('\n\n');
+  }
+  const spec: Batch.IJobSpec = {
+    name: values.name.trim(),
+    kind: 'catalog',
+    source: { notebookPath: source.notebookPath, catalog },
+    resources: {
+      cpus: values.cpus,
+      memoryMiB: values.memoryMiB,
+      walltimeSeconds: Math.round(values.walltimeMinutes * 60)
+    },
+    backend: values.backend,
+    account: values.account,
+    idempotencyKey
+  };
+  if (source.kernelName) {
+    spec.source.kernelName = source.kernelName;
+  }
+  return spec;
+}
+
+/** Counts with thousands separators, the same in every locale. */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** Core-hours to one significant figure and more for small ones. */
+export function formatCoreHours(value: number): string {
+  if (value === 0) {
+    return '0';
+  }
+  return value >= 1 ? value.toFixed(1) : String(Number(value.toPrecision(1)));
+}
+
+/**
+ * The plan in one line, e.g. "4 of 10 partitions · 1,234 rows · 56.0 KiB ·
+ * est. 0.002 core-hours".
+ */
+export function planLine(plan: Batch.ICatalogPlan): string {
+  const { totals, catalog, estimate } = plan;
+  return [
+    `${formatCount(totals.partitions)} of ${formatCount(catalog.totalPartitions)} partitions`,
+    `${formatCount(totals.rows)} rows`,
+    formatBytes(totals.bytes),
+    `est. ${formatCoreHours(estimate.coreHours)} core-hours`
+  ].join(' · ');
+}
+
+/**
+ * A job name for a catalog run: the function and the catalog's folder name.
+ */
+export function defaultCatalogJobName(
+  functionName: string,
+  catalogPath: string
+): string {
+  const folder = catalogPath.replace(/\/+$/, '').split('/').pop() || 'catalog';
+  return `${functionName || 'run'} over ${folder}`.slice(0, 200);
+}
