@@ -39,6 +39,8 @@ const GatewayRef = z.object({
   options: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   clusterStopped: z.boolean().default(false),
+  /** Workers asked for already (at create: the gateway starts them with the scheduler). */
+  scaled: z.boolean().default(false),
 });
 type GatewayRef = z.infer<typeof GatewayRef>;
 
@@ -193,7 +195,10 @@ export class DaskGatewayBackend implements Backend {
   async submit(job: JobRecord): Promise<JobUpdate> {
     const options = DaskGatewayBackend.optionsFor(job);
     const cluster = await this.client.create(job.user, options);
-    const ref: GatewayRef = { cluster, phase: 'starting', driver: null, dashboardUrl: null, options, createdAt: new Date().toISOString(), clusterStopped: false };
+    // workers asked for at once, so they start with the scheduler; if the gateway wants a
+    // running cluster first, the poll that sees it RUNNING asks again
+    const scaled = await this.client.scale(job.user, cluster, job.spec.resources).then(() => true, () => false);
+    const ref: GatewayRef = { cluster, phase: 'starting', driver: null, dashboardUrl: null, options, createdAt: new Date().toISOString(), clusterStopped: false, scaled };
     return { jobId: job.id, state: 'queued', stateReason: `Starting Dask cluster ${cluster} on the gateway.`, backendRef: ref };
   }
 
@@ -229,7 +234,7 @@ export class DaskGatewayBackend implements Backend {
         // stored, maybe the cluster made, but the proxy died before it recorded the name
         const made = clusters ? [...clusters.values()].find((c) => c.options?.user_batch_job === job.id) : undefined;
         if (made) {
-          const adopted: GatewayRef = { cluster: made.name, phase: 'starting', driver: null, dashboardUrl: null, options: DaskGatewayBackend.optionsFor(job), createdAt: new Date().toISOString(), clusterStopped: false };
+          const adopted: GatewayRef = { cluster: made.name, phase: 'starting', driver: null, dashboardUrl: null, options: DaskGatewayBackend.optionsFor(job), createdAt: new Date().toISOString(), clusterStopped: false, scaled: false };
           updates.push({ jobId: job.id, state: 'queued', stateReason: `Starting Dask cluster ${made.name} (found again after the proxy restarted).`, backendRef: adopted });
         } else if (job.state === 'pending') updates.push({ jobId: job.id, needsSubmit: true });
         else updates.push({ jobId: job.id, state: 'lost', stateReason: 'The proxy has no record of this job\'s Dask cluster.', endedAt: new Date().toISOString() });
@@ -312,7 +317,7 @@ export class DaskGatewayBackend implements Backend {
   private async startDriver(job: JobRecord, ref: GatewayRef, cluster: Cluster): Promise<JobUpdate> {
     const { site } = this.opts;
     try {
-      await this.client.scale(job.user, ref.cluster, job.spec.resources);
+      if (!ref.scaled) await this.client.scale(job.user, ref.cluster, job.spec.resources);
     } catch (err) {
       const stopped = await this.stopCluster(job.user, ref.cluster);
       return { jobId: job.id, state: 'failed', stateReason: (err as Error).message, endedAt: new Date().toISOString(), backendRef: { ...ref, clusterStopped: stopped } };
