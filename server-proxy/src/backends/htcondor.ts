@@ -205,6 +205,7 @@ export class HTCondorBackend implements Backend {
         // a sweep that left the queue completely ends from its items' files
         if (found || this.refOf(job)) update = this.sweepUpdate(job, found ?? []);
       } else if (found) update = this.fromAd(job, found[0]);
+      else if (this.refOf(job)) update = this.vanished(job);
       if (update) updates.push(update);
     }
     return updates;
@@ -401,6 +402,21 @@ export class HTCondorBackend implements Backend {
       default:
         return null;
     }
+  }
+
+  /**
+   * A submitted job that neither condor_q nor the recent history knows (removed by hand and
+   * purged, a schedd that lost its queue): how it ended if the runner said so, else lost — never
+   * left showing a state HTCondor no longer has.
+   */
+  private vanished(job: JobRecord): JobUpdate {
+    const dir = this.opts.files.jobDir(job.id);
+    const exit = parseFile(Exit, join(dir, 'exit.json'));
+    if (exit) return finalFromJobDir(dir, job, this.progressOf(job), { exit });
+    return finalFromJobDir(dir, job, this.progressOf(job), {
+      state: 'lost',
+      reason: 'HTCondor no longer knows this job (neither in its queue nor in its recent history) and the job never reported how it ended. Run it again.',
+    });
   }
 
   /**

@@ -4,7 +4,7 @@
  *   bin/condor-pool start && cd server-proxy && npm run build && npx jest --runInBand --testMatch '**\/test/htcondor/*.itest.ts'
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
@@ -319,6 +319,24 @@ describe('htcondor backend on a real pool', () => {
     await waitForState(app, job.id, ['succeeded'], 120_000);
     expect(clustersFor(job.id)).toEqual(first);
   }, 180_000);
+
+  it('a job HTCondor no longer knows is marked lost at the next poll, not left queued', async () => {
+    await app.services.jobs.stopPolling();
+    const job = await post(app, spec('forgotten', ['print(1)']));
+    await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
+    // a stored, submitted job whose id HTCondor has in neither its queue nor its history (as after
+    // a history purge, or a schedd that lost its queue): a copy of the real record under a new id
+    const record = app.services.store.get(job.id);
+    if (!record) throw new Error('no record');
+    const forgotten = `${job.id}x`;
+    app.services.store.insert({ ...record, id: forgotten, state: 'queued', stateReason: 'Waiting in the HTCondor queue.', endedAt: null, backendRef: { clusterId: 999_999, procId: 0, schedd: null } });
+    mkdirSync(join(s.dir, 'data', 'jobs', forgotten), { recursive: true });
+    await app.services.jobs.pollOnce();
+    app.services.jobs.startPolling(500);
+    const after = app.services.store.get(forgotten);
+    expect(after).toMatchObject({ state: 'lost' });
+    expect(after?.stateReason).toBe('HTCondor no longer knows this job (neither in its queue nor in its recent history) and the job never reported how it ended. Run it again.');
+  }, 120_000);
 });
 
 describe('the built proxy killed with SIGKILL around an htcondor submit', () => {
