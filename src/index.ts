@@ -118,7 +118,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
- * "Run in batch" and "Run notebook in batch" for notebooks. The toolbar
+ * "Run in batch", "Run notebook in batch" and "Run over catalog" for notebooks. The toolbar
  * buttons and the cell context menu items are declared in schema/plugin.json.
  */
 const notebookPlugin: JupyterFrontEndPlugin<void> = {

@@ -16,6 +16,17 @@ rm -rf "$run"; mkdir -p "$run/workspace" "$run/data"
 chmod 0755 "$run" "$run/workspace" "$run/data"   # the job user must reach job and output folders
 cp "$repo/demo/Demo.ipynb" "$run/workspace/Demo.ipynb"
 python="$repo/.venv/bin/python"
+# A small real HATS catalog (10 partitions) for "Run over catalog", at catalogs/synthetic (the
+# setting's default). Built once (lsdb takes a while), outside the folder wiped above; a copy per
+# run so a test can never change the cached one.
+catalog_cache="$USER_BATCH_CONDOR_SHARED/ui-catalog-cache/synthetic"
+if [[ ! -f "$catalog_cache/hats.properties" ]]; then
+  mkdir -p "$(dirname "$catalog_cache")"
+  "$python" "$repo/tests/fixtures/make_catalog.py" "$catalog_cache" >&2
+fi
+mkdir -p "$run/workspace/catalogs"
+cp -r "$catalog_cache" "$run/workspace/catalogs/synthetic"
+chmod -R a+rX "$run/workspace/catalogs"
 cat >"$run/site.json" <<JSON
 {
   "backends": [

@@ -168,41 +168,43 @@ function RegionFields(props: {
   update: (patch: Partial<IRegionFields>) => void;
 }): JSX.Element {
   const { region, update } = props;
+  const inputs =
+    region.type === 'cone' || region.type === 'box'
+      ? REGION_INPUTS[region.type]
+      : [];
   return (
     <>
-      <label className="jp-Batch-Field">
-        <span>Region</span>
-        <select
-          className="jp-mod-styled"
-          name="regionType"
-          value={region.type}
-          onChange={e => update({ type: e.target.value as RegionType })}
-        >
-          {REGION_LABELS.map(([type, label]) => (
-            <option key={type} value={type}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </label>
-      {(region.type === 'cone' || region.type === 'box') && (
-        <div className="jp-Batch-Resources jp-Batch-Region">
-          {REGION_INPUTS[region.type].map(([field, label, placeholder]) => (
-            <label className="jp-Batch-Field" key={field}>
-              <span>{label}</span>
-              <input
-                className="jp-mod-styled"
-                name={field}
-                type="text"
-                inputMode="decimal"
-                placeholder={placeholder}
-                value={region[field]}
-                onChange={e => update({ [field]: e.target.value })}
-              />
-            </label>
-          ))}
-        </div>
-      )}
+      <div className="jp-Batch-Resources jp-Batch-Region">
+        <label className="jp-Batch-Field">
+          <span>Region</span>
+          <select
+            className="jp-mod-styled"
+            name="regionType"
+            value={region.type}
+            onChange={e => update({ type: e.target.value as RegionType })}
+          >
+            {REGION_LABELS.map(([type, label]) => (
+              <option key={type} value={type}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {inputs.map(([field, label, placeholder]) => (
+          <label className="jp-Batch-Field" key={field}>
+            <span>{label}</span>
+            <input
+              className="jp-mod-styled"
+              name={field}
+              type="text"
+              inputMode="decimal"
+              placeholder={placeholder}
+              value={region[field]}
+              onChange={e => update({ [field]: e.target.value })}
+            />
+          </label>
+        ))}
+      </div>
       {region.type === 'box' && (
         <div className="jp-Batch-Hint">
           RA min larger than RA max wraps through 0°.
@@ -314,32 +316,34 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
 
   return (
     <div className="jp-Batch-SubmitDialog jp-Batch-CatalogDialog">
-      <label className="jp-Batch-Field">
-        <span>Name</span>
-        <input
-          className="jp-mod-styled"
-          name="name"
-          type="text"
-          maxLength={200}
-          value={values.name}
-          onChange={e => update({ name: e.target.value })}
-        />
-      </label>
-      <label className="jp-Batch-Field">
-        <span>Function</span>
-        <select
-          className="jp-mod-styled"
-          name="function"
-          value={values.functionName}
-          onChange={e => update({ functionName: e.target.value })}
-        >
-          {functions.map(name => (
-            <option key={name} value={name}>
-              {name}(df)
-            </option>
-          ))}
-        </select>
-      </label>
+      <div className="jp-Batch-Resources">
+        <label className="jp-Batch-Field">
+          <span>Name</span>
+          <input
+            className="jp-mod-styled"
+            name="name"
+            type="text"
+            maxLength={200}
+            value={values.name}
+            onChange={e => update({ name: e.target.value })}
+          />
+        </label>
+        <label className="jp-Batch-Field">
+          <span>Function</span>
+          <select
+            className="jp-mod-styled"
+            name="function"
+            value={values.functionName}
+            onChange={e => update({ functionName: e.target.value })}
+          >
+            {functions.map(name => (
+              <option key={name} value={name}>
+                {name}(df)
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       <div className="jp-Batch-Hint">
         Called once per partition with a DataFrame (and optionally the
         partition's pixel); it returns a DataFrame keeping the ra/dec columns.

@@ -73,6 +73,26 @@ export function sweepNotebook(): string {
 
 export const SWEEP_CELL = { setup: 1, work: 2 };
 
+/** A notebook whose cell defines a function over a catalog partition, for "Run over catalog". */
+export function catalogNotebook(): string {
+  const notebook = JSON.parse(testNotebook());
+  notebook.cells = [
+    notebook.cells[0],
+    {
+      ...notebook.cells[1],
+      id: 'process',
+      source:
+        'def process(df):\n' +
+        '    out = df[df["mag"] < 21].copy()\n' +
+        '    out["flux2"] = out["flux"] * 2\n' +
+        '    return out'
+    }
+  ];
+  return JSON.stringify(notebook);
+}
+
+export const CATALOG_CELL = { process: 1 };
+
 export class BatchHelper {
   constructor(readonly page: IJupyterLabPageFixture) {}
 

@@ -21,5 +21,12 @@ export const sel = {
   outputLink: '.jp-Batch-Outputs .jp-Batch-OutputLink',
   error: '.jp-Batch-Error',
   provenance: '.jp-Batch-Provenance',
-  toast: '.Toastify__toast'
+  toast: '.Toastify__toast',
+  /** "Run over catalog": the plan panel (data-status loading|ok|error|incomplete, data-fits) */
+  plan: '.jp-Batch-Plan',
+  planLine: '.jp-Batch-PlanLine',
+  /** the job details' progress line, e.g. "4 of 4 partitions done" */
+  progress: '.jp-Batch-Progress',
+  failedPartition: '.jp-Batch-FailedPartition',
+  preview: '.jp-Batch-Preview'
 };
