@@ -58,6 +58,10 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
     if (savedNotebook === null) return pieces;
     return [...pieces, { entry: { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) }, content: savedNotebook }];
   }
+  if (spec.kind === 'script' && spec.source.script) {
+    const content = spec.source.script.content;
+    return [{ entry: { sha256: sha256(content), kind: 'script', cellId: 'script', role: 'main', bytes: Buffer.byteLength(content) }, content }];
+  }
   if (spec.kind === 'notebook') {
     const content = JSON.stringify(spec.source.notebook);
     const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
@@ -70,6 +74,20 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
   if (savedNotebook === null) return cells;
   const file: CodeEntry = { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) };
   return [...cells, { entry: file, content: savedNotebook }];
+}
+
+/** The executed notebook's file name: the notebook's own, or the script's with .ipynb. */
+export function outputNotebookName(spec: JobSpec): string {
+  const name = basename(spec.source.notebookPath);
+  return spec.kind === 'script' ? `${name.replace(/\.py$/, '')}.ipynb` : name;
+}
+
+function scriptCells(file: string, script: { content: string; args?: string[] }): { id: string; role: 'setup' | 'main'; source: string }[] {
+  const argv = JSON.stringify([file, ...(script.args ?? [])]);
+  return [
+    { id: 'script-argv', role: 'setup', source: `import sys\n__file__ = ${JSON.stringify(file)}\nsys.argv = ${argv}` },
+    { id: 'script', role: 'main', source: script.content },
+  ];
 }
 
 export class JobFiles {
@@ -144,9 +162,11 @@ export class JobFiles {
       notebookPath: spec.source.notebookPath,
       notebookDir: dirname(join(this.rootDir, spec.source.notebookPath)),
       ...(spec.kind === 'cells' ? { cells: spec.source.cells ?? [] } : spec.kind === 'notebook' ? { inputNotebook: 'input.ipynb' } : {}),
+      // a script runs as cells: __file__ and sys.argv as `python script.py args` would set them, then the file
+      ...(spec.kind === 'script' && spec.source.script ? { kind: 'cells', cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script) } : {}),
       parameters: spec.parameters,
       outputDir: this.outputDir(id),
-      outputNotebook: basename(spec.source.notebookPath),
+      outputNotebook: outputNotebookName(spec),
       walltimeSeconds: spec.resources.walltimeSeconds,
       cpus: spec.resources.cpus,
       memoryMiB: spec.resources.memoryMiB,

@@ -13,7 +13,7 @@ export function buildProvenance(
   proxyVersion: string,
 ): Provenance {
   const dir = files.jobDir(job.id);
-  const notebookEntry = job.code.find((c) => c.kind === 'notebook' || c.kind === 'notebook-file');
+  const notebookEntry = job.code.find((c) => c.kind === 'notebook' || c.kind === 'notebook-file' || c.kind === 'script');
   return {
     schemaVersion: 1,
     job: toJob(job),

@@ -53,7 +53,7 @@ export function maxWorkers(r: z.infer<typeof Resources>): number {
   return r.adaptiveWorkers?.maximum ?? r.workers ?? 1;
 }
 
-export const JobKind = z.enum(['cells', 'notebook', 'catalog']);
+export const JobKind = z.enum(['cells', 'notebook', 'script', 'catalog']);
 
 /** The most items one sweep may have (one HTCondor cluster). */
 export const MAX_SWEEP_ITEMS = 100_000;
@@ -87,6 +87,11 @@ export const JobSpec = z
       cells: z.array(Cell).max(10000).optional(),
       notebook: z.record(z.string(), z.unknown()).optional(),
       catalog: CatalogSource.optional(),
+      /** Kind `script`: the Python file's text as the editor has it (notebookPath is the file's path). */
+      script: z.object({
+        content: z.string().max(5_000_000),
+        args: z.array(z.string().max(10_000)).max(1000).optional(),
+      }).optional(),
     }),
     parameters: z.record(z.string(), z.json()).default({}),
     /**
@@ -132,6 +137,10 @@ export const JobSpec = z
         });
       }
       if (spec.sweep) ctx.addIssue({ code: 'custom', path: ['sweep'], message: 'a catalog run cannot also be a sweep' });
+    } else if (spec.kind === 'script') {
+      if (!spec.source.script) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'script'], message: 'a "script" job needs source.script.content (the Python file\'s text)' });
+      }
     } else if (spec.kind === 'cells') {
       const cells = spec.source.cells ?? [];
       if (!cells.some((c) => c.role === 'main')) {
@@ -249,7 +258,7 @@ export type OutputFile = z.infer<typeof OutputFile>;
 export const CodeEntry = z.object({
   sha256: z.string(),
   // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit
-  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function']),
+  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function', 'script']),
   cellId: z.string().nullable(),
   role: CellRole.nullable(),
   bytes: z.number().int(),

@@ -5,7 +5,7 @@ import type { Backend, JobUpdate } from './backends/types';
 import { type CatalogPlaces, planForApi } from './catalog-runs';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
-import { codeBlobs, type JobFiles, specHash } from './jobdir';
+import { codeBlobs, type JobFiles, outputNotebookName, specHash } from './jobdir';
 import type { QuotaLedger } from './quota';
 import { isFinal, type Job, type JobSpec, maxWorkers } from './schemas';
 import type { Db } from './store/db';
@@ -64,7 +64,7 @@ export class JobService {
       ? await planForApi({ ...spec.source.catalog, cpus: spec.resources.cpus * (backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1) }, this.deps.catalogPlaces)
       : undefined;
     const hash = specHash(spec);
-    const blobs = codeBlobs(spec, spec.kind !== 'notebook' ? files.savedNotebook(spec.source.notebookPath) : null);
+    const blobs = codeBlobs(spec, spec.kind === 'cells' || spec.kind === 'catalog' ? files.savedNotebook(spec.source.notebookPath) : null);
     const id = newJobId();
     const now = new Date().toISOString();
     const outputDir = files.outputDirRelative(id);
@@ -72,7 +72,7 @@ export class JobService {
       id, user: user.name, name: spec.name, kind: spec.kind, backend: spec.backend, account,
       state: 'pending', stateReason: 'Waiting to start.', createdAt: now, startedAt: null, endedAt: null, exitCode: null,
       resources: spec.resources, progress: null, outputDir,
-      outputNotebook: spec.kind === 'catalog' ? null : posix.join(outputDir, posix.basename(spec.source.notebookPath)),
+      outputNotebook: spec.kind === 'catalog' ? null : posix.join(outputDir, outputNotebookName(spec)),
       error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
       spec, specSha256: hash, code: blobs.map((b) => b.entry), backendRef: null, cancelRequested: false,
     };

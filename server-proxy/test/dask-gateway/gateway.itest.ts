@@ -145,6 +145,25 @@ describe('dask-gateway backend on a real gateway', () => {
     expect(preview.statusCode).toBe(200);
   }, 450_000);
 
+  it('runs script and notebook jobs on clusters of their own too, each stopped at the end', async () => {
+    const use = 'from user_batch import dask_client\nclient = dask_client()\nprint("total", client.submit(sum, [20, 22]).result())';
+    const script = await post(app, {
+      name: 'script on the gateway', kind: 'script', backend: 'dask',
+      source: { notebookPath: 'work/sum.py', script: { content: use } }, resources: { cpus: 1, memoryMiB: 1024, walltimeSeconds: 600 },
+    });
+    const notebook = await post(app, {
+      name: 'notebook on the gateway', kind: 'notebook', backend: 'dask',
+      source: { notebookPath: 'work/sum.ipynb', notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', id: 'a1', metadata: {}, execution_count: null, outputs: [], source: use }] } },
+      resources: { cpus: 1, memoryMiB: 1024, walltimeSeconds: 600 },
+    });
+    for (const job of [script, notebook]) {
+      const done = await waitForState(app, job.id, ['succeeded', 'failed', 'cancelled'], 240_000);
+      expect(done.state).toBe('succeeded');
+      expect(await logOf(app, job.id)).toContain('total 42');
+      expect((await clustersOf(job.id)).map((c) => c.status)).toEqual(['STOPPED']);
+    }
+  }, 500_000);
+
   it('a job cannot grow its cluster past its share: the gateway caps a scale() from inside the job', async () => {
     const job = await post(app, cellsSpec('greedy', [
       'from dask_gateway import Gateway\nimport os, time\ncl = Gateway().connect(os.environ["USER_BATCH_DASK_CLUSTER"])\ncl.scale(4)\ntime.sleep(8)\n'
