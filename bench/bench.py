@@ -63,6 +63,7 @@ PY = os.environ.get("BENCH_PYTHON", str(REPO / ".venv" / "bin" / "python"))
 SCHED_VENV = Path(os.environ.get("BENCH_SCHED_VENV", str(HERE / ".venv-scheduler")))
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "60"))
 OUT = Path(os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
+OTHER_BENCHMARKS = "<!-- Other benchmarks: bench.py keeps everything from this line on. -->"
 COMMAND = os.environ.get("BENCH_COMMAND", "bench/run.sh")
 PROXY_JS = REPO / "server-proxy" / "dist" / "server.js"
 
@@ -943,7 +944,12 @@ def write_report(res: dict) -> None:
              "also renders the output notebook through nbconvert; ours writes the executed notebook and "
              "provenance files.")
     L.append("")
-    OUT.write_text("\n".join(L) + "\n")
+    # the other benchmarks' sections (planner, HTCondor arrays, catalog runs) follow a marker
+    # line; a new run of this one rewrites only what is above it
+    tail = ""
+    if OUT.exists() and OTHER_BENCHMARKS in OUT.read_text():
+        tail = OUT.read_text()[OUT.read_text().index(OTHER_BENCHMARKS):]
+    OUT.write_text("\n".join(L) + "\n" + ("\n" + tail if tail else ""))
 
 
 # ----------------------------------------------------------------------------- main
