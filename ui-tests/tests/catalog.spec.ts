@@ -68,4 +68,36 @@ test.describe('Run over catalog on the local backend', () => {
     await widenSidebar(page);
     await page.screenshot({ path: test.info().outputPath('catalog-sidebar.png') });
   });
+
+  test('a partition that fails is named with its traceback, and the rest is previewed', async ({
+    page,
+    tmpPath
+  }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath, 'catalog-fail.ipynb', catalogNotebook());
+    await page.notebook.selectCells(CATALOG_CELL.fragile);
+    // from the command palette this time
+    await page.keyboard.press('Control+Shift+C');
+    await page.locator('#command-palette .lm-CommandPalette-input').fill('Run over catalog');
+    await page.keyboard.press('Enter');
+    const body = page.locator(sel.dialogBody);
+    await expect(body.locator('select[name="function"]')).toHaveValue('fragile');
+    await body.locator('input[name="name"]').fill('ui-catalog-fail');
+    await body.locator('input[name="catalogPath"]').fill('catalogs/synthetic');
+    await expect(body.locator(sel.plan)).toHaveAttribute('data-status', 'ok');
+    await expect(body.locator(sel.planLine)).toContainText('10 of 10 partitions');
+    await batch.submitDialog();
+    await expect(page.locator(sel.dialog)).toHaveCount(0);
+
+    await batch.showSidebar();
+    await batch.waitForState('ui-catalog-fail', 'failed', 180_000);
+    const details = await batch.openDetails('ui-catalog-fail');
+    await expect(details.locator('.jp-Batch-StateReason')).toContainText(/partition Norder=\d+ Npix=\d+ failed/);
+    await expect(details.locator(sel.progress)).toHaveText(/^\d+ of 10 partitions done, \d+ failed$/);
+    const failed = details.locator(sel.failedPartition).first();
+    await expect(failed).toContainText(/Norder=\d+ Npix=\d+: ValueError: no sources this far east/);
+    await failed.locator('summary').click();
+    await expect(failed.locator('.jp-Batch-Traceback')).toContainText('ValueError: no sources this far east');
+    await expect(details.locator(`${sel.preview} tbody tr`).first()).toBeVisible();
+  });
 });

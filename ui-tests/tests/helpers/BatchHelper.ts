@@ -86,12 +86,22 @@ export function catalogNotebook(): string {
         '    out = df[df["mag"] < 21].copy()\n' +
         '    out["flux2"] = out["flux"] * 2\n' +
         '    return out'
+    },
+    {
+      ...notebook.cells[1],
+      id: 'fragile',
+      // fails on the partitions of the clump at ra 320 (its rows span ra 303-337), not the others
+      source:
+        'def fragile(df):\n' +
+        '    if df["ra"].min() > 300:\n' +
+        '        raise ValueError("no sources this far east")\n' +
+        '    return df'
     }
   ];
   return JSON.stringify(notebook);
 }
 
-export const CATALOG_CELL = { process: 1 };
+export const CATALOG_CELL = { process: 1, fragile: 2 };
 
 export class BatchHelper {
   constructor(readonly page: IJupyterLabPageFixture) {}
