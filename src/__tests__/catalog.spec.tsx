@@ -103,6 +103,16 @@ function makePlan(
   };
 }
 
+/**
+ * Tell React whether renders here are wrapped in act(): the synchronous
+ * component tests are, the dialog and sidebar tests wait on real timers.
+ */
+function actEnvironment(on: boolean): void {
+  (
+    globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+  ).IS_REACT_ACT_ENVIRONMENT = on;
+}
+
 /** Type into a React-controlled field as a person would. */
 function type(input: HTMLInputElement | HTMLTextAreaElement, value: string) {
   const proto = Object.getPrototypeOf(input);
@@ -287,6 +297,8 @@ describe('buildCatalogSpec', () => {
 });
 
 describe('the plan panel', () => {
+  beforeEach(() => actEnvironment(true));
+
   it('says what the run touches and costs', () => {
     expect(planLine(makePlan())).toBe(
       '4 of 10 partitions · 1,234 rows · 56.0 KiB · est. 0.002 core-hours'
@@ -331,11 +343,7 @@ describe('the plan panel', () => {
 });
 
 describe('CatalogDialog', () => {
-  beforeAll(() => {
-    (
-      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
-    ).IS_REACT_ACT_ENVIRONMENT = false;
-  });
+  beforeEach(() => actEnvironment(false));
 
   it('plans as the fields change, blocks Submit over quota and submits the spec', async () => {
     let fits = false;
@@ -458,6 +466,8 @@ function arrowFile(): Uint8Array {
 }
 
 describe('the preview table', () => {
+  beforeEach(() => actEnvironment(true));
+
   it('formats numbers compactly', () => {
     expect(formatCell(40.123456789)).toBe('40.1235');
     expect(formatCell(3)).toBe('3');
@@ -489,10 +499,9 @@ describe('the preview table', () => {
 });
 
 describe('a catalog job in the sidebar', () => {
+  beforeEach(() => actEnvironment(false));
+
   it('shows partition progress, the failed partition with its traceback, the preview and the dashboard', async () => {
-    (
-      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
-    ).IS_REACT_ACT_ENVIRONMENT = false;
     const job = makeJob({
       kind: 'catalog',
       state: 'failed',
