@@ -160,14 +160,14 @@ export class QuotaLedger {
     return coreHours;
   }
 
-  /** Replace the reservation by what the job really used: cpus × elapsed hours. */
-  settle(jobId: string, startedAt: string | null, endedAt: string): boolean {
+  /** Replace the reservation by what the job really used: cpus × elapsed hours, or what the backend measured. */
+  settle(jobId: string, startedAt: string | null, endedAt: string, usedCoreHours?: number): boolean {
     const row = this.db
       .prepare('SELECT cpus FROM quota_reservations WHERE job_id = ? AND settled_at IS NULL')
       .get(jobId) as { cpus: number } | undefined;
     if (!row) return false;
     const elapsedMs = startedAt ? Math.max(0, Date.parse(endedAt) - Date.parse(startedAt)) : 0;
-    const used = Math.round(((row.cpus * elapsedMs) / 3600_000) * 1e6) / 1e6;
+    const used = Math.round((usedCoreHours ?? (row.cpus * elapsedMs) / 3600_000) * 1e6) / 1e6;
     this.db
       .prepare('UPDATE quota_reservations SET used_core_hours = ?, settled_at = ? WHERE job_id = ?')
       .run(used, endedAt, jobId);

@@ -187,7 +187,7 @@ export class JobService {
   /** Record what a backend reported: one transaction, one event per state change, settle when final. */
   apply(update: JobUpdate, extra: JobPatch = {}): Job | null {
     const { db, store, ledger, hub } = this.deps;
-    const { jobId, needsSubmit: _n, ...fields } = update;
+    const { jobId, needsSubmit: _n, usedCoreHours, ...fields } = update;
     const patch: JobPatch = { ...fields, ...extra };
     // Read and write in one IMMEDIATE transaction, so two watchers of one store cannot both end a job.
     const outcome = db.transaction((): { settled: boolean } | null => {
@@ -207,7 +207,7 @@ export class JobService {
       if (patch.state && isFinal(patch.state)) {
         const endedAt = patch.endedAt ?? new Date().toISOString();
         if (!patch.endedAt) store.update(jobId, { endedAt });
-        settled = ledger.settle(jobId, patch.startedAt ?? current.startedAt, endedAt);
+        settled = ledger.settle(jobId, patch.startedAt ?? current.startedAt, endedAt, usedCoreHours);
       }
       return { settled };
     }).immediate();

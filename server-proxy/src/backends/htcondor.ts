@@ -478,7 +478,22 @@ export class HTCondorBackend implements Backend {
       }
     }
     if (patch.state === job.state && patch.stateReason === job.stateReason && items === job.progress?.items) return null;
+    // a sweep's items run apart and at once: the quota settles to their summed run times
+    if (remaining === 0) patch.usedCoreHours = this.itemCoreHours(job, count);
     return { ...patch, progress };
+  }
+
+  /** cpus × the summed run time of every item that started (launch.json) and reported its end (exit.json). */
+  private itemCoreHours(job: JobRecord, count: number): number {
+    const Started = z.object({ startedAt: z.string() });
+    let ms = 0;
+    for (let n = 0; n < count; n++) {
+      const dir = join(this.opts.files.jobDir(job.id), 'items', String(n));
+      const start = parseFile(Started, join(dir, 'launch.json'));
+      const end = parseFile(Exit, join(dir, 'exit.json'));
+      if (start && end?.endedAt) ms += Math.max(0, Date.parse(end.endedAt) - Date.parse(start.startedAt));
+    }
+    return (job.resources.cpus * ms) / 3600_000;
   }
 
   private chownTree(roots: string[]): void {

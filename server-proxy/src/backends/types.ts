@@ -9,6 +9,8 @@ export interface JobUpdate extends Omit<JobPatch, 'cancelRequested'> {
   jobId: string;
   /** reconcile(): the job was stored but never started (crash between store and backend). */
   needsSubmit?: boolean;
+  /** With a final state: what the job really used, when the backend knows better than cores × elapsed (a sweep's items). */
+  usedCoreHours?: number;
 }
 
 export interface Estimate {

@@ -122,9 +122,9 @@ describe('htcondor backend on a real pool', () => {
     const res = await app.inject({ method: 'GET', url: '/api/backends' });
     expect(res.json()).toEqual({
       backends: [
-        { name: 'local', label: 'This server', default: true, sweepsInParallel: false },
-        { name: 'htcondor', label: 'HTCondor pool', default: false, sweepsInParallel: true },
-        { name: 'htcondor-broken', label: 'Broken', default: false, sweepsInParallel: true },
+        { name: 'local', label: 'This server', default: true, sweepsInParallel: false, type: 'local' },
+        { name: 'htcondor', label: 'HTCondor pool', default: false, sweepsInParallel: true, type: 'htcondor' },
+        { name: 'htcondor-broken', label: 'Broken', default: false, sweepsInParallel: true, type: 'htcondor' },
       ],
     });
   });
@@ -254,6 +254,11 @@ describe('htcondor backend on a real pool', () => {
     expect(partial.length).toBeGreaterThan(0);
     expect(done).toMatchObject({ state: 'failed', exitCode: 1 });
     expect(done.progress).toEqual({ total: 100, done: 99, failed: 1, items: `${'d'.repeat(37)}f${'d'.repeat(62)}` });
+    // the quota settles to the items' own run times: at most the pool's 2 slots busy all along,
+    // not 100 cores × the sweep's elapsed time as reserved
+    const elapsedHours = (Date.parse(done.endedAt ?? '') - Date.parse(done.startedAt ?? '')) / 3600_000;
+    expect(done.cost.usedCoreHours).toBeGreaterThan(0);
+    expect(done.cost.usedCoreHours).toBeLessThanOrEqual(2 * elapsedHours * 1.05);
     expect(done.stateReason).toBe('1 of 100 sweep items failed (item 37); item 37: ValueError: item 37 is cursed.');
     expect(done.error).toMatchObject({ ename: 'ValueError', evalue: '(sweep item 37) item 37 is cursed', cellId: 'c0' });
     const out = join(s.dir, 'root', 'batch-jobs', job.id);
