@@ -3,7 +3,16 @@
  * region and columns the dialog's fields describe, the job spec and the
  * plan line. Nothing here touches the DOM or the network.
  */
-import { ICellInfo, selectSetupCells, SetupMode, validateValues } from './spec';
+import {
+  ICellInfo,
+  isDaskBackend,
+  IWorkerValues,
+  selectSetupCells,
+  SetupMode,
+  validateValues,
+  validateWorkers,
+  workerResources
+} from './spec';
 import { formatBytes } from './widgets/format';
 import { Batch } from './tokens';
 
@@ -142,7 +151,7 @@ export function parseColumns(text: string): string[] {
 /**
  * The values of the "Run over catalog" dialog.
  */
-export interface ICatalogValues {
+export interface ICatalogValues extends IWorkerValues {
   name: string;
   functionName: string;
   catalogPath: string;
@@ -210,9 +219,14 @@ export function planRequest(values: ICatalogValues): {
 export function buildCatalogSpec(
   source: ICatalogJobSource,
   values: ICatalogValues,
-  idempotencyKey: string
+  idempotencyKey: string,
+  backendType?: Batch.BackendType
 ): Batch.IJobSpec {
+  const dask = isDaskBackend(backendType);
   const problems = validateValues({ ...values, parameters: '' });
+  if (dask) {
+    problems.push(...validateWorkers(values));
+  }
   const functions = definedFunctions(source.cell.source);
   if (!values.functionName) {
     problems.push(
@@ -253,7 +267,9 @@ export function buildCatalogSpec(
     resources: {
       cpus: values.cpus,
       memoryMiB: values.memoryMiB,
-      walltimeSeconds: Math.round(values.walltimeMinutes * 60)
+      walltimeSeconds: Math.round(values.walltimeMinutes * 60),
+      // Only a Dask backend reads these; another would refuse them.
+      ...(dask ? workerResources(values) : {})
     },
     backend: values.backend,
     account: values.account,

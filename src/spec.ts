@@ -121,11 +121,11 @@ export function defaultJobName(
   main: ReadonlyArray<ICellInfo> = []
 ): string {
   const base = (notebookPath.split('/').pop() ?? notebookPath).replace(
-    /\.ipynb$/,
+    /\.(ipynb|py)$/,
     ''
   );
   let name: string;
-  if (kind === 'notebook' || main.length === 0) {
+  if (kind === 'notebook' || kind === 'script' || main.length === 0) {
     name = base || 'notebook';
   } else {
     const more =
@@ -506,7 +506,7 @@ class LiteralParser {
 /**
  * The values of the submit dialog.
  */
-export interface ISubmitValues {
+export interface ISubmitValues extends IWorkerValues {
   name: string;
   setup: SetupMode;
   chosenSetupIds: string[];
@@ -518,6 +518,78 @@ export interface ISubmitValues {
   walltimeMinutes: number;
   backend: string;
   account: string;
+}
+
+/** How a Dask cluster is sized: a fixed number of workers, or adaptive. */
+export type WorkersMode = 'fixed' | 'adaptive';
+
+/**
+ * The dialogs' Dask worker fields; used only on a `dask-gateway` backend.
+ * Missing values mean one fixed worker.
+ */
+export interface IWorkerValues {
+  workersMode?: WorkersMode;
+  workers?: number;
+  minWorkers?: number;
+  maxWorkers?: number;
+}
+
+/** Whether a backend type gives each job a Dask cluster to size. */
+export function isDaskBackend(type: Batch.BackendType | undefined): boolean {
+  return type === 'dask-gateway';
+}
+
+/**
+ * Check the worker fields; one sentence per problem.
+ */
+export function validateWorkers(values: IWorkerValues): string[] {
+  const whole = (n: number | undefined, min: number) =>
+    n !== undefined && Number.isInteger(n) && n >= min;
+  if ((values.workersMode ?? 'fixed') === 'fixed') {
+    return whole(values.workers ?? 1, 1)
+      ? []
+      : ['Workers must be a whole number of at least 1.'];
+  }
+  const problems: string[] = [];
+  if (!whole(values.minWorkers, 0)) {
+    problems.push('Minimum workers must be a whole number of at least 0.');
+  }
+  if (!whole(values.maxWorkers, 1)) {
+    problems.push('Maximum workers must be a whole number of at least 1.');
+  }
+  if (!problems.length && values.minWorkers! > values.maxWorkers!) {
+    problems.push(
+      'Minimum workers is more than the maximum: lower the minimum or raise the maximum.'
+    );
+  }
+  return problems;
+}
+
+/** The resources entry for the worker fields (validated before). */
+export function workerResources(
+  values: IWorkerValues
+): Pick<Batch.IResources, 'workers' | 'adaptiveWorkers'> {
+  if ((values.workersMode ?? 'fixed') === 'fixed') {
+    return { workers: values.workers ?? 1 };
+  }
+  return {
+    adaptiveWorkers: {
+      minimum: values.minWorkers ?? 0,
+      maximum: values.maxWorkers ?? 1
+    }
+  };
+}
+
+/**
+ * The most workers the cluster may have: what the quota counts cores by
+ * (0 while a field does not parse, so the line shows no made-up number).
+ */
+export function clusterWorkers(values: IWorkerValues): number {
+  const n =
+    (values.workersMode ?? 'fixed') === 'fixed'
+      ? (values.workers ?? 1)
+      : values.maxWorkers;
+  return n !== undefined && Number.isFinite(n) ? n : 0;
 }
 
 /**
@@ -562,6 +634,8 @@ export interface IJobSource {
   setupCandidates?: ReadonlyArray<ICellInfo>;
   /** Kind `notebook`: the nbformat JSON. */
   notebook?: Record<string, unknown>;
+  /** Kind `script`: the Python file's text as the editor has it. */
+  script?: { content: string; args?: string[] };
 }
 
 /**
@@ -569,10 +643,15 @@ export interface IJobSource {
  */
 export function buildJobSpec(
   source: IJobSource,
-  values: ISubmitValues,
-  idempotencyKey: string
+  values: ISubmitValues & IWorkerValues,
+  idempotencyKey: string,
+  backendType?: Batch.BackendType
 ): Batch.IJobSpec {
+  const dask = isDaskBackend(backendType);
   const problems = validateValues(values);
+  if (dask) {
+    problems.push(...validateWorkers(values));
+  }
   const parsed = parseParameters(values.parameters);
   if (parsed.errors.length) {
     problems.push(formatParameterErrors(parsed.errors));
@@ -583,6 +662,9 @@ export function buildJobSpec(
   }
   if (source.kind === 'cells' && !(source.main && source.main.length)) {
     problems.push('Select at least one code cell to run.');
+  }
+  if (source.kind === 'script' && source.script === undefined) {
+    problems.push('The script could not be read: open the file and try again.');
   }
   if (problems.length) {
     throw new Error(problems.join('\n'));
@@ -595,7 +677,9 @@ export function buildJobSpec(
     resources: {
       cpus: values.cpus,
       memoryMiB: values.memoryMiB,
-      walltimeSeconds: Math.round(values.walltimeMinutes * 60)
+      walltimeSeconds: Math.round(values.walltimeMinutes * 60),
+      // Only a Dask backend reads these; another would refuse them.
+      ...(dask ? workerResources(values) : {})
     },
     backend: values.backend,
     account: values.account,
@@ -625,6 +709,8 @@ export function buildJobSpec(
         source: cell.source
       }))
     ];
+  } else if (source.kind === 'script') {
+    spec.source.script = { ...source.script! };
   } else {
     spec.source.notebook = source.notebook;
   }
@@ -664,16 +750,22 @@ export function quotaSummary(
     runs?: number;
     /** Whether the backend runs a sweep's items all at once. */
     parallel?: boolean;
+    /**
+     * Dask Gateway: the most workers the job's cluster may have (fixed, or
+     * the adaptive maximum); cpus are per worker. Absent on other backends.
+     */
+    workers?: number;
   }
 ): { text: string; fits: boolean } {
   const { limits, usage } = quota;
   const runs = request.runs ?? 1;
+  // The proxy counts a cluster's cores as cpus × workers, its largest size.
+  const jobCpus = request.cpus * (request.workers ?? 1);
   // Every run costs its core-hours; only runs side by side add cores.
-  const cost = runs * estimateCoreHours(request.cpus, request.walltimeMinutes);
+  const cost = runs * estimateCoreHours(jobCpus, request.walltimeMinutes);
   const left = Math.max(0, limits.coreHours - usage.coreHours);
   const jobs = usage.concurrentJobs + 1;
-  const cores =
-    usage.concurrentCores + request.cpus * (request.parallel ? runs : 1);
+  const cores = usage.concurrentCores + jobCpus * (request.parallel ? runs : 1);
   const parts = [
     `Uses ${jobs} of ${limits.concurrentJobs} concurrent jobs`,
     `${cores} of ${limits.concurrentCores} cores`,
@@ -691,6 +783,16 @@ export function quotaSummary(
   }
   if (request.memoryMiB > limits.memoryPerJobMiB) {
     over.push(`memory (at most ${limits.memoryPerJobMiB} MiB a job)`);
+  }
+  const perCluster = limits.daskWorkersPerCluster;
+  if (
+    request.workers !== undefined &&
+    perCluster !== undefined &&
+    request.workers > perCluster
+  ) {
+    over.push(
+      `Dask workers (at most ${perCluster} worker${perCluster === 1 ? '' : 's'} per cluster)`
+    );
   }
   let text = parts.join(', ');
   if (over.length) {

@@ -13,6 +13,7 @@ export namespace CommandIDs {
   export const runNotebook = 'user-batch:run-notebook';
   export const open = 'user-batch:open';
   export const runCatalog = 'user-batch:run-catalog';
+  export const runScript = 'user-batch:run-script';
 }
 
 /**
@@ -34,14 +35,25 @@ export namespace Batch {
     | 'held'
     | 'lost';
 
-  export type JobKind = 'cells' | 'notebook' | 'catalog';
+  export type JobKind = 'cells' | 'notebook' | 'catalog' | 'script';
+
+  /** What kind of backend runs the job; `dask-gateway` jobs get a Dask cluster. */
+  export type BackendType = 'local' | 'htcondor' | 'dask-gateway';
+
+  /** Dask Gateway: a cluster that scales itself between the two counts. */
+  export interface IAdaptiveWorkers {
+    minimum: number;
+    maximum: number;
+  }
 
   export interface IResources {
     cpus: number;
     memoryMiB: number;
     walltimeSeconds: number;
-    /** Dask workers, for catalog runs on a Dask Gateway backend. */
+    /** Dask Gateway backends: a fixed number of workers (cpus and memoryMiB are per worker). */
     workers?: number;
+    /** Dask Gateway backends: an adaptive cluster instead of `workers`. */
+    adaptiveWorkers?: IAdaptiveWorkers;
   }
 
   /** A sky region a catalog run reads; ra/dec in degrees. */
@@ -115,6 +127,8 @@ export namespace Batch {
       cells?: ISpecCell[];
       notebook?: Record<string, unknown>;
       catalog?: ICatalogSource;
+      /** Kind `script`: the file's text as the editor has it, and its argv. */
+      script?: { content: string; args?: string[] };
     };
     parameters?: Record<string, ParameterValue>;
     resources: IResources;
@@ -189,7 +203,10 @@ export namespace Batch {
     user: string;
     accounts: string[];
     windowHours: number;
-    limits: Record<QuotaLimitName, number>;
+    limits: Record<QuotaLimitName, number> & {
+      /** Dask Gateway: the most workers one job's cluster may have (older proxies omit it). */
+      daskWorkersPerCluster?: number;
+    };
     usage: {
       concurrentJobs: number;
       concurrentCores: number;
@@ -206,6 +223,8 @@ export namespace Batch {
      * of quota) rather than one after another (local).
      */
     sweepsInParallel?: boolean;
+    /** Older proxies omit it; only `dask-gateway` changes what the dialogs ask. */
+    type?: BackendType;
   }
 
   export interface ILogChunk {

@@ -321,3 +321,106 @@ describe('SubmitDialog without the service', () => {
     model.dispose();
   });
 });
+
+describe('SubmitDialog on a Dask Gateway backend', () => {
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  it('asks for workers per cluster only there, counts them in the quota line and submits them', async () => {
+    FakeEventSource.instances = [];
+    const quota = makeQuota({ concurrentCores: 0 });
+    quota.limits.concurrentCores = 16;
+    quota.limits.daskWorkersPerCluster = 4;
+    const fake = new FakeProxyFetch()
+      .on(`GET ${BASE}/quota`, () => json(200, quota))
+      .on(`GET ${BASE}/backends`, {
+        backends: [
+          { name: 'local', label: 'This server', default: true, type: 'local' },
+          {
+            name: 'dask',
+            label: 'Dask Gateway',
+            default: false,
+            type: 'dask-gateway'
+          }
+        ]
+      })
+      .on(`POST ${BASE}/jobs`, () =>
+        json(201, makeJob({ id: 'dk', state: 'pending' }))
+      );
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    await Promise.all([model.refreshQuota(), model.refreshBackends()]);
+    const dialog = new SubmitDialog({
+      title: 'Run notebook in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: initialValues('a', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    const body = document.querySelector('.jp-Batch-SubmitDialog')!;
+    const text = (selector: string) =>
+      body.querySelector(selector)?.textContent ?? null;
+    const labels = () =>
+      [...body.querySelectorAll('.jp-Batch-Field > span')].map(
+        span => span.textContent
+      );
+    expect(body.querySelector('select[name="workersMode"]')).toBeNull();
+    expect(labels()).toContain('CPUs');
+
+    const choose = (name: string, value: string) => {
+      const select = body.querySelector<HTMLSelectElement>(
+        `select[name="${name}"]`
+      )!;
+      select.value = value;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    };
+    choose('backend', 'dask');
+    await flush();
+    expect(labels()).toEqual(
+      expect.arrayContaining([
+        'CPUs per worker',
+        'Memory per worker (MiB)',
+        'Workers',
+        'Count'
+      ])
+    );
+    type(body.querySelector<HTMLInputElement>('input[name="workers"]')!, '3');
+    await flush();
+    expect(text('.jp-Batch-QuotaSummary')).toBe(
+      'Uses 2 of 4 concurrent jobs, 3 of 16 cores, est. 3.0 core-hours of 18.5 left'
+    );
+
+    choose('workersMode', 'adaptive');
+    await flush();
+    type(
+      body.querySelector<HTMLInputElement>('input[name="maxWorkers"]')!,
+      '6'
+    );
+    await flush();
+    expect(text('.jp-Batch-QuotaSummary')).toBe(
+      'Uses 2 of 4 concurrent jobs, 6 of 16 cores, est. 6.0 core-hours of 18.5 left — over the limit for Dask workers (at most 4 workers per cluster)'
+    );
+    type(
+      body.querySelector<HTMLInputElement>('input[name="maxWorkers"]')!,
+      '4'
+    );
+    await flush();
+    dialog.resolve(1);
+    expect((await result).button.accept).toBe(true);
+    const posted = fake.requests.find(r => r.method === 'POST')!;
+    expect((await posted.json()).resources).toEqual({
+      cpus: 1,
+      memoryMiB: 2048,
+      walltimeSeconds: 3600,
+      adaptiveWorkers: { minimum: 1, maximum: 4 }
+    });
+    model.dispose();
+  });
+});

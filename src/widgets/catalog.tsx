@@ -6,6 +6,7 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
+import { isDaskBackend } from '../spec';
 import {
   buildCatalogSpec,
   definedFunctions,
@@ -22,6 +23,7 @@ import {
   BackendAccountFields,
   IJobDialogBody,
   JobDialog,
+  backendType,
   ResourceFields,
   SetupFields,
   useDefaultBackendAndAccount
@@ -374,7 +376,11 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
         chosenSetupIds={values.chosenSetupIds}
         update={update}
       />
-      <ResourceFields initial={props.initial} update={update} />
+      <ResourceFields
+        initial={props.initial}
+        update={update}
+        dask={isDaskBackend(backendType(model, values.backend))}
+      />
       <BackendAccountFields model={model} values={values} update={update} />
       <PlanPanel state={plan} />
       {busy && <div className="jp-Batch-Muted">Submitting…</div>}
@@ -472,13 +478,16 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
     dialog = this;
     this._catalogBody = body;
     this._source = options.source;
+    this._batchModel = options.model;
   }
 
   protected buildSpec(idempotencyKey: string): Batch.IJobSpec {
+    const values = this._catalogBody.getValue();
     return buildCatalogSpec(
       this._source,
-      this._catalogBody.getValue(),
-      idempotencyKey
+      values,
+      idempotencyKey,
+      backendType(this._batchModel, values.backend)
     );
   }
 
@@ -499,6 +508,7 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
 
   private _catalogBody: CatalogBody;
   private _source: ICatalogJobSource;
+  private _batchModel: IBatchModel;
 }
 
 export namespace CatalogDialog {

@@ -8,16 +8,20 @@ import * as React from 'react';
 
 import {
   buildJobSpec,
+  clusterWorkers,
   firstLine,
   hasSweep,
   ICellInfo,
   IJobSource,
+  isDaskBackend,
   ISubmitValues,
+  IWorkerValues,
   newIdempotencyKey,
   parseSweep,
   quotaSummary,
   SetupMode,
-  sweepSummary
+  sweepSummary,
+  WorkersMode
 } from '../spec';
 import { Batch, IBatchModel, IBatchSettings } from '../tokens';
 
@@ -39,6 +43,24 @@ const RESOURCE_FIELDS = [
   ['walltimeMinutes', 'Walltime (min)']
 ] as const;
 
+/** On a Dask backend CPUs and memory size each worker, so the labels say so. */
+const DASK_LABELS: Record<string, string> = {
+  cpus: 'CPUs per worker',
+  memoryMiB: 'Memory per worker (MiB)'
+};
+
+/** The numeric worker inputs of each mode: field and label. */
+const WORKER_INPUTS: Record<
+  WorkersMode,
+  [keyof Omit<IWorkerValues, 'workersMode'>, string][]
+> = {
+  fixed: [['workers', 'Workers']],
+  adaptive: [
+    ['minWorkers', 'Minimum'],
+    ['maxWorkers', 'Maximum']
+  ]
+};
+
 function numberValue(text: string): number {
   return text.trim() === '' ? NaN : Number(text);
 }
@@ -53,11 +75,20 @@ function chooseBackend(
   return (backends.find(b => b.default) ?? backends[0])?.name ?? preferred;
 }
 
-/** The values the shared fields edit: resources, backend and account. */
+/** The values the shared fields edit: resources (with Dask workers), backend and account. */
 export type ResourceValues = Pick<
   ISubmitValues,
   'cpus' | 'memoryMiB' | 'walltimeMinutes' | 'backend' | 'account'
->;
+> &
+  IWorkerValues;
+
+/** The chosen backend's type, when the proxy names it. */
+export function backendType(
+  model: IBatchModel,
+  backend: string
+): Batch.BackendType | undefined {
+  return model.backends.find(b => b.name === backend)?.type;
+}
 
 /**
  * Fill the backend and account once the lists arrive, unless chosen. Called
@@ -87,43 +118,93 @@ export function useDefaultBackendAndAccount(
   });
 }
 
+type NumberField =
+  | 'cpus'
+  | 'memoryMiB'
+  | 'walltimeMinutes'
+  | 'workers'
+  | 'minWorkers'
+  | 'maxWorkers';
+
 /**
- * CPUs, memory and walltime. The inputs keep the text as typed, so a
- * half-typed number is not replaced; the values get NaN until it parses.
+ * CPUs, memory and walltime, and on a Dask backend (`dask`) the workers:
+ * fixed or adaptive. The inputs keep the text as typed, so a half-typed
+ * number is not replaced; the values get NaN until it parses.
  */
 export function ResourceFields(props: {
   initial: ResourceValues;
   update: (patch: Partial<ResourceValues>) => void;
+  /** Whether the chosen backend gives the job a Dask cluster. */
+  dask?: boolean;
 }): JSX.Element {
-  const { initial, update } = props;
-  const [numbers, setNumbers] = React.useState({
+  const { initial, update, dask } = props;
+  const [numbers, setNumbers] = React.useState<Record<NumberField, string>>({
     cpus: String(initial.cpus),
     memoryMiB: String(initial.memoryMiB),
-    walltimeMinutes: String(initial.walltimeMinutes)
+    walltimeMinutes: String(initial.walltimeMinutes),
+    workers: String(initial.workers ?? 1),
+    minWorkers: String(initial.minWorkers ?? 1),
+    maxWorkers: String(initial.maxWorkers ?? 2)
   });
+  const [mode, setMode] = React.useState<WorkersMode>(
+    initial.workersMode ?? 'fixed'
+  );
   const setNumber =
-    (field: 'cpus' | 'memoryMiB' | 'walltimeMinutes') =>
-    (event: React.ChangeEvent<HTMLInputElement>) => {
+    (field: NumberField) => (event: React.ChangeEvent<HTMLInputElement>) => {
       const text = event.target.value;
       setNumbers(previous => ({ ...previous, [field]: text }));
       update({ [field]: numberValue(text) });
     };
+  const numberInput = (field: NumberField, label: string) => (
+    <label className="jp-Batch-Field" key={field}>
+      <span>{label}</span>
+      <input
+        className="jp-mod-styled"
+        name={field}
+        type="number"
+        step="any"
+        value={numbers[field]}
+        onChange={setNumber(field)}
+      />
+    </label>
+  );
+  const chooseMode = (next: WorkersMode) => {
+    setMode(next);
+    // The other mode's fields keep their text; send what this mode shows.
+    update({
+      workersMode: next,
+      workers: numberValue(numbers.workers),
+      minWorkers: numberValue(numbers.minWorkers),
+      maxWorkers: numberValue(numbers.maxWorkers)
+    });
+  };
   return (
-    <div className="jp-Batch-Resources">
-      {RESOURCE_FIELDS.map(([field, label]) => (
-        <label className="jp-Batch-Field" key={field}>
-          <span>{label}</span>
-          <input
-            className="jp-mod-styled"
-            name={field}
-            type="number"
-            step="any"
-            value={numbers[field]}
-            onChange={setNumber(field)}
-          />
-        </label>
-      ))}
-    </div>
+    <>
+      <div className="jp-Batch-Resources">
+        {RESOURCE_FIELDS.map(([field, label]) =>
+          numberInput(field, (dask && DASK_LABELS[field]) || label)
+        )}
+      </div>
+      {dask && (
+        <div className="jp-Batch-Resources jp-Batch-Workers">
+          <label className="jp-Batch-Field">
+            <span>Workers</span>
+            <select
+              className="jp-mod-styled"
+              name="workersMode"
+              value={mode}
+              onChange={e => chooseMode(e.target.value as WorkersMode)}
+            >
+              <option value="fixed">Fixed</option>
+              <option value="adaptive">Adaptive</option>
+            </select>
+          </label>
+          {WORKER_INPUTS[mode].map(([field, label]) =>
+            numberInput(field, mode === 'fixed' ? 'Count' : label)
+          )}
+        </div>
+      )}
+    </>
   );
 }
 
@@ -302,7 +383,11 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         in Parameters takes the sweep's values.
       </div>
       <SweepLine model={model} values={values} />
-      <ResourceFields initial={props.initial} update={update} />
+      <ResourceFields
+        initial={props.initial}
+        update={update}
+        dask={isDaskBackend(backendType(model, values.backend))}
+      />
       <BackendAccountFields model={model} values={values} update={update} />
       <QuotaLine model={model} values={values} />
       {busy && <div className="jp-Batch-Muted">Submitting…</div>}
@@ -379,7 +464,10 @@ function QuotaLine(props: {
             ? values.walltimeMinutes
             : 0,
           runs: sweepRuns(values),
-          parallel: sweepsInParallel(model, values.backend)
+          parallel: sweepsInParallel(model, values.backend),
+          workers: isDaskBackend(backendType(model, values.backend))
+            ? clusterWorkers(values)
+            : undefined
         });
         return (
           <div
@@ -571,18 +659,22 @@ export class SubmitDialog extends JobDialog<ISubmitValues> {
     });
     this._submitBody = body;
     this._source = options.source;
+    this._batchModel = options.model;
   }
 
   protected buildSpec(idempotencyKey: string): Batch.IJobSpec {
+    const values = this._submitBody.getValue();
     return buildJobSpec(
       this._source,
-      this._submitBody.getValue(),
-      idempotencyKey
+      values,
+      idempotencyKey,
+      backendType(this._batchModel, values.backend)
     );
   }
 
   private _submitBody: SubmitBody;
   private _source: IJobSource;
+  private _batchModel: IBatchModel;
 }
 
 export namespace SubmitDialog {
@@ -609,6 +701,10 @@ export function initialValues(
     memoryMiB: settings.defaultResources.memoryMiB,
     walltimeMinutes: settings.defaultResources.walltimeMinutes,
     backend: '',
-    account: ''
+    account: '',
+    workersMode: 'fixed',
+    workers: 1,
+    minWorkers: 1,
+    maxWorkers: 2
   };
 }
