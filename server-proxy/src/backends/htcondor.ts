@@ -289,6 +289,11 @@ export class HTCondorBackend implements Backend {
     return readLogChunk(join(dir, 'items', `${shown}.log`), from, maxBytes);
   }
 
+  /** HTCondor's user log of the job (one for the whole cluster of a sweep), as it grows. */
+  async userLog(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk> {
+    return readLogChunk(join(this.opts.files.jobDir(job.id), 'condor.log'), from, maxBytes);
+  }
+
   async outputs(job: JobRecord): Promise<OutputFile[]> {
     return listOutputs(this.opts.files.outputDir(job.id), job.outputDir, job.spec.outputs);
   }

@@ -42,6 +42,8 @@ export interface Backend {
   release?(job: JobRecord): Promise<JobUpdate>;
   /** The job's log; `item`: one sweep item's, where the backend keeps them apart. */
   logs(job: JobRecord, from: number, maxBytes: number, item?: number): Promise<LogChunk>;
+  /** The batch system's own log of the job (HTCondor's user log: submitted, executing, held, terminated). */
+  userLog?(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk>;
   outputs(job: JobRecord): Promise<OutputFile[]>;
   /** After a restart: match stored non-final jobs against what really exists. */
   reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;

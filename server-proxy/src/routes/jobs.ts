@@ -58,12 +58,19 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       querystring: z.object({
         from: z.coerce.number().int().min(0).default(0),
         item: z.coerce.number().int().min(0).optional().describe('sweep item (default: the first failed, else the first running, else 0)'),
+        source: z.enum(['output', 'htcondor']).default('output').describe('output: the job\'s stdout and stderr; htcondor: HTCondor\'s user log of the job (its events)'),
       }),
       response: { 200: LogChunk, ...errors },
     },
   }, async (request) => {
     const job = ownedJob(request.params.id, request.identity.name);
-    const { from, item } = request.query;
+    const { from, item, source } = request.query;
+    if (source === 'htcondor') {
+      const backend = backendOf(job.backend);
+      if (!backend.userLog) throw new HttpError(400, 'invalid_request', 'Only HTCondor jobs have an HTCondor user log; ask for the job\'s log without "source".');
+      const chunk = await backend.userLog(job, from, MAX_LOG_BYTES);
+      return { ...chunk, complete: isFinal(job.state) && chunk.next >= chunk.size };
+    }
     if (item !== undefined && item >= (job.spec.sweep?.length ?? 0)) {
       throw new HttpError(400, 'invalid_request', job.spec.sweep
         ? `This sweep has items 0 to ${job.spec.sweep.length - 1}; there is no item ${item}.`

@@ -163,6 +163,12 @@ describe('htcondor backend on a real pool', () => {
     expect(typeof prov.backend.ref.clusterId).toBe('number');
     expect(typeof prov.backend.ref.wallClockSeconds).toBe('number');
     expect(done.cost.usedCoreHours).not.toBeNull();
+    // HTCondor's own user log of the job: its events, in order
+    const userLog = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs?source=htcondor` })).json<{ text: string; complete: boolean }>();
+    expect(userLog.text).toMatch(/Job submitted from host[\s\S]*Job executing on host[\s\S]*Job terminated/);
+    expect(userLog.complete).toBe(true);
+    const notCondor = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs?source=nope` });
+    expect(notCondor.statusCode).toBe(400);
   }, 180_000);
 
   it('shows why HTCondor held a job, and cancel removes the held job', async () => {
