@@ -3,6 +3,7 @@
  * notebook commands and the notifications. Wiring only.
  */
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -14,6 +15,7 @@ import {
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
@@ -21,6 +23,7 @@ import { addNotebookCommands } from './commands';
 import { batchIcon } from './icons';
 import { BatchModel } from './model';
 import { BatchClient } from './request';
+import { addScriptCommands } from './script';
 import { readSettings } from './settings';
 import {
   Batch,
@@ -135,18 +138,8 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null
   ): void => {
-    let settings: IBatchSettings = DEFAULT_SETTINGS;
-    settingRegistry
-      ?.load(SETTINGS_PLUGIN_ID)
-      .then(setting => {
-        settings = readSettings(setting);
-        setting.changed.connect(() => {
-          settings = readSettings(setting);
-        });
-      })
-      .catch(() => undefined);
-
-    addNotebookCommands({ app, model, tracker, settings: () => settings });
+    const settings = followSettings(settingRegistry);
+    addNotebookCommands({ app, model, tracker, settings });
     for (const command of [
       CommandIDs.runCells,
       CommandIDs.runNotebook,
@@ -156,6 +149,62 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/**
+ * "Run script in batch" for Python files: the file editor's toolbar and
+ * context menu and the file browser's context menu are declared in
+ * schema/plugin.json; the palette item is added here.
+ */
+const scriptPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'user-batch:script',
+  description: 'A command that submits a Python file as a batch job.',
+  autoStart: true,
+  requires: [IBatchModel],
+  optional: [ISettingRegistry, ICommandPalette, IDefaultFileBrowser, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IBatchModel,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    fileBrowser: IDefaultFileBrowser | null,
+    labShell: ILabShell | null
+  ): void => {
+    addScriptCommands({
+      app,
+      model,
+      settings: followSettings(settingRegistry),
+      fileBrowser
+    });
+    // Whether the command shows depends on the file in the main area.
+    labShell?.currentChanged.connect(() =>
+      app.commands.notifyCommandChanged(CommandIDs.runScript)
+    );
+    palette?.addItem({
+      command: CommandIDs.runScript,
+      category: PALETTE_CATEGORY
+    });
+  }
+};
+
+/**
+ * The user's settings as they are now: the defaults until read, then kept
+ * in step with changes.
+ */
+function followSettings(
+  settingRegistry: ISettingRegistry | null
+): () => IBatchSettings {
+  let settings: IBatchSettings = DEFAULT_SETTINGS;
+  settingRegistry
+    ?.load(SETTINGS_PLUGIN_ID)
+    .then(setting => {
+      settings = readSettings(setting);
+      setting.changed.connect(() => {
+        settings = readSettings(setting);
+      });
+    })
+    .catch(() => undefined);
+  return () => settings;
+}
 
 /**
  * Tell the person when a job ends, and once when the service is unreachable.
@@ -274,5 +323,6 @@ export default [
   modelPlugin,
   sidebarPlugin,
   notebookPlugin,
+  scriptPlugin,
   notificationsPlugin
 ];

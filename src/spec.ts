@@ -638,6 +638,19 @@ export interface IJobSource {
   script?: { content: string; args?: string[] };
 }
 
+/** Whether a path names a Python file "Run script in batch" can run. */
+export function isPythonFile(path: string): boolean {
+  return /\.py$/i.test(path);
+}
+
+/**
+ * The source of a script job: the file's path (relative to the Jupyter
+ * root) and its text as the editor has it, saved or not.
+ */
+export function scriptJobSource(path: string, content: string): IJobSource {
+  return { kind: 'script', notebookPath: path, script: { content } };
+}
+
 /**
  * Build the JobSpec, or throw an Error whose message lists every problem.
  */

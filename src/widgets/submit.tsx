@@ -348,6 +348,11 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           Runs the whole notebook {source.notebookPath}
         </div>
       )}
+      {source.kind === 'script' && (
+        <div className="jp-Batch-What">
+          Runs the Python script {source.notebookPath}
+        </div>
+      )}
       {source.kind === 'cells' && (
         <SetupFields
           candidates={source.setupCandidates ?? []}
@@ -646,7 +651,7 @@ export abstract class JobDialog<T> extends Dialog<T> {
 }
 
 /**
- * "Run in batch" and "Run notebook in batch".
+ * "Run in batch", "Run notebook in batch" and "Run script in batch".
  */
 export class SubmitDialog extends JobDialog<ISubmitValues> {
   constructor(options: SubmitDialog.IOptions) {

@@ -1,0 +1,129 @@
+/**
+ * "Run script in batch": a Python file, from the file editor (its current
+ * text, saved or not) or from the file browser (the file as stored), runs as
+ * `python file.py` would, through the same submit dialog as cells.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+import type { IDocumentWidget } from '@jupyterlab/docregistry';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+
+import { batchIcon } from './icons';
+import { defaultJobName, isPythonFile, scriptJobSource } from './spec';
+import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { initialValues, SubmitDialog } from './widgets/submit';
+
+export interface IScriptCommandsOptions {
+  app: JupyterFrontEnd;
+  model: IBatchModel;
+  settings: () => IBatchSettings;
+  /** The file browser whose selection the context menu item runs. */
+  fileBrowser: IDefaultFileBrowser | null;
+}
+
+/** A Python file to run and how to read its text. */
+interface IScriptTarget {
+  path: string;
+  read: () => Promise<string>;
+}
+
+export function addScriptCommands(options: IScriptCommandsOptions): void {
+  const { app } = options;
+  // The file browser's context menu passes `fileBrowser: true`; everywhere
+  // else (editor toolbar and context menu, palette) the current editor runs.
+  const target = (args: Record<string, unknown>) =>
+    args.fileBrowser === true
+      ? browserScript(options)
+      : editorScript(app.shell.currentWidget);
+  app.commands.addCommand(CommandIDs.runScript, {
+    label: args => (args.toolbar ? '' : 'Run script in batch'),
+    caption: 'Run this Python file as a batch job, as "python file.py" would',
+    icon: batchIcon,
+    // The editor toolbar is shared by every text file: show it for Python only.
+    isVisible: args => target(args) !== null,
+    isEnabled: args => target(args) !== null,
+    execute: args => openScriptDialog(options, target(args))
+  });
+}
+
+/**
+ * The Python file open in a document widget (the file editor), read from
+ * the widget's model so unsaved edits run too.
+ */
+export function editorScript(widget: unknown): IScriptTarget | null {
+  const context = (widget as Partial<IDocumentWidget> | null)?.context;
+  if (!context || !isPythonFile(context.localPath)) {
+    return null;
+  }
+  return {
+    path: context.localPath,
+    read: async () => context.model.toString()
+  };
+}
+
+/** The first Python file selected in the file browser, read as stored. */
+function browserScript(options: IScriptCommandsOptions): IScriptTarget | null {
+  const browser = options.fileBrowser;
+  if (!browser) {
+    return null;
+  }
+  for (const item of browser.selectedItems()) {
+    if (item.type === 'file' && isPythonFile(item.path)) {
+      const contents = options.app.serviceManager.contents;
+      return {
+        path: item.path,
+        read: async () => {
+          const file = await contents.get(item.path, {
+            type: 'file',
+            format: 'text',
+            content: true
+          });
+          return String(file.content ?? '');
+        }
+      };
+    }
+  }
+  return null;
+}
+
+async function openScriptDialog(
+  options: IScriptCommandsOptions,
+  target: IScriptTarget | null
+): Promise<void> {
+  const { app, model } = options;
+  if (!target) {
+    Notification.warning(
+      'Open a Python (.py) file in the editor, or select one in the file browser, to run it in batch.',
+      { autoClose: 5000 }
+    );
+    return;
+  }
+  let content: string;
+  try {
+    content = await target.read();
+  } catch (reason) {
+    Notification.error(
+      `Could not read ${target.path}: ${
+        reason instanceof Error ? reason.message : String(reason)
+      }. Open it in the editor and run it from there.`,
+      { autoClose: 10000 }
+    );
+    return;
+  }
+  // The lists fill in the dialog when they arrive; a failure shows there.
+  model.refreshBackends().catch(() => undefined);
+  model.refreshQuota().catch(() => undefined);
+
+  const settings = options.settings();
+  const dialog = new SubmitDialog({
+    title: 'Run script in batch',
+    model,
+    source: scriptJobSource(target.path, content),
+    initial: initialValues(defaultJobName(target.path, 'script'), settings),
+    preferredBackend: settings.defaultBackend
+  });
+  const result = await dialog.launch();
+  if (result.button.accept && dialog.job) {
+    await app.commands.execute(CommandIDs.open, { jobId: dialog.job.id });
+  }
+}
