@@ -2,6 +2,8 @@
 export const sel = {
   runCellsButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runCellsInBatch"]',
   runNotebookButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runNotebookInBatch"]',
+  /** the file editor's toolbar item of "Run script in batch" (data-jp-item-name) */
+  runScriptItem: 'runScriptInBatch',
   dialog: '.jp-Dialog:has(.jp-Batch-SubmitDialog)',
   dialogBody: '.jp-Batch-SubmitDialog',
   submitError: '.jp-Batch-SubmitError',
