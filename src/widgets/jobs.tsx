@@ -468,7 +468,12 @@ function progressLabel(job: Batch.IJob): string {
   if (job.kind === 'catalog') {
     return 'Partitions';
   }
-  return job.progress?.items !== undefined ? 'Runs' : 'Cells';
+  if (job.progress?.items !== undefined) {
+    return 'Runs';
+  }
+  // A script runs as a few cells of its executed notebook (argv, parameters,
+  // the file): "cells" would puzzle someone who ran a .py file.
+  return job.kind === 'script' ? 'Steps' : 'Cells';
 }
 
 /**
