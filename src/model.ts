@@ -227,6 +227,10 @@ export class BatchModel implements IBatchModel {
     return this._client.planCatalog(request);
   }
 
+  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk> {
+    return this._client.getBatchSystemLog(id, from);
+  }
+
   getPartitions(id: string): Promise<Batch.IPartition[]> {
     return this._client.getPartitions(id);
   }

@@ -119,6 +119,15 @@ export class BatchClient {
     );
   }
 
+  /** The batch system's own log of the job (HTCondor's user log). */
+  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk> {
+    return this.request<Batch.ILogChunk>(
+      `api/jobs/${encodeURIComponent(id)}/logs`,
+      {},
+      { from: String(from), source: 'htcondor' }
+    );
+  }
+
   getOutputs(id: string): Promise<Batch.IOutput[]> {
     return this.request<{ outputs: Batch.IOutput[] }>(
       `api/jobs/${encodeURIComponent(id)}/outputs`

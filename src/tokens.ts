@@ -366,6 +366,8 @@ export interface IBatchModel {
   /** What a catalog run would touch and cost; rejects with the planner's sentence. */
   planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan>;
   /** A catalog run's partitions and their states. */
+  /** The batch system's own log of the job (HTCondor's user log), from an offset. */
+  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk>;
   getPartitions(id: string): Promise<Batch.IPartition[]>;
   /** The first rows of a catalog run's result as Arrow IPC; null while there is none. */
   getPreview(id: string): Promise<ArrayBuffer | null>;

@@ -5,6 +5,7 @@
 import * as React from 'react';
 
 import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
+import { BatchSystemLog, IBatchSystemLogLoader } from './batchSystemLog';
 import { selectSweepItem } from '../model';
 import { CatalogRun, ICatalogRunLoaders } from './catalogRun';
 import {
@@ -292,6 +293,8 @@ export function JobDetails(props: {
   onSelectItem?: (item: number) => void;
   /** Reads a catalog run's partitions and preview; without it they are not shown. */
   catalogLoaders?: ICatalogRunLoaders;
+  /** Reads the batch system's own log of jobs on backends that keep one (HTCondor). */
+  batchSystemLog?: { loader: IBatchSystemLogLoader; title: string };
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
   const final = Batch.isFinal(job.state);
@@ -405,6 +408,13 @@ export function JobDetails(props: {
         {selectedItem !== null ? `Log — item ${selectedItem}` : 'Log'}
       </div>
       <LogView log={log} />
+      {props.batchSystemLog && (
+        <BatchSystemLog
+          job={job}
+          loader={props.batchSystemLog.loader}
+          title={props.batchSystemLog.title}
+        />
+      )}
       {outputs.length > 0 && (
         <>
           <div className="jp-Batch-SectionTitle">Outputs</div>

@@ -69,6 +69,12 @@ export class BatchSidebar extends ReactWidget {
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
             catalogLoaders={model}
+            batchSystemLog={
+              model.backends.find(b => b.name === selected.backend)?.type ===
+              'htcondor'
+                ? { loader: model, title: 'HTCondor events' }
+                : undefined
+            }
           />
         )}
       </div>

@@ -28,6 +28,9 @@ test.describe('Run in batch on the htcondor backend', () => {
     const details = await batch.openDetails('ui-condor');
     await expect(details).toContainText(/Backend\s*htcondor/);
     await expect(details.locator(sel.log)).toContainText('hello from batch, threshold=7');
+    // HTCondor's own events for the job, folded under its log
+    await details.locator('.jp-Batch-BatchSystemLog summary', { hasText: 'HTCondor events' }).click();
+    await expect(details.locator('.jp-Batch-SystemLogText')).toContainText(/Job submitted from host[\s\S]*Job executing on host[\s\S]*Job terminated/);
     await expect(details.locator(sel.outputLink)).toContainText(['batch-test.ipynb']);
     await page.screenshot({ path: test.info().outputPath('htcondor-succeeded.png') });
 
