@@ -50,6 +50,8 @@ const ALL_STATUSES = ClusterStatus.options.join(',');
 /** A cluster younger than this is never taken for an orphan (its job may be mid-submit). */
 const ORPHAN_MIN_AGE_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** How long a failed job's end waits for an unreachable gateway, to say whether its cluster died. */
+const WAIT_FOR_GATEWAY_MS = 30_000;
 
 /** The gateway's REST API, as one user. */
 export class GatewayClient {
@@ -171,6 +173,15 @@ export class DaskGatewayBackend implements Backend {
   readonly client: GatewayClient;
   /** Clusters whose stop failed (gateway away): retried on every poll until they are gone. */
   private readonly stopsPending = new Map<string, string>();
+  /** Jobs whose driver failed while the gateway could not be asked: since when (ms). */
+  private readonly waitingSince = new Map<string, number>();
+
+  /** True while a failed job may wait for the gateway to answer (at most WAIT_FOR_GATEWAY_MS). */
+  private mayWait(jobId: string): boolean {
+    const since = this.waitingSince.get(jobId) ?? Date.now();
+    this.waitingSince.set(jobId, since);
+    return Date.now() - since < WAIT_FOR_GATEWAY_MS;
+  }
 
   constructor(private readonly opts: DaskGatewayBackendOptions) {
     this.name = opts.name;
@@ -286,6 +297,12 @@ export class DaskGatewayBackend implements Backend {
     if (ref.phase === 'driving' && ref.driver) {
       const driverJob = { ...job, backendRef: ref.driver };
       const [seen] = await this.opts.driver.poll([driverJob]);
+      if (seen?.state === 'failed' && clusters === null && this.mayWait(job.id)) {
+        // the driver failed while the gateway cannot be asked (restarting?): its end is on disk,
+        // so wait a little for the gateway to say whether the cluster went away under it
+        return null;
+      }
+      this.waitingSince.delete(job.id);
       if (seen) return this.afterDriver(job, ref, seen, clusters);
       const cluster = clusters?.get(ref.cluster);
       if (clusters && (!cluster || cluster.status === 'STOPPED' || cluster.status === 'FAILED')) {
