@@ -2,7 +2,9 @@
 
 Applies a user function to every partition of a HATS catalog with LSDB ``map_partitions`` on a
 Dask cluster (``user_batch.dask.dask_client()``: the gateway cluster, or a local one) and writes
-the result as a new HATS catalog.  The job directory contract mirrors ``user_batch.runner``:
+the result as a new HATS catalog. ``python -m user_batch.runner JOBDIR`` comes here for a job of
+kind ``catalog`` (:func:`run_job`); ``python -m user_batch.catalog_run JOBDIR`` runs it directly.
+The job directory contract mirrors the notebook runner's (:mod:`user_batch.notebook_run`):
 
 Input ``JOBDIR/catalog.json`` (written by the proxy)::
 
@@ -48,17 +50,28 @@ import sys
 import threading
 import time
 
-from user_batch.runner import (
+from user_batch.jobdir import (
+    Log,
+    RunnerError,
+    read_json_object,
+    write_environment,
+    write_exit,
+    write_json_atomic,
+    write_launch,
+)
+from user_batch.jobfiles import (
+    CATALOG_JSON,
+    CATALOG_PROVENANCE_JSON,
+    ERROR_JSON,
     EXIT_CANCELLED,
     EXIT_CELL_ERROR,
     EXIT_OK,
     EXIT_RUNNER_ERROR,
     EXIT_WALLTIME,
-    Log,
-    RunnerError,
-    environment_record,
-    now_iso,
-    write_json_atomic,
+    PARTITIONS_JSON,
+    PREVIEW_ARROW,
+    PREVIEW_JSON,
+    PROGRESS_JSON,
 )
 
 #: how often the driver looks at finished partitions, the cancel flag and the walltime
@@ -82,16 +95,7 @@ class Walltime(Exception):
 
 
 def load_spec(jobdir: str) -> dict:
-    path = os.path.join(jobdir, "catalog.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            spec = json.load(f)
-    except FileNotFoundError:
-        raise RunnerError(f"{path} does not exist") from None
-    except json.JSONDecodeError as e:
-        raise RunnerError(f"catalog.json is not valid JSON: {e}") from None
-    if not isinstance(spec, dict):
-        raise RunnerError("catalog.json must hold a JSON object")
+    spec = read_json_object(jobdir, CATALOG_JSON)
     for key in ("catalog", "output"):
         if not isinstance(spec.get(key), str) or not os.path.isabs(spec[key]):
             raise RunnerError(f"catalog.json needs '{key}' as an absolute path")
@@ -444,13 +448,13 @@ class Driver:
     # -- files
 
     def write_progress(self) -> None:
-        write_json_atomic(self.path("progress.json"), self.progress)
+        write_json_atomic(self.path(PROGRESS_JSON), self.progress)
 
     def write_partitions(self) -> None:
-        write_json_atomic(self.path("partitions.json"), self.states)
+        write_json_atomic(self.path(PARTITIONS_JSON), self.states)
 
     def write_error(self, ename, evalue, traceback, partition=None) -> None:
-        write_json_atomic(self.path("error.json"), {
+        write_json_atomic(self.path(ERROR_JSON), {
             "ename": ename, "evalue": evalue, "traceback": traceback, "cellId": None,
             "partition": partition})
 
@@ -510,10 +514,10 @@ class Driver:
                                           dec=tuple(map(float, region["dec"])))
             if kind == "polygon":
                 return catalog.polygon_search([tuple(map(float, v)) for v in region["vertices"]])
-        except ImportError as e:  # polygon_search needs lsst-sphgeom
+        except ImportError as e:  # polygon_search needs lsst-sphgeom, in user-batch[catalog]
             raise RunnerError(f"a {kind} region needs a package this environment lacks ({e}); "
-                              "install it into the job's environment or use a cone or box "
-                              "region") from None
+                              "install user-batch[catalog] (it brings lsst-sphgeom) into the "
+                              "job's environment, or use a cone or box region") from None
         except (KeyError, TypeError, ValueError) as e:
             raise RunnerError(f"region {json.dumps(region)} cannot be applied: "
                               f"{type(e).__name__}: {e}") from None
@@ -677,11 +681,11 @@ class Driver:
             schema = pa.schema([])
         preview = pa.concat_tables(tables) if tables else schema.empty_table()
         preview = preview.replace_schema_metadata(None)  # pandas metadata: no use to a viewer
-        tmp = self.path(f"preview.arrow.tmp-{os.getpid()}")
+        tmp = self.path(f"{PREVIEW_ARROW}.tmp-{os.getpid()}")
         with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, preview.schema) as writer:
             writer.write_table(preview)
-        os.replace(tmp, self.path("preview.arrow"))
-        write_json_atomic(self.path("preview.json"), {
+        os.replace(tmp, self.path(PREVIEW_ARROW))
+        write_json_atomic(self.path(PREVIEW_JSON), {
             "columns": preview.schema.names, "rows": preview.num_rows,
             "totalRows": self.output_rows})
 
@@ -838,8 +842,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isdir(jobdir):
         print(f"[batch] runner error: job directory {jobdir} does not exist", file=sys.stderr)
         return EXIT_RUNNER_ERROR
-    write_json_atomic(os.path.join(jobdir, "launch.json"),
-                      {"pid": os.getpid(), "pgid": os.getpgrp(), "startedAt": now_iso()})
+    write_launch(jobdir)
     log = Log()
     driver = Driver(jobdir, log)
 
@@ -882,22 +885,23 @@ def main(argv: list[str] | None = None) -> int:
     driver.timings["totalSeconds"] = round(time.monotonic() - started, 3)
     if status != "cancelled":  # on cancel the proxy's grace period is short: skip hashing
         try:
-            write_json_atomic(os.path.join(jobdir, "catalog-provenance.json"),
+            write_json_atomic(os.path.join(jobdir, CATALOG_PROVENANCE_JSON),
                               driver.provenance(status))
         except Exception as e:
             log.batch(f"could not write the provenance: {type(e).__name__}: {e}")
     env_thread.join(timeout=30)
     log.batch(f"exit {code} ({status}): {message.splitlines()[0] if message else ''}")
-    write_json_atomic(os.path.join(jobdir, "exit.json"), {
-        "exitCode": code, "reason": status, "endedAt": now_iso(), "message": message})
+    write_exit(jobdir, code, status, message)
     return code
 
 
-def write_environment(jobdir: str) -> None:
-    try:
-        write_json_atomic(os.path.join(jobdir, "env.json"), environment_record())
-    except Exception as e:  # provenance loses the package list, the job itself goes on
-        print(f"[batch] could not record the environment: {e}", file=sys.stderr, flush=True)
+def run_job(jobdir: str, run: dict) -> int:
+    """A catalog job from ``python -m user_batch.runner`` (every backend's entry point), with
+    its run.json: a local Dask cluster (no gateway named) gets the job's CPUs and memory."""
+    os.environ.setdefault("USER_BATCH_CPUS", str(run.get("cpus") or 1))
+    if run.get("memoryMiB"):
+        os.environ.setdefault("USER_BATCH_MEMORY_MB", str(run["memoryMiB"]))
+    return main([jobdir])
 
 
 if __name__ == "__main__":

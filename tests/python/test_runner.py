@@ -10,8 +10,10 @@ import time
 import nbformat
 import pytest
 
-from conftest import outputs_text, process_gone
-from user_batch import runner as R
+from conftest import REPO, outputs_text, process_gone
+from user_batch import jobfiles
+from user_batch.jobdir import RunnerError
+from user_batch.notebook_build import parameters_source, python_literal
 
 ANSI = "\x1b["
 
@@ -79,7 +81,7 @@ def test_failing_cell_stops_the_job_and_keeps_the_partial_notebook(make_job):
         {"id": "bad-cell", "role": "main", "source": "def f():\n    raise ValueError('bad value 42')\nf()"},
         {"id": "after-cell", "role": "main", "source": "print('must not run')"},
     ])
-    assert job.execute() == R.EXIT_CELL_ERROR, job.log()
+    assert job.execute() == jobfiles.EXIT_CELL_ERROR, job.log()
     assert job.json("exit.json")["reason"] == "cell_error"
     assert job.json("exit.json")["exitCode"] == 1
     error = job.json("error.json")
@@ -106,7 +108,7 @@ def test_walltime_kills_the_kernel_and_its_children(make_job):
     t0 = time.monotonic()
     code = job.execute(timeout=30)
     elapsed = time.monotonic() - t0
-    assert code == R.EXIT_WALLTIME, job.log()
+    assert code == jobfiles.EXIT_WALLTIME, job.log()
     assert 7.5 <= elapsed < 14, elapsed  # leaves room for a slow kernel start
     assert job.json("exit.json")["reason"] == "walltime"
     assert job.json("exit.json")["exitCode"] == 124
@@ -161,7 +163,7 @@ def test_output_is_streamed_live_and_sigterm_cancels(make_job):
 
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    assert job.wait(timeout=15) == R.EXIT_CANCELLED
+    assert job.wait(timeout=15) == jobfiles.EXIT_CANCELLED
     assert time.monotonic() - t0 < 8
     assert job.json("exit.json")["reason"] == "cancelled"
     assert not (job.dir / "error.json").exists()  # cancelled, not failed
@@ -174,7 +176,7 @@ def test_output_is_streamed_live_and_sigterm_cancels(make_job):
 def test_parameter_names_that_are_not_identifiers_are_rejected(make_job, name):
     job = make_job(cells=[{"id": "m", "role": "main", "source": "open('ran', 'w')"}],
                    parameters={name: 1})
-    assert job.execute() == R.EXIT_RUNNER_ERROR, job.log()
+    assert job.execute() == jobfiles.EXIT_RUNNER_ERROR, job.log()
     assert job.json("exit.json")["reason"] == "runner_error"
     error = job.json("error.json")
     assert "invalid parameter name" in error["evalue"]
@@ -185,7 +187,7 @@ def test_parameter_names_that_are_not_identifiers_are_rejected(make_job, name):
 def test_bad_run_json_is_a_runner_error(make_job):
     job = make_job()
     (job.dir / "run.json").write_text("{not json")
-    assert job.execute() == R.EXIT_RUNNER_ERROR
+    assert job.execute() == jobfiles.EXIT_RUNNER_ERROR
     assert job.json("exit.json")["reason"] == "runner_error"
     assert "run.json is not valid JSON" in job.json("error.json")["evalue"]
     assert job.json("launch.json")["pid"] == job.proc.pid
@@ -193,7 +195,7 @@ def test_bad_run_json_is_a_runner_error(make_job):
 
 def test_unknown_kernel_is_a_runner_error(make_job):
     job = make_job(kernelName="no-such-kernel", cells=[{"id": "m", "role": "main", "source": "1"}])
-    assert job.execute() == R.EXIT_RUNNER_ERROR
+    assert job.execute() == jobfiles.EXIT_RUNNER_ERROR
     assert job.json("exit.json")["reason"] == "runner_error"
     assert "no-such-kernel" in job.json("error.json")["evalue"]
     assert "failed to start" in job.log()
@@ -202,22 +204,22 @@ def test_unknown_kernel_is_a_runner_error(make_job):
 def test_parameter_values_become_python_literals():
     values = {"s": "a'b\"c\n\\", "i": 10**30, "f": 0.1, "b": False, "n": None,
               "l": [1, "x", [2.5]], "d": {"k": {"z": [True]}}}
-    source = R.parameters_source(values)
+    source = parameters_source(values)
     namespace: dict = {}
     for line in source.splitlines()[1:]:
         name, literal = line.split(" = ", 1)
         namespace[name] = ast.literal_eval(literal)
     assert namespace == values
-    assert R.python_literal(float("nan")) == "float('nan')"
+    assert python_literal(float("nan")) == "float('nan')"
     for bad in ["x=1\nimport os", "class", "None", "1abc", "a b", "", "x;y", 3]:
-        with pytest.raises(R.RunnerError, match="invalid parameter name"):
-            R.parameters_source({bad: 1})
+        with pytest.raises(RunnerError, match="invalid parameter name"):
+            parameters_source({bad: 1})
     assert json.loads(json.dumps(values)) == namespace
 
 
 def test_demo_notebook_batch_cells_run_with_parameters(make_job):
     """demo/Demo.ipynb: setup cells + the cells tagged `batch`, as the lab extension sends them."""
-    demo = nbformat.read(R.__file__.rsplit("/user_batch/", 1)[0] + "/demo/Demo.ipynb", as_version=4)
+    demo = nbformat.read(REPO / "demo" / "Demo.ipynb", as_version=4)
     nbformat.validate(demo)
     code = [c for c in demo.cells if c.cell_type == "code"]
     setup = [c for c in code if c.id == "setup-imports" or "parameters" in c.metadata.get("tags", [])]
