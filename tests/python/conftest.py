@@ -14,6 +14,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # import user_batch from the checkout even when not installed
     sys.path.insert(0, str(REPO))
+# the independent expectations the catalog tests compare with (tests/fixtures/*.py)
+if str(REPO / "tests" / "fixtures") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
 
 class Job:

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, process_gone
+from expected_partitions import rows_inside
 
 FUNCTION = """\
 def process(df):
@@ -31,6 +32,9 @@ def process(df):
 
 CONE = {"type": "cone", "ra": 40.0, "dec": 10.0, "radiusArcsec": 3600.0}
 BOX = {"type": "box", "ra": [146.0, 153.0], "dec": [-1.0, 4.5]}
+# a convex quadrilateral with great-circle edges over the clump around (210, -30)
+POLYGON = {"type": "polygon", "vertices": [[204.0, -35.0], [215.0, -36.0], [217.0, -25.0],
+                                           [206.0, -27.0]]}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -199,6 +203,18 @@ def test_box_job_result_is_exactly_the_pandas_result(make_catalog_job, source_ro
     assert prov["actual"] == [{"order": p["order"], "pixel": p["pixel"]}
                               for p in job.json("partitions.json")]
     assert "differs from LSDB's selection" in job.log()
+
+
+def test_polygon_job_result_is_exactly_the_pandas_result(make_catalog_job, source_rows):
+    # lsst-sphgeom (the catalog extra) gives lsdb its polygon search
+    job = make_catalog_job(region=POLYGON)
+    assert job.execute() == 0, job.log()
+    inside = rows_inside(POLYGON, source_rows["ra"].to_numpy(), source_rows["dec"].to_numpy())
+    expected = expected_result(source_rows[inside])
+    assert_same_rows(job.result_rows(), expected)
+    assert len(expected) < len(expected_result(source_rows)), "the polygon should leave rows out"
+    assert job.json("catalog-provenance.json")["region"] == POLYGON
+    assert job.json("exit.json")["reason"] == "ok"
 
 
 def test_progress_and_partition_list_are_complete(cone_job, hats_catalog):
