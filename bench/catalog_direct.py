@@ -27,21 +27,36 @@ def make(collection: str, rows: int) -> None:
         return
     sys.path.insert(0, str(REPO / "tests" / "fixtures"))
     import lsdb
+
     from make_catalog import synthetic_frame
 
-    lsdb.from_dataframe(synthetic_frame(rows, seed=7), catalog_name="bench", ra_column="ra", dec_column="dec",
-                        lowest_order=0, highest_order=8, partition_rows=50_000,
-                        margin_threshold=None).to_hats(collection)
+    lsdb.from_dataframe(
+        synthetic_frame(rows, seed=7),
+        catalog_name="bench",
+        ra_column="ra",
+        dec_column="dec",
+        lowest_order=0,
+        highest_order=8,
+        partition_rows=50_000,
+        margin_threshold=None,
+    ).to_hats(collection)
 
 
 def run(catalog: str, out: str, workers: int) -> None:
-    env = dict(line.split("=", 1) for line in subprocess.run(
-        [str(REPO / "bin" / "dask-gateway"), "env"], capture_output=True, text=True, check=True).stdout.split())
+    env = dict(
+        line.split("=", 1)
+        for line in subprocess.run(
+            [str(REPO / "bin" / "dask-gateway"), "env"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     from dask_gateway import BasicAuth, Gateway
 
     password = Path(env["USER_BATCH_TEST_GATEWAY_PASSWORD_FILE"]).read_text().strip()
-    gateway = Gateway(env["USER_BATCH_TEST_GATEWAY_ADDRESS"], proxy_address=env["USER_BATCH_TEST_GATEWAY_PROXY_ADDRESS"],
-                      auth=BasicAuth(os.environ.get("BENCH_GATEWAY_USER", "bench"), password))
+    gateway = Gateway(
+        env["USER_BATCH_TEST_GATEWAY_ADDRESS"],
+        proxy_address=env["USER_BATCH_TEST_GATEWAY_PROXY_ADDRESS"],
+        auth=BasicAuth(os.environ.get("BENCH_GATEWAY_USER", "bench"), password),
+    )
     cluster = gateway.new_cluster(worker_cores=1, worker_memory=2.0, max_workers=workers)
     try:
         cluster.scale(workers)
@@ -50,7 +65,9 @@ def run(catalog: str, out: str, workers: int) -> None:
 
         namespace: dict = {}
         exec(FUNCTION, namespace)
-        result = lsdb.open_catalog(catalog, columns=["id", "ra", "dec", "mag", "flux"]).map_partitions(namespace["process"])
+        result = lsdb.open_catalog(
+            catalog, columns=["id", "ra", "dec", "mag", "flux"]
+        ).map_partitions(namespace["process"])
         result.to_hats(out, catalog_name="result")
         client.close()
     finally:

@@ -7,6 +7,7 @@ User Batch's runner does (default: nbclient's default, TCP on 127.0.0.1).
 This is the raw path that User Batch's local backend wraps: interpreter start, import nbclient,
 start a kernel, run the cells, write the executed notebook. No store, no quota, no HTTP.
 """
+
 import os
 import shutil
 import sys

@@ -82,7 +82,9 @@ def main(argv: list[str]) -> int:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(templates[which], dest)
     combined.write_metadata_file(str(out / "dataset" / "_metadata"))
-    pq.write_metadata(template_meta[0].schema.to_arrow_schema(), out / "dataset" / "_common_metadata")
+    pq.write_metadata(
+        template_meta[0].schema.to_arrow_schema(), out / "dataset" / "_common_metadata"
+    )
     for t in templates:
         t.unlink()
     with open(out / "partition_info.csv", "w") as f:

@@ -106,8 +106,9 @@ def load_spec(jobdir: str) -> dict:
     if not isinstance(fn["name"], str) or not fn["name"].isidentifier():
         raise RunnerError(f"function name {fn['name']!r} is not a Python identifier")
     columns = spec.get("columns")
-    if columns is not None and not (isinstance(columns, list)
-                                    and all(isinstance(c, str) for c in columns)):
+    if columns is not None and not (
+        isinstance(columns, list) and all(isinstance(c, str) for c in columns)
+    ):
         raise RunnerError("catalog.json 'columns' must be null or a list of column names")
     rows = spec.get("previewRows")
     rows = 20 if rows is None else rows
@@ -124,16 +125,19 @@ def function_filename(name: str) -> str:
 def compile_user_code(fn: dict):
     """Compile setup and function source; a syntax error names the part and the line."""
     parts = []
-    for label, filename, source in (("setup code", SETUP_FILENAME, fn.get("setupSource") or ""),
-                                    (f"function {fn['name']}", function_filename(fn["name"]),
-                                     fn["source"])):
+    for label, filename, source in (
+        ("setup code", SETUP_FILENAME, fn.get("setupSource") or ""),
+        (f"function {fn['name']}", function_filename(fn["name"]), fn["source"]),
+    ):
         try:
             parts.append(compile(source, filename, "exec"))
         except SyntaxError as e:
             where = f"line {e.lineno}" + (f", column {e.offset}" if e.offset else "")
             text = f": {e.text.strip()}" if e.text and e.text.strip() else ""
-            raise RunnerError(f"the {label} has a syntax error at {where}: {e.msg}{text}. "
-                              "Fix the code and submit again.") from None
+            raise RunnerError(
+                f"the {label} has a syntax error at {where}: {e.msg}{text}. "
+                "Fix the code and submit again."
+            ) from None
     return parts
 
 
@@ -149,8 +153,10 @@ def takes_pixel(func, name: str) -> bool:
     required = [p for p in positional if p.default is p.empty]
     varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
     if len(required) > 2 or not (positional or varargs):
-        raise RunnerError(f"function {name} must take one argument (df) or two (df, pixel); "
-                          f"it takes {len(required) if positional else 0}")
+        raise RunnerError(
+            f"function {name} must take one argument (df) or two (df, pixel); "
+            f"it takes {len(required) if positional else 0}"
+        )
     # a second parameter with a default is the user's own option, unless it is called pixel
     return len(required) == 2 or (len(positional) >= 2 and positional[1].name == "pixel")
 
@@ -166,8 +172,10 @@ def load_user_function(fn: dict):
     import linecache
 
     namespace = {"__name__": "__user_batch_job__", "__builtins__": __builtins__}
-    for filename, source in ((SETUP_FILENAME, fn.get("setupSource") or ""),
-                             (function_filename(fn["name"]), fn["source"])):
+    for filename, source in (
+        (SETUP_FILENAME, fn.get("setupSource") or ""),
+        (function_filename(fn["name"]), fn["source"]),
+    ):
         # mtime None: linecache.checkcache never drops these entries
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - running it is the job
@@ -200,19 +208,26 @@ def check_result(result, df, pixel, ra_col: str, dec_col: str):
         raise TypeError(f"the function must return a pandas DataFrame, not {type(result).__name__}")
     missing = [c for c in (ra_col, dec_col) if c not in result.columns]
     if missing:
-        raise ValueError(f"the result must keep the columns {ra_col!r} and {dec_col!r} so that it "
-                         f"can be written as a HATS catalog; it lacks {', '.join(map(repr, missing))}")
+        raise ValueError(
+            f"the result must keep the columns {ra_col!r} and {dec_col!r} so that it "
+            f"can be written as a HATS catalog; it lacks {', '.join(map(repr, missing))}"
+        )
     if result.index.name != SPATIAL_INDEX_COLUMN:
         # the function reset or replaced the index: rebuild it from the coordinates
-        result = result.set_index(pd.Index(
-            compute_spatial_index(result[ra_col].to_numpy(), result[dec_col].to_numpy()),
-            name=SPATIAL_INDEX_COLUMN))
+        result = result.set_index(
+            pd.Index(
+                compute_spatial_index(result[ra_col].to_numpy(), result[dec_col].to_numpy()),
+                name=SPATIAL_INDEX_COLUMN,
+            )
+        )
     if len(result):
         pixels = spatial_index_to_healpix(result.index.to_numpy(), target_order=pixel.order)
         if not np.all(pixels == pixel.pixel):
-            raise ValueError(f"the result has rows outside partition Norder={pixel.order} "
-                             f"Npix={pixel.pixel}: the function must not change {ra_col!r} or "
-                             f"{dec_col!r}")
+            raise ValueError(
+                f"the result has rows outside partition Norder={pixel.order} "
+                f"Npix={pixel.pixel}: the function must not change {ra_col!r} or "
+                f"{dec_col!r}"
+            )
     return result
 
 
@@ -233,11 +248,13 @@ def run_partition(df, pixel, job: dict):
     except Exception as e:  # the user's error is this partition's outcome, not the task's
         error = {"ename": type(e).__name__, "evalue": str(e), "traceback": user_traceback(e)}
         remove_partition_files(pixel, job["output"])
-    return pd.DataFrame({
-        "rows": pd.Series([rows], dtype="int64"),
-        "seconds": pd.Series([_time.perf_counter() - started], dtype="float64"),
-        "error": pd.Series([json.dumps(error) if error else None], dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "rows": pd.Series([rows], dtype="int64"),
+            "seconds": pd.Series([_time.perf_counter() - started], dtype="float64"),
+            "error": pd.Series([json.dumps(error) if error else None], dtype=object),
+        }
+    )
 
 
 def write_partition(result, pixel, job: dict) -> None:
@@ -255,9 +272,11 @@ def remove_partition_files(pixel, output: str) -> None:
     from lsdb.io.to_hats import DONE_DIR_NAME, HISTOGRAM_DIR_NAME
 
     base = file_io.get_upath(output)
-    for path in (hc.io.paths.pixel_catalog_file(base, pixel),
-                 base / DONE_DIR_NAME / f"{pixel.order}_{pixel.pixel}_done",
-                 base / HISTOGRAM_DIR_NAME / f"{pixel.order}_{pixel.pixel}_histogram.npz"):
+    for path in (
+        hc.io.paths.pixel_catalog_file(base, pixel),
+        base / DONE_DIR_NAME / f"{pixel.order}_{pixel.pixel}_done",
+        base / HISTOGRAM_DIR_NAME / f"{pixel.order}_{pixel.pixel}_histogram.npz",
+    ):
         try:
             os.remove(str(path))
         except OSError:
@@ -281,8 +300,13 @@ def make_client():
     from distributed import Client, LocalCluster
 
     cpus = int(os.environ.get("USER_BATCH_CPUS") or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=max(1, cpus), threads_per_worker=1, processes=True,
-                           dashboard_address=None, host="127.0.0.1")
+    cluster = LocalCluster(
+        n_workers=max(1, cpus),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
     return Client(cluster)
 
 
@@ -290,8 +314,10 @@ def warm_up_workers(client) -> list:
     """Start the slow lsdb import on every worker now; the futures must be kept meanwhile."""
     try:
         workers = list(client.scheduler_info(n_workers=-1).get("workers") or {})
-        return [client.submit(import_lsdb, workers=[w], allow_other_workers=False, pure=False)
-                for w in workers]
+        return [
+            client.submit(import_lsdb, workers=[w], allow_other_workers=False, pure=False)
+            for w in workers
+        ]
     except Exception:  # only an optimisation
         return []
 
@@ -317,8 +343,8 @@ def close_client(client, log: Log) -> None:
 
 
 def cluster_record(client) -> dict:
-    from importlib import metadata
     import platform
+    from importlib import metadata
 
     record: dict = {"cluster": type(getattr(client, "cluster", None)).__name__}
     try:
@@ -387,8 +413,13 @@ def output_files(output: str) -> list[dict]:
         dirs.sort()
         for name in sorted(names):
             path = os.path.join(root, name)
-            files.append({"path": os.path.relpath(path, output), "size": os.path.getsize(path),
-                          "sha256": sha256_file(path)})
+            files.append(
+                {
+                    "path": os.path.relpath(path, output),
+                    "size": os.path.getsize(path),
+                    "sha256": sha256_file(path),
+                }
+            )
     return files
 
 
@@ -434,8 +465,9 @@ class Driver:
             self.futures = []
         # the pids seen at start, and the current ones: a nanny restarts a worker that died
         # (e.g. from the proxy's SIGTERM to the whole process group)
-        kill_child_processes(sorted(set(self.worker_pids) | set(nanny_worker_pids(self.client))),
-                             self.log)
+        kill_child_processes(
+            sorted(set(self.worker_pids) | set(nanny_worker_pids(self.client))), self.log
+        )
         close_client(self.client, self.log)
         self.client = None
 
@@ -454,9 +486,16 @@ class Driver:
         write_json_atomic(self.path(PARTITIONS_JSON), self.states)
 
     def write_error(self, ename, evalue, traceback, partition=None) -> None:
-        write_json_atomic(self.path(ERROR_JSON), {
-            "ename": ename, "evalue": evalue, "traceback": traceback, "cellId": None,
-            "partition": partition})
+        write_json_atomic(
+            self.path(ERROR_JSON),
+            {
+                "ename": ename,
+                "evalue": evalue,
+                "traceback": traceback,
+                "cellId": None,
+                "partition": partition,
+            },
+        )
 
     # -- preparation
 
@@ -466,16 +505,20 @@ class Driver:
         try:
             func = load_user_function(fn)
         except Exception as e:
-            raise RunnerError(f"running the setup code and the definition of function "
-                              f"{fn['name']} failed: {type(e).__name__}: {e}\n"
-                              f"{user_traceback(e)}") from None
+            raise RunnerError(
+                f"running the setup code and the definition of function "
+                f"{fn['name']} failed: {type(e).__name__}: {e}\n"
+                f"{user_traceback(e)}"
+            ) from None
         self.takes_pixel = takes_pixel(func, fn["name"])
 
     def check_catalog_path(self) -> None:
         path = self.spec["catalog"]
         if not os.path.isdir(path):
-            raise RunnerError(f"catalog {path} does not exist or is not a folder; "
-                              "choose a HATS catalog folder (it holds hats.properties)")
+            raise RunnerError(
+                f"catalog {path} does not exist or is not a folder; "
+                "choose a HATS catalog folder (it holds hats.properties)"
+            )
 
     def open_catalog(self):
         import lsdb
@@ -485,16 +528,19 @@ class Driver:
         try:
             base = lsdb.open_catalog(path)
         except Exception as e:
-            raise RunnerError(f"{path} cannot be opened as a HATS catalog: "
-                              f"{type(e).__name__}: {e}") from None
+            raise RunnerError(
+                f"{path} cannot be opened as a HATS catalog: {type(e).__name__}: {e}"
+            ) from None
         info = base.hc_structure.catalog_info
         self.ra_col, self.dec_col = info.ra_column, info.dec_column
         columns = self.spec.get("columns")
         if columns:
             unknown = [c for c in columns if c not in base.columns]
             if unknown:
-                raise RunnerError(f"catalog {path} has no column(s) {', '.join(unknown)}; "
-                                  f"it has {', '.join(base.columns)}")
+                raise RunnerError(
+                    f"catalog {path} has no column(s) {', '.join(unknown)}; "
+                    f"it has {', '.join(base.columns)}"
+                )
             # the result must be a catalog again, so the coordinates always come along
             columns = [c for c in (self.ra_col, self.dec_col) if c not in columns] + columns
             base = lsdb.open_catalog(path, columns=columns)
@@ -507,20 +553,25 @@ class Driver:
         kind = region.get("type") if isinstance(region, dict) else None
         try:
             if kind == "cone":
-                return catalog.cone_search(float(region["ra"]), float(region["dec"]),
-                                           float(region["radiusArcsec"]))
+                return catalog.cone_search(
+                    float(region["ra"]), float(region["dec"]), float(region["radiusArcsec"])
+                )
             if kind == "box":
-                return catalog.box_search(ra=tuple(map(float, region["ra"])),
-                                          dec=tuple(map(float, region["dec"])))
+                return catalog.box_search(
+                    ra=tuple(map(float, region["ra"])), dec=tuple(map(float, region["dec"]))
+                )
             if kind == "polygon":
                 return catalog.polygon_search([tuple(map(float, v)) for v in region["vertices"]])
         except ImportError as e:  # polygon_search needs lsst-sphgeom, in user-batch[catalog]
-            raise RunnerError(f"a {kind} region needs a package this environment lacks ({e}); "
-                              "install user-batch[catalog] (it brings lsst-sphgeom) into the "
-                              "job's environment, or use a cone or box region") from None
+            raise RunnerError(
+                f"a {kind} region needs a package this environment lacks ({e}); "
+                "install user-batch[catalog] (it brings lsst-sphgeom) into the "
+                "job's environment, or use a cone or box region"
+            ) from None
         except (KeyError, TypeError, ValueError) as e:
-            raise RunnerError(f"region {json.dumps(region)} cannot be applied: "
-                              f"{type(e).__name__}: {e}") from None
+            raise RunnerError(
+                f"region {json.dumps(region)} cannot be applied: {type(e).__name__}: {e}"
+            ) from None
         raise RunnerError(f"region type must be 'cone', 'box' or 'polygon', not {kind!r}")
 
     def compare_plan(self) -> None:
@@ -530,13 +581,16 @@ class Driver:
         try:
             self.planned = [{"order": int(p["order"]), "pixel": int(p["pixel"])} for p in planned]
         except (KeyError, TypeError, ValueError):
-            raise RunnerError("catalog.json 'partitions' must be null or a list of "
-                              "{order, pixel} objects") from None
+            raise RunnerError(
+                "catalog.json 'partitions' must be null or a list of {order, pixel} objects"
+            ) from None
         actual = {(int(p.order), int(p.pixel)) for p in self.pixels}
         wanted = {(p["order"], p["pixel"]) for p in self.planned}
         if actual != wanted:
-            self.log.batch(f"note: the planned partition list ({len(wanted)}) differs from LSDB's "
-                           f"selection ({len(actual)}); running LSDB's selection")
+            self.log.batch(
+                f"note: the planned partition list ({len(wanted)}) differs from LSDB's "
+                f"selection ({len(actual)}); running LSDB's selection"
+            )
 
     def histogram_order(self, catalog) -> int:
         # the same choice lsdb's writer makes, so the final metadata step agrees with our files
@@ -549,8 +603,9 @@ class Driver:
     def prepare_output(self) -> None:
         output = self.spec["output"]
         if os.path.isdir(output) and os.listdir(output):
-            raise RunnerError(f"output folder {output} already holds files; "
-                              "choose another output name")
+            raise RunnerError(
+                f"output folder {output} already holds files; choose another output name"
+            )
         os.makedirs(output, exist_ok=True)
 
     # -- running
@@ -559,9 +614,14 @@ class Driver:
         """One Dask future per partition, in pixel order."""
         import pandas as pd
 
-        job = {"function": self.spec["function"], "takesPixel": self.takes_pixel,
-               "ra": self.ra_col, "dec": self.dec_col, "output": self.spec["output"],
-               "histogramOrder": self.histogram_order(catalog)}
+        job = {
+            "function": self.spec["function"],
+            "takesPixel": self.takes_pixel,
+            "ra": self.ra_col,
+            "dec": self.dec_col,
+            "output": self.spec["output"],
+            "histogramOrder": self.histogram_order(catalog),
+        }
         meta = pd.DataFrame({k: pd.Series(dtype=v) for k, v in STATS_META.items()})
         stats = catalog.map_partitions(run_partition, job, meta=meta, include_pixel=True)
         # the task graph with its pixel -> key map (as Catalog.compute uses it), so that each
@@ -608,8 +668,11 @@ class Driver:
             import traceback as tb
 
             exc = future.exception()
-            error = {"ename": type(exc).__name__, "evalue": str(exc),
-                     "traceback": "".join(tb.format_exception(type(exc), exc, future.traceback()))}
+            error = {
+                "ename": type(exc).__name__,
+                "evalue": str(exc),
+                "traceback": "".join(tb.format_exception(type(exc), exc, future.traceback())),
+            }
         state.update(state="failed" if error else "done", error=error)
         self.progress["failed" if error else "done"] += 1
         n = self.progress["done"] + self.progress["failed"]
@@ -619,8 +682,12 @@ class Driver:
             if self.first_error is None:  # its traceback in the log too; later ones only in files
                 self.log.write(error["traceback"])
                 self.first_error = dict(error, partition=pixel_dict(pixel))
-                self.write_error(error["ename"], self.failure_sentence(), error["traceback"],
-                                 self.first_error["partition"])
+                self.write_error(
+                    error["ename"],
+                    self.failure_sentence(),
+                    error["traceback"],
+                    self.first_error["partition"],
+                )
         else:
             self.output_rows += state["rows"]
             self.log.batch(f"{where}: {state['rows']} rows in {state['seconds']:.1f} s")
@@ -629,8 +696,10 @@ class Driver:
 
     def failure_sentence(self) -> str:
         e = self.first_error
-        text = (f"partition Norder={e['partition']['order']} Npix={e['partition']['pixel']} "
-                f"failed: {e['ename']}: {e['evalue']}")
+        text = (
+            f"partition Norder={e['partition']['order']} Npix={e['partition']['pixel']} "
+            f"failed: {e['ename']}: {e['evalue']}"
+        )
         failed = self.progress["failed"]
         if failed > 1:
             text += f" ({failed} of {self.progress['total']} partitions failed)"
@@ -643,23 +712,35 @@ class Driver:
         from hats.io import file_io
         from lsdb.io.to_hats import to_hats
 
-        for p, s in zip(self.pixels, self.states):
+        for p, s in zip(self.pixels, self.states, strict=True):
             if s["state"] == "done" and s["rows"] == 0:
                 remove_partition_files(p, self.spec["output"])  # HATS lists no empty pixels
-        kept = [p for p, s in zip(self.pixels, self.states) if s["state"] == "done" and s["rows"]]
+        kept = [
+            p
+            for p, s in zip(self.pixels, self.states, strict=True)
+            if s["state"] == "done" and s["rows"]
+        ]
         if not kept:
             from lsdb.io.to_hats import remove_done_files, remove_histogram_files
 
             base = file_io.get_upath(self.spec["output"])
             remove_done_files(base)
             remove_histogram_files(base)
-            self.log.batch("the result has no rows: no catalog written (the output folder is empty)")
+            self.log.batch(
+                "the result has no rows: no catalog written (the output folder is empty)"
+            )
             return []
         name = self.spec.get("outputName") or os.path.basename(self.spec["output"])
         # resume=True: lsdb finds every kept partition already written and only adds metadata
-        to_hats(catalog.partitions[kept], base_catalog_path=file_io.get_upath(self.spec["output"]),
-                catalog_name=name, histogram_order=self.histogram_order(catalog), resume=True,
-                progress_bar=False, default_columns=None)
+        to_hats(
+            catalog.partitions[kept],
+            base_catalog_path=file_io.get_upath(self.spec["output"]),
+            catalog_name=name,
+            histogram_order=self.histogram_order(catalog),
+            resume=True,
+            progress_bar=False,
+            default_columns=None,
+        )
         return kept
 
     def write_preview(self, kept: list) -> None:
@@ -685,9 +766,14 @@ class Driver:
         with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, preview.schema) as writer:
             writer.write_table(preview)
         os.replace(tmp, self.path(PREVIEW_ARROW))
-        write_json_atomic(self.path(PREVIEW_JSON), {
-            "columns": preview.schema.names, "rows": preview.num_rows,
-            "totalRows": self.output_rows})
+        write_json_atomic(
+            self.path(PREVIEW_JSON),
+            {
+                "columns": preview.schema.names,
+                "rows": preview.num_rows,
+                "totalRows": self.output_rows,
+            },
+        )
 
     def provenance(self, status: str) -> dict:
         fn = self.spec.get("function") or {}
@@ -701,12 +787,14 @@ class Driver:
             "partitions": {
                 "planned": self.planned,
                 "actual": [pixel_dict(p) for p in self.pixels],
-                "agree": None if self.planned is None else
-                sorted((p["order"], p["pixel"]) for p in self.planned)
+                "agree": None
+                if self.planned is None
+                else sorted((p["order"], p["pixel"]) for p in self.planned)
                 == sorted((int(p.order), int(p.pixel)) for p in self.pixels),
             },
             "function": {
-                "name": fn.get("name"), "source": fn.get("source"),
+                "name": fn.get("name"),
+                "source": fn.get("source"),
                 "sha256": hashlib.sha256((fn.get("source") or "").encode()).hexdigest(),
                 "setupSource": fn.get("setupSource"),
                 "setupSha256": hashlib.sha256((fn.get("setupSource") or "").encode()).hexdigest(),
@@ -714,7 +802,8 @@ class Driver:
             },
             "dask": self.cluster,
             "output": {
-                "path": output, "name": self.spec.get("outputName"),
+                "path": output,
+                "name": self.spec.get("outputName"),
                 "files": output_files(output) if output and os.path.isdir(output) else [],
             },
             "counts": dict(self.progress, rows=self.output_rows),
@@ -739,8 +828,10 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
     driver.warming = warm_up_workers(driver.client)
     driver.cluster = cluster_record(driver.client)
     driver.worker_pids = local_worker_pids(driver.client)
-    log.batch(f"Dask: {driver.cluster['cluster']} with {driver.cluster['workers']} worker(s), "
-              f"{driver.cluster['threads']} thread(s)")
+    log.batch(
+        f"Dask: {driver.cluster['cluster']} with {driver.cluster['workers']} worker(s), "
+        f"{driver.cluster['threads']} thread(s)"
+    )
     driver.timings["clusterStartSeconds"] = round(time.monotonic() - t, 3)
     driver.check_stop()
 
@@ -748,13 +839,17 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
     catalog = driver.open_catalog()
     driver.pixels = list(catalog.get_healpix_pixels())
     driver.compare_plan()
-    driver.states = [dict(pixel_dict(p), state="pending", rows=None, seconds=None, error=None)
-                     for p in driver.pixels]
+    driver.states = [
+        dict(pixel_dict(p), state="pending", rows=None, seconds=None, error=None)
+        for p in driver.pixels
+    ]
     driver.progress["total"] = len(driver.pixels)
     driver.write_progress()
     driver.write_partitions()
-    log.batch(f"job {spec.get('jobId')}: function {spec['function']['name']} over "
-              f"{len(driver.pixels)} partition(s) of {spec['catalog']}")
+    log.batch(
+        f"job {spec.get('jobId')}: function {spec['function']['name']} over "
+        f"{len(driver.pixels)} partition(s) of {spec['catalog']}"
+    )
     driver.timings["openCatalogSeconds"] = round(time.monotonic() - t, 3)
     driver.check_stop()
 
@@ -885,8 +980,9 @@ def main(argv: list[str] | None = None) -> int:
     driver.timings["totalSeconds"] = round(time.monotonic() - started, 3)
     if status != "cancelled":  # on cancel the proxy's grace period is short: skip hashing
         try:
-            write_json_atomic(os.path.join(jobdir, CATALOG_PROVENANCE_JSON),
-                              driver.provenance(status))
+            write_json_atomic(
+                os.path.join(jobdir, CATALOG_PROVENANCE_JSON), driver.provenance(status)
+            )
         except Exception as e:
             log.batch(f"could not write the provenance: {type(e).__name__}: {e}")
     env_thread.join(timeout=30)

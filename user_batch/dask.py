@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 ENV_ADDRESS = "USER_BATCH_DASK_GATEWAY_ADDRESS"
 ENV_PROXY_ADDRESS = "USER_BATCH_DASK_GATEWAY_PROXY_ADDRESS"
@@ -57,7 +58,9 @@ def gateway_config(environ: Mapping[str, str] | None = None) -> dict | None:
         kwargs = {"username": env.get(ENV_USER) or None, "password": secret}
     elif auth == "jupyterhub":
         if secret is None:
-            raise RuntimeError(f"{ENV_AUTH}=jupyterhub needs {ENV_SECRET_FILE}: a file holding the JupyterHub API token")
+            raise RuntimeError(
+                f"{ENV_AUTH}=jupyterhub needs {ENV_SECRET_FILE}: a file holding the JupyterHub API token"
+            )
         kwargs = {"api_token": secret}
     else:
         raise RuntimeError(f"{ENV_AUTH}={auth!r} is not supported; use 'basic' or 'jupyterhub'")
@@ -76,7 +79,9 @@ def _read_secret(path: str) -> str | None:
         with open(path, encoding="utf-8") as f:
             return f.read().strip()
     except OSError as e:
-        raise RuntimeError(f"cannot read the Dask Gateway secret from {ENV_SECRET_FILE}={path}: {e.strerror}") from e
+        raise RuntimeError(
+            f"cannot read the Dask Gateway secret from {ENV_SECRET_FILE}={path}: {e.strerror}"
+        ) from e
 
 
 def configure_gateway(environ: Mapping[str, str] | None = None) -> dict | None:

@@ -20,6 +20,7 @@ from user_batch.jobfiles import INPUT_NOTEBOOK
 INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
 
+
 def python_literal(value) -> str:
     """A Python literal for a decoded JSON value (never pastes text into code)."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -161,7 +162,11 @@ def build_notebook(run: dict, jobdir: str):
     else:
         raise RunnerError(f"run.json 'kind' must be 'cells' or 'notebook', not {kind!r}")
     nb.metadata.setdefault("user_batch", {}).update(
-        {"jobId": run.get("jobId"), "kind": kind, "notebookPath": run.get("notebookPath"),
-         "parameters": run.get("parameters") or {}}
+        {
+            "jobId": run.get("jobId"),
+            "kind": kind,
+            "notebookPath": run.get("notebookPath"),
+            "parameters": run.get("parameters") or {},
+        }
     )
     return nb

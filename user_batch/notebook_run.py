@@ -83,11 +83,19 @@ def apply_sweep_item(run: dict, jobdir: str, item: int) -> dict:
             sweep = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise RunnerError(f"this job has no readable sweep.json ({e})") from None
-    if not isinstance(sweep, list) or not 0 <= item < len(sweep) or not isinstance(sweep[item], dict):
-        raise RunnerError(f"sweep item {item} does not exist (the sweep has {len(sweep) if isinstance(sweep, list) else 0})")
-    return {**run,
-            "parameters": {**(run.get("parameters") or {}), **sweep[item]},
-            "outputDir": os.path.join(run["outputDir"], f"item-{item}")}
+    if (
+        not isinstance(sweep, list)
+        or not 0 <= item < len(sweep)
+        or not isinstance(sweep[item], dict)
+    ):
+        raise RunnerError(
+            f"sweep item {item} does not exist (the sweep has {len(sweep) if isinstance(sweep, list) else 0})"
+        )
+    return {
+        **run,
+        "parameters": {**(run.get("parameters") or {}), **sweep[item]},
+        "outputDir": os.path.join(run["outputDir"], f"item-{item}"),
+    }
 
 
 def save_notebook(nb, path: str) -> None:
@@ -105,7 +113,9 @@ def save_notebook(nb, path: str) -> None:
 def strip_ansi(text: str) -> str:
     import re
 
-    return re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]", "", text)
+    return re.sub(
+        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]", "", text
+    )
 
 
 def _make_client_class():
@@ -136,8 +146,12 @@ def _make_client_class():
                 if text:
                     log.line(strip_ansi(text))
             elif kind == "error":
-                log.line(strip_ansi("\n".join(content.get("traceback") or [])
-                                    or f"{content.get('ename')}: {content.get('evalue')}"))
+                log.line(
+                    strip_ansi(
+                        "\n".join(content.get("traceback") or [])
+                        or f"{content.get('ename')}: {content.get('evalue')}"
+                    )
+                )
 
     return StreamingClient
 
@@ -170,8 +184,12 @@ class Runner:
         write_json_atomic(self.path(PROGRESS_JSON), self.progress)
 
     def write_error(self, ename, evalue, traceback, cell_id) -> None:
-        self.error = {"ename": ename, "evalue": evalue, "traceback": strip_ansi(traceback),
-                      "cellId": cell_id}
+        self.error = {
+            "ename": ename,
+            "evalue": evalue,
+            "traceback": strip_ansi(traceback),
+            "cellId": cell_id,
+        }
         write_json_atomic(self.path(ERROR_JSON), self.error)
 
     def cell_label(self, cell) -> str:
@@ -215,9 +233,7 @@ class Runner:
         if nb_dir:
             env["BATCH_NOTEBOOK_DIR"] = nb_dir
             # the notebook's own modules import (ahead of site-packages)
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in [nb_dir, env.get("PYTHONPATH", "")] if p
-            )
+            env["PYTHONPATH"] = os.pathsep.join(p for p in [nb_dir, env.get("PYTHONPATH", "")] if p)
         env.pop("JPY_PARENT_PID", None)
         return env
 
@@ -226,8 +242,14 @@ class Runner:
     async def start_kernel(self) -> None:
         cls = _make_client_class()
         kernel_name = self.run.get("kernelName") or "python3"
-        client = cls(self.nb, kernel_name=kernel_name, timeout=None, allow_errors=False,
-                     record_timing=True, shutdown_kernel="graceful")
+        client = cls(
+            self.nb,
+            kernel_name=kernel_name,
+            timeout=None,
+            allow_errors=False,
+            record_timing=True,
+            shutdown_kernel="graceful",
+        )
         client.log_writer = self.log
         self.client = client
         client.km = client.create_kernel_manager()
@@ -252,8 +274,9 @@ class Runner:
                 write_json_atomic(self.path(LAUNCH_JSON), launch)
             await client.async_start_new_kernel_client()
         except Exception as e:
-            raise RunnerError(f"kernel {kernel_name!r} failed to start: "
-                              f"{type(e).__name__}: {e}") from e
+            raise RunnerError(
+                f"kernel {kernel_name!r} failed to start: {type(e).__name__}: {e}"
+            ) from e
         from jupyter_core.utils import ensure_async
 
         msg_id = await ensure_async(client.kc.kernel_info())
@@ -262,8 +285,11 @@ class Runner:
             self.nb.metadata["language_info"] = reply["content"]["language_info"]
         spec = getattr(client.km, "kernel_spec", None)
         if spec is not None:
-            self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name":
-                                              spec.display_name, "language": spec.language}
+            self.nb.metadata["kernelspec"] = {
+                "name": kernel_name,
+                "display_name": spec.display_name,
+                "language": spec.language,
+            }
 
     async def execute(self) -> str:
         """Start the kernel and run every code cell; returns the reason (ok/cell_error)."""
@@ -280,7 +306,8 @@ class Runner:
             self.log.line(f"[cell {label}] started")
             try:
                 await client.async_execute_cell(
-                    cell, index, execution_count=client.code_cells_executed + 1)
+                    cell, index, execution_count=client.code_cells_executed + 1
+                )
             except CellExecutionError as e:
                 if self.stopping:  # interrupted by a cancel: the caller reports it
                     return "stopped"
@@ -289,9 +316,14 @@ class Runner:
             except DeadKernelError as e:
                 if self.stopping:  # killed at the walltime: the caller reports it
                     return "stopped"
-                self.cell_failed("DeadKernelError", str(e) or "the kernel died",
-                                 "The kernel process died while running this cell "
-                                 "(out of memory, os._exit or a crash).", label, counted)
+                self.cell_failed(
+                    "DeadKernelError",
+                    str(e) or "the kernel died",
+                    "The kernel process died while running this cell "
+                    "(out of memory, os._exit or a crash).",
+                    label,
+                    counted,
+                )
                 return "cell_error"
             if counted:
                 self.progress["done"] += 1
@@ -321,7 +353,8 @@ class Runner:
 
         cell = self.nb.cells[self.current_cell_index]
         cell.setdefault("outputs", []).append(
-            nbformat.v4.new_output("stream", name="stderr", text=text + "\n"))
+            nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
+        )
 
     async def stop_kernel(self, graceful: bool) -> None:
         """Stop the kernel and everything in its process group."""
@@ -393,8 +426,12 @@ async def _main(jobdir: str, log: Log, started: float, item: int | None = None) 
         return runner_error(f"{type(e).__name__}: {e}", tb.format_exc())
 
     runner.progress["total"] = sum(
-        1 for c in runner.nb.cells if c.cell_type == "code" and c.source.strip()
-        and INJECTED_TAG not in c.metadata.get("tags", []))
+        1
+        for c in runner.nb.cells
+        if c.cell_type == "code"
+        and c.source.strip()
+        and INJECTED_TAG not in c.metadata.get("tags", [])
+    )
     runner.write_progress()
     log.batch(f"job {runner.run.get('jobId')}: {runner.progress['total']} cell(s) to run")
 
@@ -404,8 +441,7 @@ async def _main(jobdir: str, log: Log, started: float, item: int | None = None) 
         timeout = max(0.0, walltime - (time.monotonic() - started))
 
     task = asyncio.ensure_future(runner.execute())
-    done, _ = await asyncio.wait({task, stop}, timeout=timeout,
-                                 return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait({task, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
 
     if task in done:
         try:
@@ -483,9 +519,15 @@ def run_one(jobdir: str, item: int | None = None) -> int:
         log.batch(f"runner error: {type(e).__name__}: {e}")
         log.write(traceback.format_exc())
         try:
-            write_json_atomic(os.path.join(workdir, ERROR_JSON), {
-                "ename": "RunnerError", "evalue": f"{type(e).__name__}: {e}",
-                "traceback": traceback.format_exc(), "cellId": None})
+            write_json_atomic(
+                os.path.join(workdir, ERROR_JSON),
+                {
+                    "ename": "RunnerError",
+                    "evalue": f"{type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc(),
+                    "cellId": None,
+                },
+            )
         except OSError:
             pass
         code, reason = EXIT_RUNNER_ERROR, "runner_error"

@@ -36,8 +36,12 @@ from user_batch.notebook_run import run_one
 def sweep_summary(jobdir: str, letters: list[str]) -> tuple[dict, dict | None, str]:
     """progress.json for a whole sweep, the first failed item's error (named), and a sentence."""
     failed = [i for i, c in enumerate(letters) if c == "f"]
-    progress = {"total": len(letters), "done": letters.count("d"), "failed": len(failed),
-                "items": "".join(letters)}
+    progress = {
+        "total": len(letters),
+        "done": letters.count("d"),
+        "failed": len(failed),
+        "items": "".join(letters),
+    }
     if not failed:
         return progress, None, ""
     first = failed[0]

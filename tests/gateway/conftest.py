@@ -55,8 +55,12 @@ class Gateway:
     def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | None]:
         """(status, JSON body or None) of METHOD /api/v1/PATH; HTTP errors are returned, not raised."""
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.address}/api/v1/{path}", data=data, method=method,
-                                     headers={"Authorization": self._auth, "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.address}/api/v1/{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": self._auth, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 status, raw = r.status, r.read()
@@ -81,8 +85,12 @@ class Gateway:
             assert status == 200, body
             if body["status"] == want:
                 return body
-            assert body["status"] != "FAILED", f"cluster {name} failed; see .run/dask-gateway/gateway.log"
-            assert time.monotonic() < deadline, f"cluster {name} still {body['status']} after {timeout} s"
+            assert body["status"] != "FAILED", (
+                f"cluster {name} failed; see .run/dask-gateway/gateway.log"
+            )
+            assert time.monotonic() < deadline, (
+                f"cluster {name} still {body['status']} after {timeout} s"
+            )
             time.sleep(0.1)
 
     def stop(self, name: str) -> None:

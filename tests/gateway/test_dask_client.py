@@ -9,8 +9,14 @@ import user_batch
 from user_batch import dask as ub_dask
 
 ALL_VARS = [
-    ub_dask.ENV_ADDRESS, ub_dask.ENV_PROXY_ADDRESS, ub_dask.ENV_CLUSTER, ub_dask.ENV_AUTH,
-    ub_dask.ENV_USER, ub_dask.ENV_SECRET_FILE, "USER_BATCH_CPUS", "USER_BATCH_MEMORY_MB",
+    ub_dask.ENV_ADDRESS,
+    ub_dask.ENV_PROXY_ADDRESS,
+    ub_dask.ENV_CLUSTER,
+    ub_dask.ENV_AUTH,
+    ub_dask.ENV_USER,
+    ub_dask.ENV_SECRET_FILE,
+    "USER_BATCH_CPUS",
+    "USER_BATCH_MEMORY_MB",
 ]
 
 

@@ -21,7 +21,12 @@ def test_create_run_list_delete(gateway, clusters):
     name = clusters.create(worker_cores=1, worker_memory=0.5)
     info = gateway.wait_status(name, "RUNNING")
     started = time.monotonic() - t0
-    assert info["options"] == {"worker_cores": 1, "worker_memory": 0.5, "max_workers": 4, "user_batch_job": ""}
+    assert info["options"] == {
+        "worker_cores": 1,
+        "worker_memory": 0.5,
+        "max_workers": 4,
+        "user_batch_job": "",
+    }
     assert started < 30, f"cluster took {started:.1f} s to start"
     print(f"cluster {name} RUNNING after {started:.1f} s")
 

@@ -27,10 +27,17 @@ class Job:
         self.nbdir = root / "work"
         self.nbdir.mkdir(exist_ok=True)
         self.run = {
-            "jobId": "job1", "kind": "cells", "kernelName": "python3",
-            "notebookPath": "work/analysis.ipynb", "notebookDir": str(self.nbdir),
-            "parameters": {}, "outputDir": str(self.out), "outputNotebook": "analysis.ipynb",
-            "walltimeSeconds": 120, "cpus": 1, "memoryMiB": 2048,
+            "jobId": "job1",
+            "kind": "cells",
+            "kernelName": "python3",
+            "notebookPath": "work/analysis.ipynb",
+            "notebookDir": str(self.nbdir),
+            "parameters": {},
+            "outputDir": str(self.out),
+            "outputNotebook": "analysis.ipynb",
+            "walltimeSeconds": 120,
+            "cpus": 1,
+            "memoryMiB": 2048,
         }
         self.run.update(run)
         (self.dir / "run.json").write_text(json.dumps(self.run))
@@ -41,12 +48,21 @@ class Job:
         self.out.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO), env.get("PYTHONPATH")] if p)
-        env.update(BATCH_JOB_ID=self.run["jobId"], BATCH_OUTPUT_DIR=str(self.out),
-                   BATCH_NOTEBOOK_DIR=str(self.nbdir))
+        env.update(
+            BATCH_JOB_ID=self.run["jobId"],
+            BATCH_OUTPUT_DIR=str(self.out),
+            BATCH_NOTEBOOK_DIR=str(self.nbdir),
+        )
         log = open(self.dir / "output.log", "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "user_batch.runner", str(self.dir)], cwd=self.out, env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            [sys.executable, "-m", "user_batch.runner", str(self.dir)],
+            cwd=self.out,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         return self.proc
 

@@ -33,8 +33,10 @@ def process(df):
 CONE = {"type": "cone", "ra": 40.0, "dec": 10.0, "radiusArcsec": 3600.0}
 BOX = {"type": "box", "ra": [146.0, 153.0], "dec": [-1.0, 4.5]}
 # a convex quadrilateral with great-circle edges over the clump around (210, -30)
-POLYGON = {"type": "polygon", "vertices": [[204.0, -35.0], [215.0, -36.0], [217.0, -25.0],
-                                           [206.0, -27.0]]}
+POLYGON = {
+    "type": "polygon",
+    "vertices": [[204.0, -35.0], [215.0, -36.0], [217.0, -25.0], [206.0, -27.0]],
+}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -44,8 +46,12 @@ POLYGON = {"type": "polygon", "vertices": [[204.0, -35.0], [215.0, -36.0], [217.
 def hats_catalog(tmp_path_factory) -> Path:
     """The shared test catalog, built once per session by the committed fixture script."""
     out = tmp_path_factory.mktemp("catalog") / "synthetic"
-    subprocess.run([sys.executable, str(REPO / "tests/fixtures/make_catalog.py"), str(out)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, str(REPO / "tests/fixtures/make_catalog.py"), str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return out
 
 
@@ -79,9 +85,14 @@ class CatalogJob:
                 del env[name]
         with open(self.dir / "output.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "user_batch.catalog_run", str(self.dir)], cwd=self.dir,
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                [sys.executable, "-m", "user_batch.catalog_run", str(self.dir)],
+                cwd=self.dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         return self.proc
 
     def execute(self, timeout: float = 120) -> int:
@@ -102,8 +113,14 @@ class CatalogJob:
         """The result catalog's rows, read from the Parquet files it lists (no lsdb)."""
         info = pd.read_csv(self.output / "partition_info.csv")
         frames = []
-        for k, n in zip(info["Norder"], info["Npix"]):
-            f = self.output / "dataset" / f"Norder={k}" / f"Dir={(n // 10000) * 10000}" / f"Npix={n}.parquet"
+        for k, n in zip(info["Norder"], info["Npix"], strict=True):
+            f = (
+                self.output
+                / "dataset"
+                / f"Norder={k}"
+                / f"Dir={(n // 10000) * 10000}"
+                / f"Npix={n}.parquet"
+            )
             frames.append(pd.read_parquet(f).reset_index())
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -114,10 +131,17 @@ def make_catalog_job(tmp_path_factory, hats_catalog):
 
     def make(function: str = FUNCTION, **spec) -> CatalogJob:
         root = tmp_path_factory.mktemp("catalog-job")
-        full = {"jobId": f"cat{len(jobs)}", "catalog": str(hats_catalog), "region": None,
-                "columns": None, "function": {"name": "process", "source": function},
-                "partitions": None, "output": str(root / "job" / "outputs" / "result"),
-                "outputName": "result", "previewRows": 20}
+        full = {
+            "jobId": f"cat{len(jobs)}",
+            "catalog": str(hats_catalog),
+            "region": None,
+            "columns": None,
+            "function": {"name": "process", "source": function},
+            "partitions": None,
+            "output": str(root / "job" / "outputs" / "result"),
+            "outputName": "result",
+            "previewRows": 20,
+        }
         full.update(spec)
         job = CatalogJob(root / "job", full)
         jobs.append(job)
@@ -200,8 +224,9 @@ def test_box_job_result_is_exactly_the_pandas_result(make_catalog_job, source_ro
     assert_same_rows(job.result_rows(), expected)
     prov = job.json("catalog-provenance.json")["partitions"]
     assert prov["planned"] == plan and prov["agree"] is False
-    assert prov["actual"] == [{"order": p["order"], "pixel": p["pixel"]}
-                              for p in job.json("partitions.json")]
+    assert prov["actual"] == [
+        {"order": p["order"], "pixel": p["pixel"]} for p in job.json("partitions.json")
+    ]
     assert "differs from LSDB's selection" in job.log()
 
 
@@ -220,13 +245,18 @@ def test_polygon_job_result_is_exactly_the_pandas_result(make_catalog_job, sourc
 def test_progress_and_partition_list_are_complete(cone_job, hats_catalog):
     import lsdb
 
-    pixels = lsdb.open_catalog(hats_catalog).cone_search(
-        CONE["ra"], CONE["dec"], CONE["radiusArcsec"]).get_healpix_pixels()
+    pixels = (
+        lsdb.open_catalog(hats_catalog)
+        .cone_search(CONE["ra"], CONE["dec"], CONE["radiusArcsec"])
+        .get_healpix_pixels()
+    )
     total = len(pixels)
     assert total >= 2
     assert cone_job.json("progress.json") == {"total": total, "done": total, "failed": 0}
     parts = cone_job.json("partitions.json")
-    assert [(p["order"], p["pixel"]) for p in parts] == [(int(p.order), int(p.pixel)) for p in pixels]
+    assert [(p["order"], p["pixel"]) for p in parts] == [
+        (int(p.order), int(p.pixel)) for p in pixels
+    ]
     assert all(p["state"] == "done" and p["error"] is None for p in parts)
     assert sum(p["rows"] for p in parts) == len(cone_job.result_rows())
     log = cone_job.log()
@@ -250,7 +280,9 @@ def test_preview_is_an_arrow_file_with_the_first_rows(cone_job):
 def test_provenance_lists_every_output_file_with_its_sha256(cone_job, hats_catalog):
     prov = cone_job.json("catalog-provenance.json")
     files = {f["path"]: f for f in prov["output"]["files"]}
-    on_disk = {str(p.relative_to(cone_job.output)) for p in cone_job.output.rglob("*") if p.is_file()}
+    on_disk = {
+        str(p.relative_to(cone_job.output)) for p in cone_job.output.rglob("*") if p.is_file()
+    }
     assert set(files) == on_disk
     assert "partition_info.csv" in files and "hats.properties" in files
     for rel, entry in files.items():
@@ -270,12 +302,14 @@ def test_provenance_lists_every_output_file_with_its_sha256(cone_job, hats_catal
 def test_a_failing_partition_is_named_and_the_others_are_written(make_catalog_job, source_rows):
     # the partition with the most rows fails; the function takes (df, pixel)
     k, n = source_rows.groupby(["Norder", "Npix"]).size().idxmax()
-    function = (f"def process(df, pixel):\n"
-                f"    if (pixel.order, pixel.pixel) == ({k}, {n}):\n"
-                f"        return 1 / 0\n"
-                f"    out = df[df.mag < 20].copy()\n"
-                f"    out['flux2'] = out.flux * 2\n"
-                f"    return out\n")
+    function = (
+        f"def process(df, pixel):\n"
+        f"    if (pixel.order, pixel.pixel) == ({k}, {n}):\n"
+        f"        return 1 / 0\n"
+        f"    out = df[df.mag < 20].copy()\n"
+        f"    out['flux2'] = out.flux * 2\n"
+        f"    return out\n"
+    )
     job = make_catalog_job(function=function)
     assert job.execute() == 1, job.log()
     error = job.json("error.json")
@@ -297,8 +331,7 @@ def test_a_failing_partition_is_named_and_the_others_are_written(make_catalog_jo
 
 
 def test_a_result_without_coordinates_fails_with_a_clear_message(make_catalog_job):
-    job = make_catalog_job(function="def process(df):\n    return df[['id', 'mag']]\n",
-                           region=CONE)
+    job = make_catalog_job(function="def process(df):\n    return df[['id', 'mag']]\n", region=CONE)
     assert job.execute() == 1, job.log()
     error = job.json("error.json")
     assert "must keep the columns 'ra' and 'dec'" in error["evalue"]

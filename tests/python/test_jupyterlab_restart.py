@@ -59,13 +59,22 @@ def wait_for(check, what: str, timeout: float = 60):
 def start_lab(port: int, root: Path, data: Path) -> subprocess.Popen:
     env = dict(os.environ, USER_BATCH_DATA_DIR=str(data), USER_BATCH_USER="scientist")
     env.pop("USER_BATCH_ROOT_DIR", None)  # learnt from the server's own root_dir
-    args = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0"]
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+    ]
     if os.geteuid() == 0:
         args.append("--allow-root")
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 @pytest.fixture
@@ -84,13 +93,27 @@ def test_a_running_job_survives_jupyterlab_being_killed_and_is_reconciled(lab_di
     lab = start_lab(port, root, data)
     try:
         wait_for(lambda: api(port, "/health")["ok"], "the proxy behind JupyterLab")
-        job = api(port, "/jobs", {
-            "name": "survives restart", "kind": "cells", "backend": "local",
-            "source": {"notebookPath": "analysis.ipynb", "cells": [{
-                "id": "slow", "role": "main",
-                "source": "import time\ntime.sleep(6)\nopen('done.txt', 'w').write('yes')\nprint('finished')"}]},
-            "resources": {"cpus": 1, "memoryMiB": 1024, "walltimeSeconds": 300},
-        })
+        job = api(
+            port,
+            "/jobs",
+            {
+                "name": "survives restart",
+                "kind": "cells",
+                "backend": "local",
+                "source": {
+                    "notebookPath": "analysis.ipynb",
+                    "cells": [
+                        {
+                            "id": "slow",
+                            "role": "main",
+                            "source": "import time\ntime.sleep(6)\n"
+                            "open('done.txt', 'w').write('yes')\nprint('finished')",
+                        }
+                    ],
+                },
+                "resources": {"cpus": 1, "memoryMiB": 1024, "walltimeSeconds": 300},
+            },
+        )
         wait_for(lambda: api(port, f"/jobs/{job['id']}")["state"] == "running", "the job to run")
     finally:
         os.killpg(lab.pid, signal.SIGKILL)  # JupyterLab dies without a chance to clean up
@@ -103,8 +126,10 @@ def test_a_running_job_survives_jupyterlab_being_killed_and_is_reconciled(lab_di
     lab = start_lab(port, root, data)
     try:
         after = wait_for(lambda: api(port, f"/jobs/{job['id']}"), "the restarted proxy")
-        after = wait_for(lambda: (j := api(port, f"/jobs/{job['id']}"))["state"] != "running" and j,
-                         "the job's final state")
+        after = wait_for(
+            lambda: (j := api(port, f"/jobs/{job['id']}"))["state"] != "running" and j,
+            "the job's final state",
+        )
         assert after["state"] == "succeeded", after
         assert after["exitCode"] == 0
         jobs = api(port, "/jobs")["jobs"]

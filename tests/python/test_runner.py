@@ -21,17 +21,29 @@ ANSI = "\x1b["
 def test_cells_job_with_parameters_figure_magic_shell_and_local_module(make_job):
     job = make_job(
         cells=[
-            {"id": "setup-1", "role": "setup",
-             "source": "import matplotlib.pyplot as plt\nthreshold = 0.0\nband = 'g'"},
-            {"id": "main-1", "role": "main",
-             "source": "print('threshold is', threshold, 'band is', band)\nthreshold * 2"},
-            {"id": "main-2", "role": "main",
-             "source": "%%time\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\nplt.show()"},
+            {
+                "id": "setup-1",
+                "role": "setup",
+                "source": "import matplotlib.pyplot as plt\nthreshold = 0.0\nband = 'g'",
+            },
+            {
+                "id": "main-1",
+                "role": "main",
+                "source": "print('threshold is', threshold, 'band is', band)\nthreshold * 2",
+            },
+            {
+                "id": "main-2",
+                "role": "main",
+                "source": "%%time\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\nplt.show()",
+            },
             {"id": "main-3", "role": "main", "source": "!echo shell-escape-works"},
-            {"id": "main-4", "role": "main",
-             "source": "import os, localmod\nprint(localmod.WHO)\n"
-                       "open(os.path.join(os.environ['BATCH_OUTPUT_DIR'], 'out.txt'), 'w')"
-                       ".write(os.getcwd())"},
+            {
+                "id": "main-4",
+                "role": "main",
+                "source": "import os, localmod\nprint(localmod.WHO)\n"
+                "open(os.path.join(os.environ['BATCH_OUTPUT_DIR'], 'out.txt'), 'w')"
+                ".write(os.getcwd())",
+            },
         ],
         parameters={"threshold": 0.5, "band": "r", "opts": {"k": [1, None, True]}},
     )
@@ -51,13 +63,25 @@ def test_cells_job_with_parameters_figure_magic_shell_and_local_module(make_job)
     assert env["python"]["version"] and env["host"] and env["platform"]
 
     nb = job.notebook()
-    assert [c.id for c in nb.cells] == ["setup-1", "injected-parameters", "main-1", "main-2",
-                                        "main-3", "main-4"]
+    assert [c.id for c in nb.cells] == [
+        "setup-1",
+        "injected-parameters",
+        "main-1",
+        "main-2",
+        "main-3",
+        "main-4",
+    ]
     injected = nb.cells[1]
     assert injected.metadata["tags"] == ["injected-parameters"]
     assert "threshold = 0.5\nband = 'r'\nopts = {'k': [1, None, True]}" in injected.source
     assert [c.metadata["user_batch"]["role"] for c in nb.cells] == [
-        "setup", "parameters", "main", "main", "main", "main"]
+        "setup",
+        "parameters",
+        "main",
+        "main",
+        "main",
+        "main",
+    ]
     assert "threshold is 0.5 band is r" in outputs_text(nb.cells[2])
     assert "1.0" in outputs_text(nb.cells[2])
     figure_cell = nb.cells[3]
@@ -76,11 +100,17 @@ def test_cells_job_with_parameters_figure_magic_shell_and_local_module(make_job)
 
 
 def test_failing_cell_stops_the_job_and_keeps_the_partial_notebook(make_job):
-    job = make_job(cells=[
-        {"id": "ok-cell", "role": "main", "source": "print('before the error')"},
-        {"id": "bad-cell", "role": "main", "source": "def f():\n    raise ValueError('bad value 42')\nf()"},
-        {"id": "after-cell", "role": "main", "source": "print('must not run')"},
-    ])
+    job = make_job(
+        cells=[
+            {"id": "ok-cell", "role": "main", "source": "print('before the error')"},
+            {
+                "id": "bad-cell",
+                "role": "main",
+                "source": "def f():\n    raise ValueError('bad value 42')\nf()",
+            },
+            {"id": "after-cell", "role": "main", "source": "print('must not run')"},
+        ]
+    )
     assert job.execute() == jobfiles.EXIT_CELL_ERROR, job.log()
     assert job.json("exit.json")["reason"] == "cell_error"
     assert job.json("exit.json")["exitCode"] == 1
@@ -99,12 +129,22 @@ def test_failing_cell_stops_the_job_and_keeps_the_partial_notebook(make_job):
 
 
 def test_walltime_kills_the_kernel_and_its_children(make_job):
-    job = make_job(walltimeSeconds=8, cells=[{"id": "slow", "role": "main", "source": (
-        "import os, subprocess, time\n"
-        "child = subprocess.Popen(['sleep', '300'])\n"
-        "open('pids', 'w').write(f'{os.getpid()} {child.pid}')\n"
-        "print('working', flush=True)\n"
-        "time.sleep(120)\n")}])
+    job = make_job(
+        walltimeSeconds=8,
+        cells=[
+            {
+                "id": "slow",
+                "role": "main",
+                "source": (
+                    "import os, subprocess, time\n"
+                    "child = subprocess.Popen(['sleep', '300'])\n"
+                    "open('pids', 'w').write(f'{os.getpid()} {child.pid}')\n"
+                    "print('working', flush=True)\n"
+                    "time.sleep(120)\n"
+                ),
+            }
+        ],
+    )
     t0 = time.monotonic()
     code = job.execute(timeout=30)
     elapsed = time.monotonic() - t0
@@ -130,27 +170,42 @@ def test_notebook_kind_injects_after_the_parameters_cell(make_job):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Analysis"),
         nbformat.v4.new_code_cell("offset = 100"),
-        nbformat.v4.new_code_cell("alpha = 0.1\nlabel = 'default'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "alpha = 0.1\nlabel = 'default'", metadata={"tags": ["parameters"]}
+        ),
         nbformat.v4.new_code_cell("print('result', alpha + offset, label)"),
     ]
     ids = [c.id for c in nb.cells]
-    job = make_job(kind="notebook", inputNotebook="input.ipynb", cells=None,
-                   parameters={"alpha": 0.9, "label": "it's \"quoted\"\nnewline"})
+    job = make_job(
+        kind="notebook",
+        inputNotebook="input.ipynb",
+        cells=None,
+        parameters={"alpha": 0.9, "label": 'it\'s "quoted"\nnewline'},
+    )
     nbformat.write(nb, job.dir / "input.ipynb")
     assert job.execute() == 0, job.log()
 
     out = job.notebook()
     assert [c.id for c in out.cells] == ids[:3] + ["injected-parameters"] + ids[3:]
     assert out.cells[3].metadata["tags"] == ["injected-parameters"]
-    assert "result 100.9 it's \"quoted\"\nnewline" in outputs_text(out.cells[4])
+    assert 'result 100.9 it\'s "quoted"\nnewline' in outputs_text(out.cells[4])
     assert job.json("progress.json") == {"total": 3, "done": 3, "failed": 0}
     assert f"[cell {ids[3]}] started" in job.log()
 
 
 def test_output_is_streamed_live_and_sigterm_cancels(make_job):
-    job = make_job(cells=[{"id": "ticker", "role": "main", "source": (
-        "import os, time\nopen('kernel.pid', 'w').write(str(os.getpid()))\n"
-        "print('tick-1', flush=True)\ntime.sleep(60)\nprint('tick-2')")}])
+    job = make_job(
+        cells=[
+            {
+                "id": "ticker",
+                "role": "main",
+                "source": (
+                    "import os, time\nopen('kernel.pid', 'w').write(str(os.getpid()))\n"
+                    "print('tick-1', flush=True)\ntime.sleep(60)\nprint('tick-2')"
+                ),
+            }
+        ]
+    )
     proc = job.start()
     deadline = time.monotonic() + 30
     while "tick-1" not in job.log():
@@ -174,8 +229,9 @@ def test_output_is_streamed_live_and_sigterm_cancels(make_job):
 
 @pytest.mark.parametrize("name", ["x=1\nimport os", "class"])
 def test_parameter_names_that_are_not_identifiers_are_rejected(make_job, name):
-    job = make_job(cells=[{"id": "m", "role": "main", "source": "open('ran', 'w')"}],
-                   parameters={name: 1})
+    job = make_job(
+        cells=[{"id": "m", "role": "main", "source": "open('ran', 'w')"}], parameters={name: 1}
+    )
     assert job.execute() == jobfiles.EXIT_RUNNER_ERROR, job.log()
     assert job.json("exit.json")["reason"] == "runner_error"
     error = job.json("error.json")
@@ -202,8 +258,15 @@ def test_unknown_kernel_is_a_runner_error(make_job):
 
 
 def test_parameter_values_become_python_literals():
-    values = {"s": "a'b\"c\n\\", "i": 10**30, "f": 0.1, "b": False, "n": None,
-              "l": [1, "x", [2.5]], "d": {"k": {"z": [True]}}}
+    values = {
+        "s": "a'b\"c\n\\",
+        "i": 10**30,
+        "f": 0.1,
+        "b": False,
+        "n": None,
+        "l": [1, "x", [2.5]],
+        "d": {"k": {"z": [True]}},
+    }
     source = parameters_source(values)
     namespace: dict = {}
     for line in source.splitlines()[1:]:
@@ -222,12 +285,18 @@ def test_demo_notebook_batch_cells_run_with_parameters(make_job):
     demo = nbformat.read(REPO / "demo" / "Demo.ipynb", as_version=4)
     nbformat.validate(demo)
     code = [c for c in demo.cells if c.cell_type == "code"]
-    setup = [c for c in code if c.id == "setup-imports" or "parameters" in c.metadata.get("tags", [])]
+    setup = [
+        c for c in code if c.id == "setup-imports" or "parameters" in c.metadata.get("tags", [])
+    ]
     batch = [c for c in code if "batch" in c.metadata.get("tags", [])]
     assert len(setup) == 2 and len(batch) >= 3
-    job = make_job(parameters={"n_objects": 250, "band": "i"}, cells=(
-        [{"id": c.id, "role": "setup", "source": c.source} for c in setup]
-        + [{"id": c.id, "role": "main", "source": c.source} for c in batch]))
+    job = make_job(
+        parameters={"n_objects": 250, "band": "i"},
+        cells=(
+            [{"id": c.id, "role": "setup", "source": c.source} for c in setup]
+            + [{"id": c.id, "role": "main", "source": c.source} for c in batch]
+        ),
+    )
     assert job.execute() == 0, job.log()
     assert len((job.out / "catalog.csv").read_text().splitlines()) == 251
     assert (job.out / "histogram.png").read_bytes()[:4] == b"\x89PNG"

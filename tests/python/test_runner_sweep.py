@@ -14,11 +14,14 @@ from conftest import REPO, process_gone
 
 CELLS = [
     {"id": "setup-1", "role": "setup", "source": "import os"},
-    {"id": "main-1", "role": "main",
-     "source": "if band == 'bad':\n    raise ValueError('no such band')\n"
-               "print('band', band, 'threshold', threshold, 'item', os.environ.get('BATCH_SWEEP_ITEM'))\n"
-               "open(os.path.join(os.environ['BATCH_OUTPUT_DIR'], 'band.txt'), 'w').write(band)\n"
-               "import time; time.sleep(nap)"},
+    {
+        "id": "main-1",
+        "role": "main",
+        "source": "if band == 'bad':\n    raise ValueError('no such band')\n"
+        "print('band', band, 'threshold', threshold, 'item', os.environ.get('BATCH_SWEEP_ITEM'))\n"
+        "open(os.path.join(os.environ['BATCH_OUTPUT_DIR'], 'band.txt'), 'w').write(band)\n"
+        "import time; time.sleep(nap)",
+    },
 ]
 
 
@@ -26,9 +29,15 @@ def run_runner(job, *args, wait=True):
     job.out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     with open(job.dir / "output.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "user_batch.runner", str(job.dir), *args],
-                                cwd=job.out, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "user_batch.runner", str(job.dir), *args],
+            cwd=job.out,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     job.proc = proc
     return proc.wait(timeout=120) if wait else proc
 
@@ -64,10 +73,16 @@ def test_whole_sweep_runs_every_item_and_names_the_failed_one(make_job):
     job = sweep_job(make_job, [{"band": "r"}, {"band": "bad"}, {"band": "z", "threshold": 3}])
     assert run_runner(job, "--sweep") == 1, job.log()
     assert json.loads((job.dir / "progress.json").read_text()) == {
-        "total": 3, "done": 2, "failed": 1, "items": "dfd"}
+        "total": 3,
+        "done": 2,
+        "failed": 1,
+        "items": "dfd",
+    }
     exit_ = json.loads((job.dir / "exit.json").read_text())
     assert exit_["reason"] == "items_failed"
-    assert exit_["message"].startswith("1 of 3 sweep items failed (item 1); item 1: ValueError: no such band")
+    assert exit_["message"].startswith(
+        "1 of 3 sweep items failed (item 1); item 1: ValueError: no such band"
+    )
     err = json.loads((job.dir / "error.json").read_text())
     assert err["ename"] == "ValueError" and err["evalue"] == "(sweep item 1) no such band"
     assert err["cellId"] == "main-1"
@@ -89,5 +104,7 @@ def test_sigterm_cancels_the_sweep_and_no_later_item_starts(make_job):
     assert progress["items"] == "ccc" and progress["done"] == 0
     assert json.loads((job.dir / "exit.json").read_text())["reason"] == "cancelled"
     assert not (job.dir / "items" / "1").exists()
-    kernel_pgid = json.loads((job.dir / "items" / "0" / "launch.json").read_text()).get("kernelPgid")
+    kernel_pgid = json.loads((job.dir / "items" / "0" / "launch.json").read_text()).get(
+        "kernelPgid"
+    )
     assert kernel_pgid and process_gone(kernel_pgid)
