@@ -75,7 +75,7 @@ class CatalogJob:
         (self.dir / "catalog.json").write_text(json.dumps(spec))
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> subprocess.Popen:
+    def start(self, module: str = "user_batch.catalog_run") -> subprocess.Popen:
         """As the proxy starts it: own session, stdout and stderr appended to the job log."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO), env.get("PYTHONPATH")] if p)
@@ -85,7 +85,7 @@ class CatalogJob:
                 del env[name]
         with open(self.dir / "output.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "user_batch.catalog_run", str(self.dir)],
+                [sys.executable, "-m", module, str(self.dir)],
                 cwd=self.dir,
                 env=env,
                 stdout=log,
@@ -351,6 +351,18 @@ def test_a_missing_catalog_is_a_driver_error(make_catalog_job, tmp_path):
     job = make_catalog_job(catalog=str(tmp_path / "nowhere"))
     assert job.execute(timeout=60) == 2
     assert "does not exist" in job.json("error.json")["evalue"]
+
+
+def test_the_runner_entry_point_hands_a_catalog_job_to_the_driver(make_catalog_job, tmp_path):
+    """Every backend starts ``python -m user_batch.runner JOBDIR``: run.json's kind picks the
+    catalog driver, whose error.json names the partition (here none: the catalog is missing)."""
+    job = make_catalog_job(catalog=str(tmp_path / "nowhere"))
+    run = {"jobId": job.spec["jobId"], "kind": "catalog", "cpus": 1, "memoryMiB": 2048}
+    (job.dir / "run.json").write_text(json.dumps(run))
+    assert job.start(module="user_batch.runner").wait(timeout=60) == 2, job.log()
+    error = job.json("error.json")
+    assert "does not exist" in error["evalue"] and error["partition"] is None
+    assert job.json("exit.json")["reason"] == "runner_error"
 
 
 def test_walltime_stops_the_job_and_its_cluster(make_catalog_job):
