@@ -3,11 +3,17 @@
 // next to it. Layout of OUT (default server-proxy/bundle), the same shape as this package, so
 // serverproxy.py runs OUT/dist/server.js and config.ts still finds OUT/package.json's version:
 //   package.json                   name and version only
-//   dist/server.js                 the bundle (hyparquet, ESM only, is bundled too: esbuild turns
-//                                  its import() into a CommonJS module, so nothing loads at run time)
+//   dist/server.js                 the bundle
 //   node_modules/better-sqlite3    kept out of the bundle: a native module for this platform and
 //   node_modules/bindings          Node ABI, loaded through `bindings`, which looks for the .node
 //   node_modules/file-uri-to-path  file next to the package.json above the calling file
+// What else a bundle could break, checked on esbuild's output:
+// - hyparquet is ESM only, loaded by import() (catalog/hyparquet-loader.ts): esbuild bundles it
+//   and turns the import() into a lazy CommonJS require, so nothing is loaded from disk.
+// - pino's worker transports (thread-stream) resolve worker files from __dirname: the proxy
+//   configures no transport (it logs to stdout), so that code never runs and they are not shipped.
+// - @fastify/swagger reads its own package.json from __dirname only for default API info; we
+//   give the info (app.ts), and it falls back to {} anyway. It serves no static files (no UI).
 // Usage: node scripts/bundle.mjs [OUT]
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
