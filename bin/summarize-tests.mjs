@@ -31,6 +31,7 @@ const files = {
   proxy: ['proxy.json', 'jest'],
   ext: ['ext.json', 'jest'],
   python: ['python.xml', 'junit'],
+  wheel: ['wheel.xml', 'junit'],
   gateway: ['gateway.xml', 'junit'],
   ui: ['ui.json', 'playwright'],
   condor: ['condor.json', 'jest'],

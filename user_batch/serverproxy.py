@@ -7,6 +7,7 @@ secret made for this launch, so another local process that finds the port cannot
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -16,12 +17,25 @@ from pathlib import Path
 _SECRET = secrets.token_urlsafe(32)
 
 
+NODE_MISSING = (
+    "User Batch cannot start its proxy: Node.js was not found on PATH. Install Node.js 20 "
+    "(https://nodejs.org, or your system's nodejs package), then restart JupyterLab."
+)
+log = logging.getLogger(__name__)
+
+
 def proxy_dir() -> Path:
-    """Where the built Node proxy lives: ``USER_BATCH_PROXY_DIR`` or the source checkout."""
+    """The folder holding the built Node proxy (``dist/server.js``), first found of:
+    ``USER_BATCH_PROXY_DIR``; the proxy bundled inside this package (``proxy/``, in a wheel);
+    the source checkout's ``server-proxy`` (editable installs, in development)."""
     configured = os.environ.get("USER_BATCH_PROXY_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "server-proxy"
+    package = Path(__file__).resolve().parent
+    bundled = package / "proxy"
+    if (bundled / "dist" / "server.js").is_file():
+        return bundled
+    return package.parent / "server-proxy"
 
 
 def _jupyter_root_dir() -> str:
@@ -57,11 +71,18 @@ def _environment(port: int) -> dict[str, str]:
     return {key: _escape(value) for key, value in env.items()}
 
 
+def _command() -> list[str]:
+    node = shutil.which("node")
+    if node is None:
+        # said now in the server's log, and again by the "proxy" that cannot start, when it is used
+        log.error(NODE_MISSING)
+        return [sys.executable, "-c", f"import sys; sys.exit({NODE_MISSING!r})"]
+    return [node, str(proxy_dir() / "dist" / "server.js")]
+
+
 def setup_user_batch() -> dict:
-    node = shutil.which("node") or "node"
-    server = proxy_dir() / "dist" / "server.js"
     return {
-        "command": [node, str(server)],
+        "command": [_escape(part) for part in _command()],
         "environment": _environment,
         "timeout": 30,
         "absolute_url": False,
