@@ -28,6 +28,7 @@ const readers = {
   }
 };
 const files = {
+  contract: ['contract.json', 'jest'],
   proxy: ['proxy.json', 'jest'],
   ext: ['ext.json', 'jest'],
   python: ['python.xml', 'junit'],

@@ -4,6 +4,7 @@
  */
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
+import type * as Contract from '@user-batch/contract';
 
 /**
  * Command IDs. The UI tests drive these, keep them in step with docs/contract.md.
@@ -22,225 +23,56 @@ export namespace CommandIDs {
 export const SETTINGS_PLUGIN_ID = 'user-batch:plugin';
 
 /**
- * Types shared with the proxy's HTTP API.
+ * Types shared with the proxy's HTTP API: aliases of the contract's
+ * (`@user-batch/contract`, inferred from the zod schemas the proxy validates
+ * and answers with), so they cannot drift from what the proxy sends. Type-only
+ * imports: no zod in the extension's bundle.
  */
 export namespace Batch {
-  export type JobState =
-    | 'pending'
-    | 'queued'
-    | 'running'
-    | 'succeeded'
-    | 'failed'
-    | 'cancelled'
-    | 'held'
-    | 'lost';
-
-  export type JobKind = 'cells' | 'notebook' | 'catalog' | 'script';
-
+  export type JobState = Contract.JobState;
+  export type JobKind = Contract.JobKind;
   /** What kind of backend runs the job; `dask-gateway` jobs get a Dask cluster. */
-  export type BackendType = 'local' | 'htcondor' | 'dask-gateway';
-
+  export type BackendType = Contract.BackendType;
   /** Dask Gateway: a cluster that scales itself between the two counts. */
-  export interface IAdaptiveWorkers {
-    minimum: number;
-    maximum: number;
-  }
-
-  export interface IResources {
-    cpus: number;
-    memoryMiB: number;
-    walltimeSeconds: number;
-    /** Dask Gateway backends: a fixed number of workers (cpus and memoryMiB are per worker). */
-    workers?: number;
-    /** Dask Gateway backends: an adaptive cluster instead of `workers`. */
-    adaptiveWorkers?: IAdaptiveWorkers;
-  }
-
+  export type IAdaptiveWorkers = NonNullable<Contract.JobResources['adaptiveWorkers']>;
+  export type IResources = Contract.JobResources;
   /** A sky region a catalog run reads; ra/dec in degrees. */
-  export type Region =
-    | { type: 'cone'; ra: number; dec: number; radiusArcsec: number }
-    | { type: 'box'; ra: [number, number]; dec: [number, number] }
-    | { type: 'polygon'; vertices: [number, number][] };
-
+  export type Region = Contract.Region;
   /** What a catalog run reads and the function it maps over partitions. */
-  export interface ICatalogSource {
-    path: string;
-    region?: Region;
-    columns?: string[];
-    function: { name: string; source: string };
-    setupSource?: string;
-  }
-
+  export type ICatalogSource = Contract.CatalogSource;
   /** The body of `POST /api/catalogs/plan`. */
-  export interface IPlanRequest {
-    path: string;
-    region?: Region;
-    columns?: string[];
-    cpus?: number;
-  }
-
-  /** The proxy's plan: what a catalog run would touch and cost. */
-  export interface ICatalogPlan {
-    catalog: {
-      dir: string;
-      name: string;
-      raColumn: string;
-      decColumn: string;
-      totalRows: number;
-      totalPartitions: number;
-      orders: number[];
-      columns: { name: string; type: string }[];
-    };
-    totals: { partitions: number; rows: number; bytes: number };
-    estimate: {
-      coreHours: number;
-      wallHours: number;
-      secondsPerMillionRows: number;
-      cpus: number;
-    };
-    partitionsShown: number;
-    quota: { coreHoursLeft: number; fits: boolean; message: string };
-  }
-
+  export type IPlanRequest = Contract.PlanRequest;
+  /** The proxy's plan: what a catalog run would touch and cost (the parts the extension reads). */
+  export type ICatalogPlan = Pick<
+    Contract.CatalogPlan,
+    'catalog' | 'totals' | 'estimate' | 'partitionsShown' | 'quota'
+  >;
   /** One partition of a catalog run, from `GET /api/jobs/:id/partitions`. */
-  export interface IPartition {
-    order: number;
-    pixel: number;
-    state: 'pending' | 'done' | 'failed' | 'cancelled';
-    rows: number | null;
-    seconds: number | null;
-    error: { ename: string; evalue: string; traceback: string } | null;
-  }
-
-  export interface ISpecCell {
-    id: string;
-    role: 'setup' | 'main';
-    source: string;
-  }
-
-  export interface IJobSpec {
-    name: string;
-    kind: JobKind;
-    source: {
-      notebookPath: string;
-      kernelName?: string;
-      cells?: ISpecCell[];
-      notebook?: Record<string, unknown>;
-      catalog?: ICatalogSource;
-      /** Kind `script`: the file's text as the editor has it, and its argv. */
-      script?: { content: string; args?: string[] };
-    };
-    parameters?: Record<string, ParameterValue>;
-    resources: IResources;
-    backend: string;
-    account: string;
-    outputs?: string[];
-    idempotencyKey?: string;
-    /**
-     * A parameter sweep: one run per item, each item's values laid over
-     * `parameters` (1 to 100,000 items).
-     */
-    sweep?: Record<string, ParameterValue>[];
-  }
-
-  export type ParameterValue =
-    | null
-    | boolean
-    | number
-    | string
-    | ParameterValue[]
-    | { [key: string]: ParameterValue };
-
-  export interface IJobError {
-    ename: string;
-    evalue: string;
-    traceback: string;
-    cellId: string | null;
-  }
-
-  /**
-   * How far a job is: cells for one run, runs for a sweep.
-   */
-  export interface IProgress {
-    total: number;
-    done: number;
-    failed: number;
-    /**
-     * A sweep's items, one letter each in item order: q queued, r running,
-     * h held, d done, f failed, c cancelled.
-     */
-    items?: string;
-  }
-
-  export interface IJob {
-    id: string;
-    user: string;
-    name: string;
-    kind: JobKind;
-    backend: string;
-    account: string;
-    state: JobState;
-    stateReason: string | null;
-    createdAt: string;
-    startedAt: string | null;
-    endedAt: string | null;
-    exitCode: number | null;
-    resources: IResources;
-    progress: IProgress | null;
-    outputDir: string;
-    outputNotebook: string | null;
-    error: IJobError | null;
-    cost: { reservedCoreHours: number; usedCoreHours: number | null };
-    notebookPath: string;
-    /** Dask Gateway backends: the cluster's dashboard, while it has one. */
-    dashboardUrl?: string | null;
-  }
-
-  export type QuotaLimitName =
-    'concurrentJobs' | 'concurrentCores' | 'coreHours' | 'memoryPerJobMiB';
-
-  export interface IQuotaStatus {
-    user: string;
-    accounts: string[];
-    windowHours: number;
-    limits: Record<QuotaLimitName, number> & {
-      /** Dask Gateway: the most workers one job's cluster may have (older proxies omit it). */
-      daskWorkersPerCluster?: number;
-    };
-    usage: {
-      concurrentJobs: number;
-      concurrentCores: number;
-      coreHours: number;
-    };
-  }
-
-  export interface IBackend {
-    name: string;
-    label: string;
-    default: boolean;
-    /**
-     * Whether a sweep's items run all at once (HTCondor: items × CPUs cores
-     * of quota) rather than one after another (local).
-     */
-    sweepsInParallel?: boolean;
-    /** Older proxies omit it; only `dask-gateway` changes what the dialogs ask. */
-    type?: BackendType;
-  }
-
-  export interface ILogChunk {
-    text: string;
-    from: number;
-    next: number;
-    size: number;
-    complete: boolean;
-  }
-
-  export interface IOutput {
-    path: string;
-    size: number;
-    sha256: string;
-    jupyterPath: string;
-  }
+  export type IPartition = Contract.PartitionState;
+  export type ISpecCell = Contract.Cell;
+  /** The body of `POST /api/jobs`, as the dialogs build it up. */
+  export type IJobSpec = Contract.JobSpecRequest;
+  export type ParameterValue = Contract.ParameterValue;
+  export type IJobError = Contract.JobError;
+  /** How far a job is: cells for one run, runs for a sweep (`items`: one letter per item). */
+  export type IProgress = Contract.Progress;
+  export type IJob = Contract.Job;
+  export type QuotaLimitName = Exclude<
+    keyof Contract.QuotaLimits,
+    'daskWorkersPerCluster'
+  >;
+  /** The quota; older proxies omit `limits.daskWorkersPerCluster`. */
+  export type IQuotaStatus = Omit<Contract.QuotaStatus, 'limits'> & {
+    limits: Contract.QuotaView['limits'];
+  };
+  /** A backend; older proxies omit `sweepsInParallel` and `type`. */
+  export type IBackend = Omit<
+    Contract.BackendInfo,
+    'sweepsInParallel' | 'type'
+  > &
+    Partial<Pick<Contract.BackendInfo, 'sweepsInParallel' | 'type'>>;
+  export type ILogChunk = Contract.LogChunk;
+  export type IOutput = Contract.OutputFile;
 
   /**
    * The provenance record is owned by the proxy; the UI only summarises it.

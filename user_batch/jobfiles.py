@@ -1,30 +1,48 @@
 """The job folder's file names and the runner's exit codes: the proxy ⇄ runner seam.
 
+GENERATED from the contract package (contract/src/jobdir.ts); do not edit. After changing the
+contract, run `npm run generate -w contract`; a test fails while this file is stale.
+
 The proxy writes the inputs (``run.json``, ``catalog.json``, ``sweep.json``) and reads back
 everything else. These names are the contract's (``docs/contract.md``, "Job directory").
 """
 
 # Written by the proxy, read by the runner.
-RUN_JSON = "run.json"
-CATALOG_JSON = "catalog.json"
-SWEEP_JSON = "sweep.json"
-INPUT_NOTEBOOK = "input.ipynb"
+SPEC_JSON = "spec.json"  # the job spec as submitted (defaults filled in)
+RUN_JSON = "run.json"  # what the runner runs; written last, its presence means the folder is complete
+CATALOG_JSON = "catalog.json"  # a catalog run: the driver's input
+PLAN_JSON = "plan.json"  # a catalog run: the plan made at submit
+SWEEP_JSON = "sweep.json"  # a sweep: each item's parameter values
+INPUT_NOTEBOOK = "input.ipynb"  # a notebook job: the notebook to run
+SPAWN_JSON = "spawn.json"  # local backend: the process the proxy started
 
 # Written by the runner, read by the proxy.
-LAUNCH_JSON = "launch.json"
-ENV_JSON = "env.json"
-PROGRESS_JSON = "progress.json"
-ERROR_JSON = "error.json"
-EXIT_JSON = "exit.json"
-PARTITIONS_JSON = "partitions.json"
-PREVIEW_ARROW = "preview.arrow"
-PREVIEW_JSON = "preview.json"
-CATALOG_PROVENANCE_JSON = "catalog-provenance.json"
-ITEMS_DIR = "items"
+LAUNCH_JSON = "launch.json"  # the runner's process, first thing it writes
+ENV_JSON = "env.json"  # interpreter, packages, host, platform
+PROGRESS_JSON = "progress.json"  # cells, items or partitions done so far
+ERROR_JSON = "error.json"  # the first error
+EXIT_JSON = "exit.json"  # how the runner ended; its presence means it ended
+PARTITIONS_JSON = "partitions.json"  # a catalog run: each partition's state
+PREVIEW_ARROW = "preview.arrow"  # a catalog run: the first rows of the result, Arrow IPC
+PREVIEW_JSON = "preview.json"  # a catalog run: what preview.arrow holds
+CATALOG_PROVENANCE_JSON = "catalog-provenance.json"  # a catalog run: the driver's record
+OUTPUT_LOG = "output.log"  # the job's log (stdout and stderr)
+ITEMS_DIR = "items"  # a sweep: one folder per item (items/N/), each a small job folder
 
 # Exit codes (also ``exitCode`` in exit.json) and their reasons.
-EXIT_OK = 0
-EXIT_CELL_ERROR = 1
-EXIT_RUNNER_ERROR = 2
-EXIT_WALLTIME = 124
-EXIT_CANCELLED = 143
+EXIT_OK = 0  # ok
+EXIT_CELL_ERROR = 1  # cell_error, partition_error, items_failed
+EXIT_RUNNER_ERROR = 2  # runner_error
+EXIT_WALLTIME = 124  # walltime
+EXIT_CANCELLED = 143  # cancelled
+
+# exit.json's ``reason`` and the exit code that goes with it.
+EXIT_CODES = {
+    "ok": 0,
+    "cell_error": 1,
+    "partition_error": 1,
+    "items_failed": 1,
+    "runner_error": 2,
+    "walltime": 124,
+    "cancelled": 143,
+}

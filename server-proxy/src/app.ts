@@ -25,7 +25,7 @@ import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { outputRoutes } from './routes/outputs';
 import { quotaRoutes } from './routes/quota';
-import type { ErrorBody } from './schemas';
+import type { ErrorBody } from '@user-batch/contract';
 import { JobService } from './service';
 import { openDb, type Db } from './store/db';
 import { JobStore } from './store/jobs';

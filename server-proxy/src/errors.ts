@@ -1,8 +1,10 @@
-/** An error whose message is meant for the person who made the request. */
+import type { ErrorCode } from '@user-batch/contract';
+
+/** An error whose message is meant for the person who made the request; `code` is one of the contract's ERROR_CODES. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

@@ -1,4 +1,4 @@
-import type { Job, QuotaStatus } from './schemas';
+import type { Job, QuotaStatus } from '@user-batch/contract';
 
 export interface EventSink {
   write(chunk: string): void;

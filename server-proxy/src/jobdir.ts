@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import type { CatalogPlan } from './catalog';
-import type { CodeEntry, JobSpec } from './schemas';
+import { type CatalogFile, type CodeEntry, JOB_FILES, type JobSpec, type RunFile, unhandledKind } from '@user-batch/contract';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -49,37 +49,68 @@ export interface CodeBlob {
  * notebook file the cells came from as it was on disk at submit (null if it was never saved).
  */
 export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): CodeBlob[] {
-  if (spec.kind === 'catalog' && spec.source.catalog) {
-    const { function: fn, setupSource } = spec.source.catalog;
-    const pieces: CodeBlob[] = [...(setupSource ? [[setupSource, 'setup'] as const] : []), [fn.source, 'main'] as const].map(([content, role]) => ({
-      entry: { sha256: sha256(content), kind: 'function', cellId: null, role, bytes: Buffer.byteLength(content) },
-      content,
-    }));
-    if (savedNotebook === null) return pieces;
-    return [...pieces, { entry: { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) }, content: savedNotebook }];
+  const savedFile = (): CodeBlob[] => (savedNotebook === null ? [] : [{
+    entry: { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) },
+    content: savedNotebook,
+  }]);
+  switch (spec.kind) {
+    case 'catalog': {
+      const { function: fn, setupSource } = spec.source.catalog;
+      const pieces: CodeBlob[] = [...(setupSource ? [[setupSource, 'setup'] as const] : []), [fn.source, 'main'] as const].map(([content, role]) => ({
+        entry: { sha256: sha256(content), kind: 'function', cellId: null, role, bytes: Buffer.byteLength(content) },
+        content,
+      }));
+      return [...pieces, ...savedFile()];
+    }
+    case 'script': {
+      const content = spec.source.script.content;
+      return [{ entry: { sha256: sha256(content), kind: 'script', cellId: 'script', role: 'main', bytes: Buffer.byteLength(content) }, content }];
+    }
+    case 'notebook': {
+      const content = JSON.stringify(spec.source.notebook);
+      const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
+      return [{ entry, content }];
+    }
+    case 'cells': {
+      const cells: CodeBlob[] = spec.source.cells.map((cell) => ({
+        entry: { sha256: sha256(cell.source), kind: 'cell', cellId: cell.id, role: cell.role, bytes: Buffer.byteLength(cell.source) },
+        content: cell.source,
+      }));
+      return [...cells, ...savedFile()];
+    }
+    default:
+      return unhandledKind(spec);
   }
-  if (spec.kind === 'script' && spec.source.script) {
-    const content = spec.source.script.content;
-    return [{ entry: { sha256: sha256(content), kind: 'script', cellId: 'script', role: 'main', bytes: Buffer.byteLength(content) }, content }];
-  }
-  if (spec.kind === 'notebook') {
-    const content = JSON.stringify(spec.source.notebook);
-    const entry: CodeEntry = { sha256: sha256(content), kind: 'notebook', cellId: null, role: null, bytes: Buffer.byteLength(content) };
-    return [{ entry, content }];
-  }
-  const cells: CodeBlob[] = (spec.source.cells ?? []).map((cell) => ({
-    entry: { sha256: sha256(cell.source), kind: 'cell', cellId: cell.id, role: cell.role, bytes: Buffer.byteLength(cell.source) },
-    content: cell.source,
-  }));
-  if (savedNotebook === null) return cells;
-  const file: CodeEntry = { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) };
-  return [...cells, { entry: file, content: savedNotebook }];
 }
 
-/** The executed notebook's file name: the notebook's own, or the script's with .ipynb. */
-export function outputNotebookName(spec: JobSpec): string {
+/** Whether the job's code came from a notebook file whose saved text is kept with it (cells and catalog functions). */
+export function keepsSavedNotebook(spec: JobSpec): boolean {
+  switch (spec.kind) {
+    case 'cells':
+    case 'catalog':
+      return true;
+    case 'notebook':
+    case 'script':
+      return false;
+    default:
+      return unhandledKind(spec);
+  }
+}
+
+/** The executed notebook's file name: the notebook's own, or the script's with .ipynb; null for a catalog run (no notebook). */
+export function outputNotebookName(spec: JobSpec): string | null {
   const name = basename(spec.source.notebookPath);
-  return spec.kind === 'script' ? `${name.replace(/\.py$/, '')}.ipynb` : name;
+  switch (spec.kind) {
+    case 'script':
+      return `${name.replace(/\.py$/, '')}.ipynb`;
+    case 'cells':
+    case 'notebook':
+      return name;
+    case 'catalog':
+      return null;
+    default:
+      return unhandledKind(spec);
+  }
 }
 
 function scriptCells(file: string, script: { content: string; args?: string[] }): { id: string; role: 'setup' | 'main'; source: string }[] {
@@ -137,47 +168,72 @@ export class JobFiles {
     const dir = this.jobDir(id);
     mkdirSync(dir, { recursive: true });
     for (const blob of blobs) this.storeObject(blob.entry.sha256, blob.content);
-    writeFileAtomic(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
-    if (spec.kind === 'notebook') writeFileAtomic(join(dir, 'input.ipynb'), JSON.stringify(spec.source.notebook));
-    if (spec.kind === 'catalog' && spec.source.catalog && catalog) {
-      const source = spec.source.catalog;
-      writeFileAtomic(join(dir, 'plan.json'), JSON.stringify(catalog.plan));
-      writeFileAtomic(join(dir, 'catalog.json'), JSON.stringify({
-        jobId: id,
-        catalog: catalog.dir,
-        region: source.region ?? null,
-        columns: source.columns ?? null,
-        function: { name: source.function.name, source: source.function.source, ...(source.setupSource ? { setupSource: source.setupSource } : {}) },
-        partitions: catalog.plan.partitions.map((p) => ({ order: p.order, pixel: p.pixel })),
-        output: join(this.outputDir(id), 'result'),
-        outputName: 'result',
-        previewRows: 20,
-        walltimeSeconds: spec.resources.walltimeSeconds,
-      }, null, 2));
+    writeFileAtomic(join(dir, JOB_FILES.spec), JSON.stringify(spec, null, 2));
+    switch (spec.kind) {
+      case 'notebook':
+        writeFileAtomic(join(dir, JOB_FILES.inputNotebook), JSON.stringify(spec.source.notebook));
+        break;
+      case 'catalog': {
+        if (!catalog) break; // no plan (a stored job rewritten after a restart): nothing to write them from, as before
+        const source = spec.source.catalog;
+        writeFileAtomic(join(dir, JOB_FILES.plan), JSON.stringify(catalog.plan));
+        writeFileAtomic(join(dir, JOB_FILES.catalog), JSON.stringify({
+          jobId: id,
+          catalog: catalog.dir,
+          region: source.region ?? null,
+          columns: source.columns ?? null,
+          function: { name: source.function.name, source: source.function.source, ...(source.setupSource ? { setupSource: source.setupSource } : {}) },
+          partitions: catalog.plan.partitions.map((p) => ({ order: p.order, pixel: p.pixel })),
+          output: join(this.outputDir(id), 'result'),
+          outputName: 'result',
+          previewRows: 20,
+          walltimeSeconds: spec.resources.walltimeSeconds,
+        } satisfies CatalogFile, null, 2));
+        break;
+      }
+      case 'cells':
+      case 'script':
+        break;
+      default:
+        unhandledKind(spec);
     }
-    const run = {
+    const run: RunFile = {
       jobId: id,
-      kind: spec.kind,
       kernelName: spec.source.kernelName ?? 'python3',
       notebookPath: spec.source.notebookPath,
       notebookDir: dirname(join(this.rootDir, spec.source.notebookPath)),
-      ...(spec.kind === 'cells' ? { cells: spec.source.cells ?? [] } : spec.kind === 'notebook' ? { inputNotebook: 'input.ipynb' } : {}),
-      // a script runs as cells: __file__ and sys.argv as `python script.py args` would set them, then the file
-      ...(spec.kind === 'script' && spec.source.script ? { kind: 'cells', cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script) } : {}),
+      ...this.whatRuns(spec),
       parameters: spec.parameters,
       outputDir: this.outputDir(id),
-      outputNotebook: outputNotebookName(spec),
+      outputNotebook: outputNotebookName(spec) ?? basename(spec.source.notebookPath),
       walltimeSeconds: spec.resources.walltimeSeconds,
       cpus: spec.resources.cpus,
       memoryMiB: spec.resources.memoryMiB,
     };
     // the sweep before run.json: run.json is the sign that the directory is complete
-    if (spec.sweep) writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify(spec.sweep));
-    writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
+    if (spec.sweep) writeFileAtomic(join(dir, JOB_FILES.sweep), JSON.stringify(spec.sweep));
+    writeFileAtomic(join(dir, JOB_FILES.run), JSON.stringify(run, null, 2));
     mkdirSync(this.outputDir(id), { recursive: true });
   }
 
+  /** run.json's kind and what it runs: a script runs as cells (argv set-up cell, then the file). */
+  private whatRuns(spec: JobSpec): Pick<RunFile, 'kind' | 'cells' | 'inputNotebook'> {
+    switch (spec.kind) {
+      case 'cells':
+        return { kind: 'cells', cells: spec.source.cells };
+      case 'notebook':
+        return { kind: 'notebook', inputNotebook: JOB_FILES.inputNotebook };
+      case 'script':
+        // __file__ and sys.argv as `python script.py args` would set them, then the file
+        return { kind: 'cells', cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script) };
+      case 'catalog':
+        return { kind: 'catalog' };
+      default:
+        return unhandledKind(spec);
+    }
+  }
+
   isWritten(id: string): boolean {
-    return existsSync(join(this.jobDir(id), 'run.json'));
+    return existsSync(join(this.jobDir(id), JOB_FILES.run));
   }
 }

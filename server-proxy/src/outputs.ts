@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix, sep } from 'node:path';
 import { HttpError } from './errors';
-import type { OutputFile } from './schemas';
+import type { OutputFile } from '@user-batch/contract';
 
 function hashFile(file: string): string {
   const hash = createHash('sha256');

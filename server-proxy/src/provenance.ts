@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile, sha256, type JobFiles } from './jobdir';
-import type { OutputFile, Provenance } from './schemas';
+import { JOB_FILES, type OutputFile, type Provenance, runsOverPartitions } from '@user-batch/contract';
 import { toJob, type JobRecord, type JobStore } from './store/jobs';
 
 /** The record that answers "what exactly produced this file?". */
@@ -22,22 +22,22 @@ export function buildProvenance(
     code: job.code,
     notebook: { path: job.notebookPath, sha256: notebookEntry?.sha256 ?? null },
     parameters: job.spec.parameters,
-    environment: readJsonFile(join(dir, 'env.json')),
+    environment: readJsonFile(join(dir, JOB_FILES.env)),
     backend: { name: job.backend, ref: job.backendRef },
-    launch: readJsonFile(join(dir, 'launch.json')),
-    exit: readJsonFile(join(dir, 'exit.json')),
+    launch: readJsonFile(join(dir, JOB_FILES.launch)),
+    exit: readJsonFile(join(dir, JOB_FILES.exit)),
     events: store.events(job.id),
     outputs,
     logs: logRecords(dir),
-    catalog: job.kind === 'catalog' ? { plan: readJsonFile(join(dir, 'plan.json')), run: readJsonFile(join(dir, 'catalog-provenance.json')) } : null,
+    catalog: runsOverPartitions(job.kind) ? { plan: readJsonFile(join(dir, JOB_FILES.plan)), run: readJsonFile(join(dir, JOB_FILES.catalogProvenance)) } : null,
     proxyVersion,
   };
 }
 
 function logRecords(dir: string): Provenance['logs'] {
-  const file = join(dir, 'output.log');
+  const file = join(dir, JOB_FILES.outputLog);
   try {
-    return [{ name: 'output.log', size: statSync(file).size, sha256: sha256(readFileSync(file)) }];
+    return [{ name: JOB_FILES.outputLog, size: statSync(file).size, sha256: sha256(readFileSync(file)) }];
   } catch {
     return [];
   }

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Db } from './store/db';
 import { HttpError } from './errors';
-import type { QuotaLimits, QuotaStatus, QuotaUsage } from './schemas';
+import { type CostRequest, jobCost, type QuotaLimits, quotaRefusal, type QuotaStatus, type QuotaUsage } from '@user-batch/contract';
 
 const PartialLimits = z
   .object({
@@ -48,24 +48,6 @@ export function limitsFor(policy: QuotaPolicy, user: string, groups: readonly st
   return { ...limits, ...policy.users[user] };
 }
 
-export interface QuotaRequest {
-  /** Cores per run. */
-  cpus: number;
-  memoryMiB: number;
-  walltimeSeconds: number;
-  /** Runs the job makes (a sweep's items; default 1), and how many of them may run at once. */
-  runs?: number;
-  parallelRuns?: number;
-  /** Dask Gateway: the most workers the job's cluster may have (each with `cpus` cores). */
-  workers?: number;
-  /** A planned estimate (catalog runs) that must fit the core-hours left, and what it is of. */
-  estimatedCoreHours?: number;
-  estimateOf?: string;
-}
-
-const round = (n: number): number => Math.round(n * 1000) / 1000;
-const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
-
 export class QuotaLedger {
   constructor(
     private readonly db: Db,
@@ -101,56 +83,18 @@ export class QuotaLedger {
   }
 
   /**
-   * Refuses (422) when the request does not fit, else records the reservation.
+   * Refuses (422) when the request does not fit (the contract's quotaRefusal: which limit and the
+   * sentence), else records the reservation. `estimate`: a catalog run's planned core-hours, which must fit too.
    * Call inside the same IMMEDIATE transaction as the job insert, so parallel submissions serialise.
    */
-  reserve(jobId: string, user: string, groups: readonly string[], account: string, req: QuotaRequest, at: string): number {
-    const limits = limitsFor(this.policy, user, groups);
-    const usage = this.usage(user, new Date(at));
-    const runs = req.runs ?? 1;
-    const workers = req.workers ?? 1;
-    const cores = req.cpus * workers * Math.min(runs, req.parallelRuns ?? 1);
-    const coreHours = round((runs * workers * req.cpus * req.walltimeSeconds) / 3600);
-    const what = [runs > 1 ? `${runs} sweep items` : '', workers > 1 ? `${workers} workers` : '', plural(req.cpus, 'core', 'cores')]
-      .filter(Boolean).join(' × ');
-    const refuse = (limit: keyof QuotaLimits, used: number, asked: number, message: string): never => {
-      throw new HttpError(422, 'quota_exceeded', message, { limit, limitValue: limits[limit], usage: used, request: asked });
-    };
-    if (workers > limits.daskWorkersPerCluster) {
-      refuse('daskWorkersPerCluster', 0, workers,
-        `Dask workers per cluster limit is ${limits.daskWorkersPerCluster}; you asked for ${workers}. Ask for at most ${plural(limits.daskWorkersPerCluster, 'worker', 'workers')}.`);
+  reserve(jobId: string, user: string, groups: readonly string[], account: string, req: CostRequest, at: string, estimate?: { coreHours: number; of: string }): number {
+    const quota = { windowHours: this.policy.windowHours, limits: limitsFor(this.policy, user, groups), usage: this.usage(user, new Date(at)) };
+    const refusal = quotaRefusal(quota, req, estimate);
+    if (refusal) {
+      const { message, ...details } = refusal;
+      throw new HttpError(422, 'quota_exceeded', message, details);
     }
-    if (req.memoryMiB > limits.memoryPerJobMiB) {
-      refuse('memoryPerJobMiB', 0, req.memoryMiB,
-        `Memory per job limit is ${limits.memoryPerJobMiB} MiB; you asked for ${req.memoryMiB} MiB. Ask for at most ${limits.memoryPerJobMiB} MiB.`);
-    }
-    if (usage.concurrentJobs + 1 > limits.concurrentJobs) {
-      refuse('concurrentJobs', usage.concurrentJobs, 1,
-        `Concurrent jobs limit is ${limits.concurrentJobs}; you have ${usage.concurrentJobs} not yet finished. Wait for a job to finish or cancel one.`);
-    }
-    if (usage.concurrentCores + cores > limits.concurrentCores) {
-      const fit = Math.max(0, limits.concurrentCores - usage.concurrentCores);
-      const advice = fit === 0
-        ? 'Wait for a job to finish or cancel one.'
-        : runs > 1 && (req.parallelRuns ?? 1) > 1
-          ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
-          : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
-      refuse('concurrentCores', usage.concurrentCores, cores,
-        `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
-    }
-    if (usage.coreHours + coreHours > limits.coreHours + 1e-9) {
-      const fit = round(Math.max(0, limits.coreHours - usage.coreHours));
-      const advice = fit > 0
-        ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${this.policy.windowHours}-hour window.`
-        : `Wait for older jobs to leave the ${this.policy.windowHours}-hour window.`;
-      refuse('coreHours', usage.coreHours, coreHours,
-        `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`);
-    }
-    if (req.estimatedCoreHours !== undefined && usage.coreHours + req.estimatedCoreHours > limits.coreHours + 1e-9) {
-      const left = round(Math.max(0, limits.coreHours - usage.coreHours));
-      refuse('coreHours', usage.coreHours, round(req.estimatedCoreHours),
-        `Core-hours limit is ${limits.coreHours} per ${this.policy.windowHours} hours and ${left} are left; ${req.estimateOf ?? 'this job'} is estimated at ${round(req.estimatedCoreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`);
-    }
+    const { cores, coreHours } = jobCost(req);
     this.db
       .prepare(
         `INSERT INTO quota_reservations (job_id, user, account, cpus, memory_mib, reserved_core_hours, created_at)

@@ -5,9 +5,9 @@ import type { Backend, JobUpdate } from './backends/types';
 import { type CatalogPlaces, planForApi } from './catalog-runs';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
-import { codeBlobs, type JobFiles, outputNotebookName, specHash } from './jobdir';
+import { codeBlobs, type JobFiles, keepsSavedNotebook, outputNotebookName, specHash } from './jobdir';
 import type { QuotaLedger } from './quota';
-import { isFinal, type Job, type JobSpec, maxWorkers } from './schemas';
+import { isFinal, type Job, type JobSpec, maxWorkers, unhandledKind } from '@user-batch/contract';
 import type { Db } from './store/db';
 import { type JobPatch, type JobRecord, type JobStore, toJob } from './store/jobs';
 
@@ -60,11 +60,11 @@ export class JobService {
     }
     // a catalog run is planned before anything is stored: a bad folder or region is a 400, and
     // the plan's estimate must fit the quota
-    const catalog = spec.kind === 'catalog' && spec.source.catalog
-      ? await planForApi({ ...spec.source.catalog, cpus: spec.resources.cpus * (backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1) }, this.deps.catalogPlaces)
-      : undefined;
+    const workers = backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1;
+    const catalog = await this.planIfCatalog(spec, workers);
     const hash = specHash(spec);
-    const blobs = codeBlobs(spec, spec.kind === 'cells' || spec.kind === 'catalog' ? files.savedNotebook(spec.source.notebookPath) : null);
+    const blobs = codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null);
+    const outputNotebook = outputNotebookName(spec);
     const id = newJobId();
     const now = new Date().toISOString();
     const outputDir = files.outputDirRelative(id);
@@ -72,7 +72,7 @@ export class JobService {
       id, user: user.name, name: spec.name, kind: spec.kind, backend: spec.backend, account,
       state: 'pending', stateReason: 'Waiting to start.', createdAt: now, startedAt: null, endedAt: null, exitCode: null,
       resources: spec.resources, progress: null, outputDir,
-      outputNotebook: spec.kind === 'catalog' ? null : posix.join(outputDir, outputNotebookName(spec)),
+      outputNotebook: outputNotebook === null ? null : posix.join(outputDir, outputNotebook),
       error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
       spec, specSha256: hash, code: blobs.map((b) => b.entry), backendRef: null, cancelRequested: false,
     };
@@ -88,12 +88,15 @@ export class JobService {
       // A refusal throws and rolls the insert back with it: nothing is written.
       store.insert(record);
       record.cost.reservedCoreHours = ledger.reserve(id, user.name, user.groups, account, {
-        ...spec.resources,
+        cpus: spec.resources.cpus,
+        memoryMiB: spec.resources.memoryMiB,
+        walltimeSeconds: spec.resources.walltimeSeconds,
         runs: spec.sweep?.length ?? 1,
-        parallelRuns: backend.sweepsInParallel ? spec.sweep?.length ?? 1 : 1,
-        workers: backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1,
-        ...(catalog ? { estimatedCoreHours: catalog.plan.estimate.coreHours, estimateOf: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)` } : {}),
-      }, now);
+        sweepsInParallel: backend.sweepsInParallel,
+        workers,
+      }, now, catalog
+        ? { coreHours: catalog.plan.estimate.coreHours, of: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)` }
+        : undefined);
       if (key) store.insertIdempotency(user.name, key, hash, id, now);
       return null;
     }).immediate();
@@ -218,6 +221,20 @@ export class JobService {
     hub.publishJob(job);
     if (outcome.settled) hub.publishQuota(ledger.status(job.user, this.groupsSeen.get(job.user) ?? []));
     return job;
+  }
+
+  /** A catalog run's plan (a bad folder or region throws a 400 here); other kinds have none. */
+  private async planIfCatalog(spec: JobSpec, workers: number): Promise<Awaited<ReturnType<typeof planForApi>> | undefined> {
+    switch (spec.kind) {
+      case 'catalog':
+        return planForApi({ ...spec.source.catalog, cpus: spec.resources.cpus * workers }, this.deps.catalogPlaces);
+      case 'cells':
+      case 'notebook':
+      case 'script':
+        return undefined;
+      default:
+        return unhandledKind(spec);
+    }
   }
 
   private async start(id: string, backend: Backend): Promise<Job> {

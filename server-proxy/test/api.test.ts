@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Job, OutputFile, Provenance, QuotaStatus } from '../src/schemas';
+import type { Job, OutputFile, Provenance, QuotaStatus } from '@user-batch/contract';
 import { cellsSpec, makeApp, type TestApp, waitForState } from './helpers';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');

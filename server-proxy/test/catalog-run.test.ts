@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { BUILD_TIMEOUT, fixtureCatalog, PYTHON, REPO } from './catalog/helpers';
 import { makeApp, type TestApp, waitForState } from './helpers';
 

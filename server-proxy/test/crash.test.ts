@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { cellsSpec, FAKE_RUNNER, freePort, tempDir, waitFor } from './helpers';
 
 const ROOT = join(__dirname, '..');
@@ -48,7 +48,8 @@ describe('the built proxy survives being killed', () => {
   };
 
   beforeAll(async () => {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
+    // the workspace's one TypeScript (hoisted to the repository root's node_modules)
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
     writeFileSync(join(dir, 'site.json'), JSON.stringify({ runnerCommand: ['python3', FAKE_RUNNER], pollIntervalMs: 100 }));
     port = await freePort();
     base = `http://127.0.0.1:${port}`;

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { cellsSpec, makeApp, type TestApp, waitFor } from './helpers';
 
 interface Received {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
 import { type Config, loadConfig } from '../src/config';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 
 export const FAKE_RUNNER = join(__dirname, 'fixtures', 'fakeRunnerForSeam.py');
 
@@ -78,11 +78,13 @@ export function cellsSpec(opts: SpecOptions = {}): Record<string, unknown> {
   };
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+/** What a probe gives once it holds: `a && b` probes give `b`, never the falsy `a`. */
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../src/app';
 import { isSameProcessAlive, processStartTicks } from '../src/backends/procinfo';
-import { type Job, JobSpec } from '../src/schemas';
+import { type Job, JobSpec } from '@user-batch/contract';
 import { cellsSpec, makeApp, type TestApp, testConfig, waitFor, waitForState } from './helpers';
 
 const submit = async (t: TestApp, spec: Record<string, unknown>): Promise<Job> => {

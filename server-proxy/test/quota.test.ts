@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { limitsFor, loadQuotaPolicy } from '../src/quota';
-import type { Job, QuotaStatus } from '../src/schemas';
+import type { Job, QuotaStatus } from '@user-batch/contract';
 import { cellsSpec, makeApp, tempDir, type TestApp, waitForState, writtenState } from './helpers';
 
 function quotaFile(yaml: string): string {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { PYTHON } from './catalog/helpers';
 import { makeApp, type TestApp, waitForState } from './helpers';
 

@@ -1,6 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { cellsSpec, makeApp, type TestApp, waitForState, writtenState } from './helpers';
 
 const TRUSTED = { USER_BATCH_AUTH: 'trusted-header', USER_BATCH_SECRET: 's3cret' };

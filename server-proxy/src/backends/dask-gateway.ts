@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DaskGatewaySiteConfig } from '../config';
-import { type JobSpec, maxWorkers, type OutputFile } from '../schemas';
+import { type JobSpec, maxWorkers, type OutputFile } from '@user-batch/contract';
 import type { JobRecord } from '../store/jobs';
 import type { LocalBackend } from './local';
 import type { Backend, Estimate, JobUpdate, LogChunk } from './types';

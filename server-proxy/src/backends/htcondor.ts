@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
 import { type JobFiles, writeFileAtomic } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { type JobError, type JobSpec, type OutputFile, Progress } from '../schemas';
+import { JOB_FILES, type JobError, type JobSpec, type OutputFile, Progress } from '@user-batch/contract';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
 import { CANCELLED_REASON, ErrorFile, Exit, finalFromJobDir, parseFile, readLogChunk, walltimeReason } from './local';
 import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
@@ -154,7 +154,7 @@ export class HTCondorBackend implements Backend {
       // `queue Item from items.txt`: the item numbers, nothing from the user
       itemsFile = join(jobDir, 'items.txt');
       writeFileAtomic(itemsFile, Array.from({ length: sweep }, (_, n) => `${n}\n`).join(''));
-      mkdirSync(join(jobDir, 'items'), { recursive: true });
+      mkdirSync(join(jobDir, JOB_FILES.items), { recursive: true });
     }
     const description = renderSubmit(buildSubmitLines({
       jobId: job.id,
@@ -238,7 +238,7 @@ export class HTCondorBackend implements Backend {
         updates.push(this.sweepUpdate(job, []) ?? { jobId: job.id });
         continue;
       }
-      const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
+      const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), JOB_FILES.exit));
       updates.push(exit
         ? finalFromJobDir(this.opts.files.jobDir(job.id), job, this.progressOf(job), { exit })
         : finalFromJobDir(this.opts.files.jobDir(job.id), job, null, { state: 'lost', reason: 'HTCondor has no record of this job any more (neither in the queue nor in its history).' }));
@@ -267,7 +267,7 @@ export class HTCondorBackend implements Backend {
       const seen = this.sweepUpdate(job, []);
       return { ...(seen ?? {}), jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString() };
     }
-    const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
+    const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), JOB_FILES.exit));
     return { jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString(), exitCode: exit?.exitCode ?? null };
   }
 
@@ -282,11 +282,11 @@ export class HTCondorBackend implements Backend {
 
   async logs(job: JobRecord, from: number, maxBytes: number, item?: number): Promise<LogChunk> {
     const dir = this.opts.files.jobDir(job.id);
-    if (!job.spec.sweep) return readLogChunk(join(dir, 'output.log'), from, maxBytes);
+    if (!job.spec.sweep) return readLogChunk(join(dir, JOB_FILES.outputLog), from, maxBytes);
     // each proc has its own log; by default the one a user most likely wants to read
     const letters = job.progress?.items ?? '';
     const shown = item ?? [letters.indexOf('f'), letters.indexOf('r'), 0].find((n) => n >= 0) ?? 0;
-    return readLogChunk(join(dir, 'items', `${shown}.log`), from, maxBytes);
+    return readLogChunk(join(dir, JOB_FILES.items, `${shown}.log`), from, maxBytes);
   }
 
   /** HTCondor's user log of the job (one for the whole cluster of a sweep), as it grows. */
@@ -340,7 +340,7 @@ export class HTCondorBackend implements Backend {
   }
 
   private progressOf(job: JobRecord): Progress | null {
-    return parseFile(Progress, join(this.opts.files.jobDir(job.id), 'progress.json'));
+    return parseFile(Progress, join(this.opts.files.jobDir(job.id), JOB_FILES.progress));
   }
 
   private adopt(job: JobRecord, ad: Ad): JobUpdate {
@@ -396,7 +396,7 @@ export class HTCondorBackend implements Backend {
         return { ...update, startedAt, endedAt, backendRef: ref };
       }
       case 4: {
-        const exit = parseFile(Exit, join(dir, 'exit.json'));
+        const exit = parseFile(Exit, join(dir, JOB_FILES.exit));
         const endedAt = isoFromEpoch(ad.CompletionDate) ?? new Date().toISOString();
         if (exit) return { ...finalFromJobDir(dir, job, progress, { exit }), startedAt, backendRef: ref };
         const how = ad.ExitBySignal
@@ -416,7 +416,7 @@ export class HTCondorBackend implements Backend {
    */
   private vanished(job: JobRecord): JobUpdate {
     const dir = this.opts.files.jobDir(job.id);
-    const exit = parseFile(Exit, join(dir, 'exit.json'));
+    const exit = parseFile(Exit, join(dir, JOB_FILES.exit));
     if (exit) return finalFromJobDir(dir, job, this.progressOf(job), { exit });
     return finalFromJobDir(dir, job, this.progressOf(job), {
       state: 'lost',
@@ -444,7 +444,7 @@ export class HTCondorBackend implements Backend {
         letters[n] = ad.JobStatus === 2 || ad.JobStatus === 7 ? 'r' : ad.JobStatus === 5 ? 'h' : 'q';
         continue;
       }
-      const exit = parseFile(Exit, join(dir, 'items', String(n), 'exit.json'));
+      const exit = parseFile(Exit, join(dir, JOB_FILES.items, String(n), JOB_FILES.exit));
       if (exit) letters[n] = exit.exitCode === 0 ? 'd' : exit.reason === 'cancelled' || cancelled ? 'c' : 'f';
       else letters[n] = cancelled ? 'c' : 'f';
     }
@@ -471,7 +471,7 @@ export class HTCondorBackend implements Backend {
       else if (failed.length === 0) patch = { ...ended, state: 'succeeded', stateReason: null, exitCode: 0 };
       else {
         const first = failed[0];
-        const error = parseFile(ErrorFile, join(dir, 'items', String(first), 'error.json'));
+        const error = parseFile(ErrorFile, join(dir, JOB_FILES.items, String(first), JOB_FILES.error));
         const shown = failed.slice(0, 10).join(', ') + (failed.length > 10 ? ', …' : '');
         const jobError: JobError | null = error
           ? { ename: error.ename, evalue: `(sweep item ${first}) ${error.evalue}`, traceback: Array.isArray(error.traceback) ? error.traceback.join('\n') : error.traceback, cellId: error.cellId ?? null }
@@ -493,9 +493,9 @@ export class HTCondorBackend implements Backend {
     const Started = z.object({ startedAt: z.string() });
     let ms = 0;
     for (let n = 0; n < count; n++) {
-      const dir = join(this.opts.files.jobDir(job.id), 'items', String(n));
-      const start = parseFile(Started, join(dir, 'launch.json'));
-      const end = parseFile(Exit, join(dir, 'exit.json'));
+      const dir = join(this.opts.files.jobDir(job.id), JOB_FILES.items, String(n));
+      const start = parseFile(Started, join(dir, JOB_FILES.launch));
+      const end = parseFile(Exit, join(dir, JOB_FILES.exit));
       if (start && end?.endedAt) ms += Math.max(0, Date.parse(end.endedAt) - Date.parse(start.startedAt));
     }
     return (job.resources.cpus * ms) / 3600_000;

@@ -5,34 +5,17 @@ import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
 import { type JobFiles, readJsonFile, writeFileAtomic } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { JobError, type JobSpec, type OutputFile, Progress } from '../schemas';
+import { ErrorFile, ExitFile, JOB_FILES, type JobSpec, LaunchFile, type OutputFile, Progress, SpawnFile } from '@user-batch/contract';
 import { groupAlive, isSameProcessAlive, processStartTicks, signalGroup } from './procinfo';
 import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
 
-/** Where the proxy finds a local job's process; also written to JOBDIR/spawn.json. */
-const ProcessRef = z.object({
-  pid: z.number().int().positive(),
-  pgid: z.number().int().positive(),
-  procStartTicks: z.number().nullable(),
-});
-type ProcessRef = z.infer<typeof ProcessRef>;
-
-const Launch = z.object({
-  pid: z.number().int().positive(),
-  pgid: z.number().int().positive(),
-  startedAt: z.string().optional(),
-  /** The kernel runs in its own session: its group must be killed too when the runner cannot stop it. */
-  kernelPgid: z.number().int().positive().optional(),
-});
-export const Exit = z.object({
-  exitCode: z.number().int().nullable().optional(),
-  reason: z.string(),
-  /** A sentence for the user (a sweep: how many items failed). */
-  message: z.string().optional(),
-  endedAt: z.string().optional(),
-});
-export type Exit = z.infer<typeof Exit>;
-export const ErrorFile = JobError.extend({ cellId: z.string().nullable().optional(), traceback: z.union([z.string(), z.array(z.string())]) });
+/** Where the proxy finds a local job's process (spawn.json), and the job folder's other files: the contract's. */
+const ProcessRef = SpawnFile;
+type ProcessRef = SpawnFile;
+const Launch = LaunchFile;
+export const Exit = ExitFile;
+export type Exit = ExitFile;
+export { ErrorFile };
 
 export const CRASHED_REASON = "The job's process ended without reporting how (killed or crashed).";
 export const CANCELLED_REASON = 'Cancelled at your request.';
@@ -109,7 +92,7 @@ export class LocalBackend implements Backend {
     const { files, runnerCommand } = this.opts;
     const jobDir = files.jobDir(job.id);
     const outputDir = files.outputDir(job.id);
-    const log = openSync(join(jobDir, 'output.log'), 'a');
+    const log = openSync(join(jobDir, JOB_FILES.outputLog), 'a');
     let pid: number | undefined;
     try {
       const child = spawn(runnerCommand[0], [...runnerCommand.slice(1), jobDir, ...(job.spec.sweep ? ['--sweep'] : [])], {
@@ -135,7 +118,7 @@ export class LocalBackend implements Backend {
     }
     const ref: ProcessRef = { pid, pgid: pid, procStartTicks: processStartTicks(pid) };
     // Written before the store learns the pid, so a restart after a crash here adopts the job instead of starting it twice.
-    writeFileAtomic(join(jobDir, 'spawn.json'), JSON.stringify(ref));
+    writeFileAtomic(join(jobDir, JOB_FILES.spawn), JSON.stringify(ref));
     return { jobId: job.id, state: 'running', stateReason: `Running as process group ${pid} on this server.`, startedAt: new Date().toISOString(), backendRef: ref };
   }
 
@@ -159,7 +142,7 @@ export class LocalBackend implements Backend {
         else updates.push(this.finalUpdate(job, null, { state: 'lost', reason: 'The proxy has no record of how this job was started.' }));
         continue;
       }
-      const launch = parseFile(Launch, join(this.opts.files.jobDir(job.id), 'launch.json'));
+      const launch = parseFile(Launch, join(this.opts.files.jobDir(job.id), JOB_FILES.launch));
       const adopted: JobUpdate = {
         jobId: job.id,
         state: 'running',
@@ -187,7 +170,7 @@ export class LocalBackend implements Backend {
       }
     }
     this.killKernel(job);
-    const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), 'exit.json'));
+    const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), JOB_FILES.exit));
     return {
       jobId: job.id,
       state: 'cancelled',
@@ -198,7 +181,7 @@ export class LocalBackend implements Backend {
   }
 
   async logs(job: JobRecord, from: number, maxBytes: number): Promise<LogChunk> {
-    return readLogChunk(join(this.opts.files.jobDir(job.id), 'output.log'), from, maxBytes);
+    return readLogChunk(join(this.opts.files.jobDir(job.id), JOB_FILES.outputLog), from, maxBytes);
   }
 
   async outputs(job: JobRecord): Promise<OutputFile[]> {
@@ -206,7 +189,7 @@ export class LocalBackend implements Backend {
   }
 
   private killKernel(job: JobRecord): void {
-    const launch = parseFile(Launch, join(this.opts.files.jobDir(job.id), 'launch.json'));
+    const launch = parseFile(Launch, join(this.opts.files.jobDir(job.id), JOB_FILES.launch));
     if (launch?.kernelPgid && groupAlive(launch.kernelPgid)) signalGroup(launch.kernelPgid, 'SIGKILL');
   }
 
@@ -214,9 +197,9 @@ export class LocalBackend implements Backend {
     const stored = ProcessRef.safeParse(job.backendRef);
     if (stored.success) return stored.data;
     const dir = this.opts.files.jobDir(job.id);
-    const spawned = parseFile(ProcessRef, join(dir, 'spawn.json'));
+    const spawned = parseFile(ProcessRef, join(dir, JOB_FILES.spawn));
     if (spawned) return spawned;
-    const launch = parseFile(Launch, join(dir, 'launch.json'));
+    const launch = parseFile(Launch, join(dir, JOB_FILES.launch));
     return launch ? { pid: launch.pid, pgid: launch.pgid, procStartTicks: null } : null;
   }
 
@@ -224,8 +207,8 @@ export class LocalBackend implements Backend {
   private inspect(job: JobRecord, ref: ProcessRef): JobUpdate | null {
     const dir = this.opts.files.jobDir(job.id);
     const alive = isSameProcessAlive(ref.pid, ref.procStartTicks);
-    const exit = parseFile(Exit, join(dir, 'exit.json'));
-    const progress = parseFile(Progress, join(dir, 'progress.json'));
+    const exit = parseFile(Exit, join(dir, JOB_FILES.exit));
+    const progress = parseFile(Progress, join(dir, JOB_FILES.progress));
     const progressChanged = progress !== null && JSON.stringify(progress) !== JSON.stringify(job.progress);
     if (exit) return this.finalUpdate(job, progress, { exit });
     if (!alive) {
@@ -256,7 +239,7 @@ export type FinalHow = { exit: Exit } | { state: 'failed' | 'cancelled' | 'lost'
 
 /** How a job ended, from exit.json / error.json in its directory (or the given state when there is no exit.json). */
 export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress | null, how: FinalHow): JobUpdate {
-  const raw = parseFile(ErrorFile, join(dir, 'error.json'));
+  const raw = parseFile(ErrorFile, join(dir, JOB_FILES.error));
   const error = raw
     ? { ...raw, cellId: raw.cellId ?? null, traceback: Array.isArray(raw.traceback) ? raw.traceback.join('\n') : raw.traceback }
     : null;

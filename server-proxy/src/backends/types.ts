@@ -1,5 +1,5 @@
 import type { JobPatch, JobRecord } from '../store/jobs';
-import type { JobSpec, OutputFile } from '../schemas';
+import type { JobSpec, OutputFile } from '@user-batch/contract';
 
 /**
  * What a backend learned about a job; the service turns it into a state change. The fields are

@@ -1,3 +1,4 @@
+import type { CatalogPlan as ApiCatalogPlan, PlannedPartition } from '@user-batch/contract';
 import { z } from 'zod';
 import { CatalogError } from './errors';
 import { type CircleTest, pixelMayMeet, regionTest } from './geometry';
@@ -25,36 +26,10 @@ export const CatalogPlanRequest = z.object({
 });
 export type CatalogPlanRequest = z.input<typeof CatalogPlanRequest>;
 
-export interface PlannedPartition {
-  order: number;
-  pixel: number;
-  rows: number;
-  /** Bytes of the requested columns (all columns if none were requested). */
-  bytes: number;
-}
+export type { PlannedPartition } from '@user-batch/contract';
 
-export interface CatalogPlan {
-  catalog: {
-    dir: string;
-    name: string;
-    raColumn: string;
-    decColumn: string;
-    totalRows: number;
-    totalPartitions: number;
-    orders: number[];
-    columns: Column[];
-  };
-  region: Region | null;
-  columns: string[] | null;
-  partitions: PlannedPartition[];
-  totals: { partitions: number; rows: number; bytes: number };
-  estimate: {
-    coreHours: number;
-    /** Wall-clock hours with `cpus` cores busy, one partition per core at a time. */
-    wallHours: number;
-    secondsPerMillionRows: number;
-    cpus: number;
-  };
+/** The planner's whole plan: the API's CatalogPlan before the route shortens the partition list and adds the quota. */
+export interface CatalogPlan extends Omit<ApiCatalogPlan, 'partitionsShown' | 'quota' | 'timings'> {
   timings: { ms: number; readMs: number; selectMs: number };
 }
 

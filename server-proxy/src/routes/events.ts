@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody } from '../schemas';
+import { ErrorBody } from '@user-batch/contract';
 
 const PING_MS = 15_000;
 

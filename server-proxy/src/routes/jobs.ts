@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError, notFound } from '../errors';
 import { buildProvenance } from '../provenance';
-import { ErrorBody, isFinal, Job, JobIdParams, JobSpec, LogChunk, Provenance } from '../schemas';
+import { ErrorBody, isFinal, Job, JobIdParams, JobSpec, LogChunk, Provenance } from '@user-batch/contract';
 import { toJob } from '../store/jobs';
 
 const MAX_LOG_BYTES = 256 * 1024;

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError, notFound } from '../errors';
 import { resolveOutputFile } from '../outputs';
-import { ErrorBody, JobIdParams, OutputFile } from '../schemas';
+import { ErrorBody, JobIdParams, OutputFile } from '@user-batch/contract';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.ipynb': 'application/x-ipynb+json',

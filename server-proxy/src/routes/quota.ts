@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ErrorBody, QuotaStatus } from '../schemas';
+import { ErrorBody, QuotaStatus } from '@user-batch/contract';
 
 export const quotaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/quota', {

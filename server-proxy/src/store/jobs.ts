@@ -7,7 +7,7 @@ import {
   JobState,
   type JobSpec,
   Progress,
-} from '../schemas';
+} from '@user-batch/contract';
 import { z } from 'zod';
 
 /** A job as stored: the API's Job plus what only the proxy needs. */

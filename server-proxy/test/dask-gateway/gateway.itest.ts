@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import type { Job } from '../../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { BUILD_TIMEOUT, fixtureCatalog } from '../catalog/helpers';
 import { freePort, tempDir, waitFor, waitForState } from '../helpers';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import type { Job } from '../../src/schemas';
+import type { Job } from '@user-batch/contract';
 import { freePort, waitFor, waitForState } from '../helpers';
 
 const REPO = join(__dirname, '..', '..', '..');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobSpecJsonSchema } from '../src/write-schema';
+import { jobSpecJsonSchema } from '../src/generate/job-spec-schema';
 
 describe('JSON Schema of the job spec', () => {
   it('describes the fields an editor should offer, with their limits', () => {
@@ -16,7 +16,7 @@ describe('JSON Schema of the job spec', () => {
 });
 
 describe('the committed docs/job-spec.schema.json', () => {
-  it('is what the zod schema generates today (run `npm run schema` after changing the spec)', () => {
+  it('is what the zod schema generates today (run `npm run generate -w contract` after changing the spec)', () => {
     const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'job-spec.schema.json'), 'utf8'));
     expect(committed).toEqual(jobSpecJsonSchema());
   });

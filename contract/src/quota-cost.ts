@@ -1,0 +1,183 @@
+import type { QuotaLimits, QuotaUsage } from './api';
+
+/**
+ * What a job costs of a person's quota, and whether it fits, in one place: the submit dialog
+ * shows `quotaSummary`, the plan route `planQuota`, and the proxy's ledger refuses with
+ * `quotaRefusal` and reserves `jobCost(...).coreHours`. They used to compute this apart.
+ */
+
+/** What a job asks for, in the quota's terms. */
+export interface CostRequest {
+  /** Cores per run; on a Dask Gateway, per worker. */
+  cpus: number;
+  memoryMiB: number;
+  walltimeSeconds: number;
+  /** Runs the job makes: a sweep's items (default 1). */
+  runs?: number;
+  /** Whether the backend runs a sweep's items all at once (HTCondor) rather than in turn (local). */
+  sweepsInParallel?: boolean;
+  /** Dask Gateway: the most workers the job's cluster may have (fixed, or the adaptive maximum). */
+  workers?: number;
+}
+
+/** What a job holds at once and what it may use in all. */
+export interface JobCost {
+  /** Cores held at once: cpus × workers × the runs side by side. */
+  cores: number;
+  /** Core-hours reserved: every run × workers × cpus × walltime, rounded to 0.001. */
+  coreHours: number;
+}
+
+/** The quota a cost is checked against. Older proxies send no daskWorkersPerCluster (no cap then). */
+export interface QuotaView {
+  windowHours: number;
+  limits: Omit<QuotaLimits, 'daskWorkersPerCluster'> & { daskWorkersPerCluster?: number };
+  usage: QuotaUsage;
+}
+
+export const roundCoreHours = (n: number): number => Math.round(n * 1000) / 1000;
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+/** Sums of core-hours carry float noise: a job that fits exactly must fit. */
+const EPSILON = 1e-9;
+
+export function jobCost(req: CostRequest): JobCost {
+  const runs = req.runs ?? 1;
+  const workers = req.workers ?? 1;
+  return {
+    cores: req.cpus * workers * (req.sweepsInParallel ? runs : 1),
+    coreHours: roundCoreHours((runs * workers * req.cpus * req.walltimeSeconds) / 3600),
+  };
+}
+
+export type QuotaLimitName = keyof QuotaLimits;
+
+/** Why a job does not fit: which limit, its value, what is used and what was asked, and the sentence. */
+export interface QuotaRefusal {
+  limit: QuotaLimitName;
+  limitValue: number;
+  usage: number;
+  request: number;
+  message: string;
+}
+
+/**
+ * The first limit the job would break, with a sentence saying what to do; null when it fits.
+ * `estimate`: a planned cost (a catalog run) that must also fit the core-hours left.
+ */
+export function quotaRefusal(
+  quota: QuotaView,
+  req: CostRequest,
+  estimate?: { coreHours: number; of: string },
+): QuotaRefusal | null {
+  const { limits, usage, windowHours } = quota;
+  const runs = req.runs ?? 1;
+  const workers = req.workers ?? 1;
+  const { cores, coreHours } = jobCost(req);
+  const what = [runs > 1 ? `${runs} sweep items` : '', workers > 1 ? `${workers} workers` : '', plural(req.cpus, 'core', 'cores')]
+    .filter(Boolean).join(' × ');
+  const refuse = (limit: QuotaLimitName, used: number, asked: number, message: string): QuotaRefusal =>
+    ({ limit, limitValue: limits[limit] ?? 0, usage: used, request: asked, message });
+
+  const perCluster = limits.daskWorkersPerCluster;
+  if (perCluster !== undefined && workers > perCluster) {
+    return refuse('daskWorkersPerCluster', 0, workers,
+      `Dask workers per cluster limit is ${perCluster}; you asked for ${workers}. Ask for at most ${plural(perCluster, 'worker', 'workers')}.`);
+  }
+  if (req.memoryMiB > limits.memoryPerJobMiB) {
+    return refuse('memoryPerJobMiB', 0, req.memoryMiB,
+      `Memory per job limit is ${limits.memoryPerJobMiB} MiB; you asked for ${req.memoryMiB} MiB. Ask for at most ${limits.memoryPerJobMiB} MiB.`);
+  }
+  if (usage.concurrentJobs + 1 > limits.concurrentJobs) {
+    return refuse('concurrentJobs', usage.concurrentJobs, 1,
+      `Concurrent jobs limit is ${limits.concurrentJobs}; you have ${usage.concurrentJobs} not yet finished. Wait for a job to finish or cancel one.`);
+  }
+  if (usage.concurrentCores + cores > limits.concurrentCores) {
+    const fit = Math.max(0, limits.concurrentCores - usage.concurrentCores);
+    const advice = fit === 0
+      ? 'Wait for a job to finish or cancel one.'
+      : runs > 1 && req.sweepsInParallel
+        ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
+        : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
+    return refuse('concurrentCores', usage.concurrentCores, cores,
+      `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
+  }
+  if (usage.coreHours + coreHours > limits.coreHours + EPSILON) {
+    const fit = roundCoreHours(Math.max(0, limits.coreHours - usage.coreHours));
+    const advice = fit > 0
+      ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${windowHours}-hour window.`
+      : `Wait for older jobs to leave the ${windowHours}-hour window.`;
+    return refuse('coreHours', usage.coreHours, coreHours,
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`);
+  }
+  if (estimate && usage.coreHours + estimate.coreHours > limits.coreHours + EPSILON) {
+    const left = roundCoreHours(Math.max(0, limits.coreHours - usage.coreHours));
+    return refuse('coreHours', usage.coreHours, roundCoreHours(estimate.coreHours),
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`);
+  }
+  return null;
+}
+
+/** A catalog plan's estimate against the core-hours left, with the sentence the dialog shows. */
+export function planQuota(quota: QuotaView, estimatedCoreHours: number): { coreHoursLeft: number; fits: boolean; message: string } {
+  const left = Math.max(0, quota.limits.coreHours - quota.usage.coreHours);
+  const fits = estimatedCoreHours <= left + EPSILON;
+  const cost = roundCoreHours(estimatedCoreHours);
+  return {
+    coreHoursLeft: roundCoreHours(left),
+    fits,
+    message: fits
+      ? `Estimated ${cost} core-hours of the ${roundCoreHours(left)} you have left.`
+      : `Estimated ${cost} core-hours, but only ${roundCoreHours(left)} are left in your ${quota.windowHours}-hour window: choose a smaller region or fewer columns, or wait.`,
+  };
+}
+
+/** The submit dialog's request: walltime in minutes, `parallel` for the backend's sweepsInParallel. */
+export interface DialogCostRequest {
+  cpus: number;
+  memoryMiB: number;
+  walltimeMinutes: number;
+  /** A sweep's number of runs; 1 (the default) for a single run. */
+  runs?: number;
+  /** Whether the backend runs a sweep's items all at once. */
+  parallel?: boolean;
+  /** Dask Gateway: the most workers the job's cluster may have; cpus are per worker. Absent elsewhere. */
+  workers?: number;
+}
+
+/**
+ * One line saying what the job would take of the quota, and whether it fits: the submit
+ * dialog's line. `windowHours` is not needed for it, so a quota without it is accepted.
+ */
+export function quotaSummary(
+  quota: Omit<QuotaView, 'windowHours'> & { windowHours?: number },
+  request: DialogCostRequest,
+): { text: string; fits: boolean } {
+  const { limits, usage } = quota;
+  const { cores, coreHours } = jobCost({
+    cpus: request.cpus,
+    memoryMiB: request.memoryMiB,
+    walltimeSeconds: request.walltimeMinutes * 60,
+    runs: request.runs,
+    sweepsInParallel: request.parallel,
+    workers: request.workers,
+  });
+  const left = Math.max(0, limits.coreHours - usage.coreHours);
+  const jobs = usage.concurrentJobs + 1;
+  const coresInUse = usage.concurrentCores + cores;
+  const parts = [
+    `Uses ${jobs} of ${limits.concurrentJobs} concurrent jobs`,
+    `${coresInUse} of ${limits.concurrentCores} cores`,
+    `est. ${coreHours.toFixed(1)} core-hours of ${left.toFixed(1)} left`,
+  ];
+  const over: string[] = [];
+  if (jobs > limits.concurrentJobs) over.push('concurrent jobs');
+  if (coresInUse > limits.concurrentCores) over.push('cores');
+  if (usage.coreHours + coreHours > limits.coreHours + EPSILON) over.push('core-hours');
+  if (request.memoryMiB > limits.memoryPerJobMiB) over.push(`memory (at most ${limits.memoryPerJobMiB} MiB a job)`);
+  const perCluster = limits.daskWorkersPerCluster;
+  if (request.workers !== undefined && perCluster !== undefined && request.workers > perCluster) {
+    over.push(`Dask workers (at most ${perCluster} worker${perCluster === 1 ? '' : 's'} per cluster)`);
+  }
+  const text = parts.join(', ') + (over.length ? ` — over the limit for ${over.join(', ')}` : '');
+  return { text, fits: over.length === 0 };
+}
