@@ -4,10 +4,16 @@
  */
 import * as React from 'react';
 
-import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
-import { BatchSystemLog, IBatchSystemLogLoader } from './batchSystemLog';
-import { selectSweepItem } from '../model';
-import { CatalogRun, ICatalogRunLoaders } from './catalogRun';
+import {
+  Batch,
+  ConnectionStatus,
+  IBatchSystemLog,
+  ICatalogRun,
+  IJobDetails,
+  ILogTail
+} from '../tokens';
+import { BatchSystemLog } from './batchSystemLog';
+import { CatalogRun } from './catalogRun';
 import {
   countSweepItems,
   elapsed,
@@ -289,20 +295,19 @@ export function JobDetails(props: {
   onClose: () => void;
   /** The sweep item whose log is shown; defaults to the log's own. */
   selectedItem?: number | null;
-  /** Follow a sweep item's log; defaults to the model that has the job open. */
+  /** Follow a sweep item's log; without it the items are not clickable. */
   onSelectItem?: (item: number) => void;
-  /** Reads a catalog run's partitions and preview; without it they are not shown. */
-  catalogLoaders?: ICatalogRunLoaders;
-  /** Reads the batch system's own log of jobs on backends that keep one (HTCondor). */
-  batchSystemLog?: { loader: IBatchSystemLogLoader; title: string };
+  /** A catalog run's partitions and preview; without it they are not shown. */
+  catalogRun?: ICatalogRun;
+  /** The batch system's own log of jobs on backends that keep one (HTCondor). */
+  batchSystemLog?: { log: IBatchSystemLog; title: string };
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
   const final = Batch.isFinal(job.state);
   const outputs = orderedOutputs(job, details);
   const items = job.progress?.items;
   const selectedItem = props.selectedItem ?? log?.item ?? null;
-  const onSelectItem =
-    props.onSelectItem ?? ((item: number) => selectSweepItem(job.id, item));
+  const onSelectItem = props.onSelectItem ?? (() => undefined);
   return (
     <div className="jp-Batch-JobDetails" data-job-id={job.id}>
       <div className="jp-Batch-DetailsHeader">
@@ -394,8 +399,8 @@ export function JobDetails(props: {
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
       )}
-      {job.kind === 'catalog' && props.catalogLoaders && (
-        <CatalogRun job={job} loaders={props.catalogLoaders} />
+      {job.kind === 'catalog' && props.catalogRun && (
+        <CatalogRun job={job} run={props.catalogRun} />
       )}
       {items !== undefined && (
         <SweepItems
@@ -411,7 +416,7 @@ export function JobDetails(props: {
       {props.batchSystemLog && (
         <BatchSystemLog
           job={job}
-          loader={props.batchSystemLog.loader}
+          log={props.batchSystemLog.log}
           title={props.batchSystemLog.title}
         />
       )}

@@ -3,6 +3,7 @@
  * It renders the model's state and never fetches.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
+import { Poll } from '@lumino/polling';
 import * as React from 'react';
 
 import { batchIcon } from '../icons';
@@ -28,10 +29,21 @@ export class BatchSidebar extends ReactWidget {
     model.logChanged.connect(this._onChange, this);
     model.detailsChanged.connect(this._onChange, this);
     model.connectionChanged.connect(this._onChange, this);
+    // Elapsed times tick once a second, only while something runs and the
+    // sidebar is shown; nothing is fetched here.
+    this._ticker = new Poll({
+      name: 'user-batch:sidebar-clock',
+      factory: async () => this.update(),
+      frequency: { interval: 1000, backoff: false },
+      standby: () =>
+        !this.isVisible ||
+        this._model.jobs.every(job => Batch.isFinal(job.state)) ||
+        'when-hidden'
+    });
   }
 
   dispose(): void {
-    this._stopTicking();
+    this._ticker.dispose();
     super.dispose();
   }
 
@@ -68,11 +80,12 @@ export class BatchSidebar extends ReactWidget {
             onRelease={job => void this._onRelease(job)}
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
-            catalogLoaders={model}
+            onSelectItem={item => model.selectItem(item)}
+            catalogRun={model.catalogRun}
             batchSystemLog={
               model.backends.find(b => b.name === selected.backend)?.type ===
               'htcondor'
-                ? { loader: model, title: 'HTCondor events' }
+                ? { log: model.batchSystemLog, title: 'HTCondor events' }
                 : undefined
             }
           />
@@ -82,25 +95,17 @@ export class BatchSidebar extends ReactWidget {
   }
 
   protected onAfterShow(): void {
+    this._model.setDetailsVisible(true);
     this._onChange();
   }
 
   protected onAfterHide(): void {
-    this._stopTicking();
+    // The open job's logs are not read while nobody can see them.
+    this._model.setDetailsVisible(false);
   }
 
   private _onChange(): void {
     this.update();
-    // One UI timer, only while something is visible and running: elapsed
-    // times tick; nothing is fetched here.
-    const active = this._model.jobs.some(job => !Batch.isFinal(job.state));
-    if (active && this.isVisible) {
-      if (this._ticker === null) {
-        this._ticker = setInterval(() => this.update(), 1000);
-      }
-    } else {
-      this._stopTicking();
-    }
   }
 
   private async _cancel(job: Batch.IJob): Promise<void> {
@@ -117,19 +122,12 @@ export class BatchSidebar extends ReactWidget {
     this.update();
   }
 
-  private _stopTicking(): void {
-    if (this._ticker !== null) {
-      clearInterval(this._ticker);
-      this._ticker = null;
-    }
-  }
-
   private _model: IBatchModel;
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
   private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
-  private _ticker: ReturnType<typeof setInterval> | null = null;
+  private _ticker: Poll;
 }
 
 export namespace BatchSidebar {
