@@ -13,6 +13,7 @@ import {
   ICatalogValues
 } from './catalog';
 import { batchIcon, batchNotebookIcon } from './icons';
+import { unhandledKind } from './kinds';
 import {
   defaultJobName,
   ICellInfo,
@@ -20,9 +21,15 @@ import {
   selectMainCells,
   setupCandidates
 } from './spec';
-import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
 import { CatalogDialog } from './widgets/catalog';
 import { initialValues, SubmitDialog } from './widgets/submit';
+
+/** The submit dialog's title for each kind the notebook commands submit. */
+const DIALOG_TITLES: Record<'cells' | 'notebook', string> = {
+  cells: 'Run in batch',
+  notebook: 'Run notebook in batch'
+};
 
 export interface INotebookCommandsOptions {
   app: JupyterFrontEnd;
@@ -128,7 +135,7 @@ function kernelName(panel: NotebookPanel): string | undefined {
 
 async function openSubmitDialog(
   options: INotebookCommandsOptions,
-  kind: Batch.JobKind
+  kind: 'cells' | 'notebook'
 ): Promise<void> {
   const { app, model, tracker } = options;
   const panel = tracker.currentWidget;
@@ -141,23 +148,29 @@ async function openSubmitDialog(
     notebookPath,
     kernelName: kernelName(panel)
   };
-  if (kind === 'cells') {
-    const cells = cellInfos(panel);
-    const main = selectMainCells(cells, selectedIndices(panel)).cells;
-    if (main.length === 0) {
-      Notification.warning(
-        'Select one or more code cells to run in batch, or tag cells "batch".',
-        { autoClose: 5000 }
-      );
-      return;
+  switch (kind) {
+    case 'cells': {
+      const cells = cellInfos(panel);
+      const main = selectMainCells(cells, selectedIndices(panel)).cells;
+      if (main.length === 0) {
+        Notification.warning(
+          'Select one or more code cells to run in batch, or tag cells "batch".',
+          { autoClose: 5000 }
+        );
+        return;
+      }
+      source.main = main;
+      source.setupCandidates = setupCandidates(cells, main);
+      break;
     }
-    source.main = main;
-    source.setupCandidates = setupCandidates(cells, main);
-  } else {
-    source.notebook = panel.content.model.toJSON() as unknown as Record<
-      string,
-      unknown
-    >;
+    case 'notebook':
+      source.notebook = panel.content.model.toJSON() as unknown as Record<
+        string,
+        unknown
+      >;
+      break;
+    default:
+      return unhandledKind(kind);
   }
 
   // The lists fill in the dialog when they arrive; a failure shows there.
@@ -174,7 +187,7 @@ async function openSubmitDialog(
     initial.setup = 'above';
   }
   const dialog = new SubmitDialog({
-    title: kind === 'cells' ? 'Run in batch' : 'Run notebook in batch',
+    title: DIALOG_TITLES[kind],
     model,
     source,
     initial,

@@ -5,6 +5,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { hasCatalogRun } from '../kinds';
 import { readPreview } from '../preview';
 import { Batch, ICatalogRun, ICatalogRunState } from '../tokens';
 
@@ -26,7 +27,7 @@ export class CatalogRunFollower implements ICatalogRun {
    * The job now open (or its latest copy); null or another kind clears.
    */
   follow(job: Batch.IJob | null): void {
-    if (!job || job.kind !== 'catalog') {
+    if (!job || !hasCatalogRun(job.kind)) {
       if (this._state !== null) {
         this._jobId = null;
         this._partitionsKey = this._previewKey = '';

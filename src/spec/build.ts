@@ -2,6 +2,7 @@
  * The submit dialog's values and the job spec built from them for cells,
  * notebooks and scripts (catalog runs: ../catalog.ts).
  */
+import { SubmitKind, unhandledKind } from '../kinds';
 import { Batch } from '../tokens';
 import { ICellInfo, selectSetupCells, SetupMode } from './cells';
 import { formatParameterErrors, parseParameters } from './literals';
@@ -63,7 +64,7 @@ export function validateValues(values: ISubmitValues): string[] {
  * What a job is built from, besides the dialog's values.
  */
 export interface IJobSource {
-  kind: Batch.JobKind;
+  kind: SubmitKind;
   notebookPath: string;
   kernelName?: string;
   /** Kind `cells`: the main cells. */
@@ -111,12 +112,7 @@ export function buildJobSpec(
   if (sweep?.errors.length) {
     problems.push(...sweep.errors);
   }
-  if (source.kind === 'cells' && !(source.main && source.main.length)) {
-    problems.push('Select at least one code cell to run.');
-  }
-  if (source.kind === 'script' && source.script === undefined) {
-    problems.push('The script could not be read: open the file and try again.');
-  }
+  problems.push(...sourceProblems(source));
   if (problems.length) {
     throw new Error(problems.join('\n'));
   }
@@ -142,28 +138,53 @@ export function buildJobSpec(
   if (source.kernelName) {
     spec.source.kernelName = source.kernelName;
   }
-  if (source.kind === 'cells') {
-    const setup = selectSetupCells(
-      source.setupCandidates ?? [],
-      values.setup,
-      values.chosenSetupIds
-    );
-    spec.source.cells = [
-      ...setup.map(cell => ({
-        id: cell.id,
-        role: 'setup' as const,
-        source: cell.source
-      })),
-      ...(source.main ?? []).map(cell => ({
-        id: cell.id,
-        role: 'main' as const,
-        source: cell.source
-      }))
-    ];
-  } else if (source.kind === 'script') {
-    spec.source.script = { ...source.script! };
-  } else {
-    spec.source.notebook = source.notebook;
+  switch (source.kind) {
+    case 'cells': {
+      const setup = selectSetupCells(
+        source.setupCandidates ?? [],
+        values.setup,
+        values.chosenSetupIds
+      );
+      spec.source.cells = [
+        ...setup.map(cell => ({
+          id: cell.id,
+          role: 'setup' as const,
+          source: cell.source
+        })),
+        ...(source.main ?? []).map(cell => ({
+          id: cell.id,
+          role: 'main' as const,
+          source: cell.source
+        }))
+      ];
+      break;
+    }
+    case 'script':
+      spec.source.script = { ...source.script! };
+      break;
+    case 'notebook':
+      spec.source.notebook = source.notebook;
+      break;
+    default:
+      return unhandledKind(source.kind);
   }
   return spec;
+}
+
+/** What a kind's source lacks to make a job; a sentence each. */
+function sourceProblems(source: IJobSource): string[] {
+  switch (source.kind) {
+    case 'cells':
+      return source.main && source.main.length
+        ? []
+        : ['Select at least one code cell to run.'];
+    case 'script':
+      return source.script === undefined
+        ? ['The script could not be read: open the file and try again.']
+        : [];
+    case 'notebook':
+      return [];
+    default:
+      return unhandledKind(source.kind);
+  }
 }

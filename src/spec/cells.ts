@@ -2,6 +2,7 @@
  * Which notebook cells a job runs: the main cells (selected or tagged) and
  * the setup cells above them; and the names and labels made from cells.
  */
+import { runsWholeFile } from '../kinds';
 import { Batch } from '../tokens';
 
 /**
@@ -111,7 +112,7 @@ export function defaultJobName(
     ''
   );
   let name: string;
-  if (kind === 'notebook' || kind === 'script' || main.length === 0) {
+  if (runsWholeFile(kind) || main.length === 0) {
     name = base || 'notebook';
   } else {
     const more =

@@ -12,6 +12,7 @@ import {
   IJobDetails,
   ILogTail
 } from '../tokens';
+import { hasCatalogRun, unhandledKind } from '../kinds';
 import { BatchSystemLog } from './batchSystemLog';
 import { CatalogRun } from './catalogRun';
 import {
@@ -399,7 +400,7 @@ export function JobDetails(props: {
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
       )}
-      {job.kind === 'catalog' && props.catalogRun && (
+      {hasCatalogRun(job.kind) && props.catalogRun && (
         <CatalogRun job={job} run={props.catalogRun} />
       )}
       {items !== undefined && (
@@ -480,15 +481,20 @@ export function JobDetails(props: {
 }
 
 function progressLabel(job: Batch.IJob): string {
-  if (job.kind === 'catalog') {
-    return 'Partitions';
+  const sweep = job.progress?.items !== undefined;
+  switch (job.kind) {
+    case 'catalog':
+      return 'Partitions';
+    case 'cells':
+    case 'notebook':
+      return sweep ? 'Runs' : 'Cells';
+    case 'script':
+      // A script runs as a few cells of its executed notebook (argv,
+      // parameters, the file): "cells" would puzzle someone who ran a .py file.
+      return sweep ? 'Runs' : 'Steps';
+    default:
+      return unhandledKind(job.kind);
   }
-  if (job.progress?.items !== undefined) {
-    return 'Runs';
-  }
-  // A script runs as a few cells of its executed notebook (argv, parameters,
-  // the file): "cells" would puzzle someone who ran a .py file.
-  return job.kind === 'script' ? 'Steps' : 'Cells';
 }
 
 /**
@@ -499,9 +505,23 @@ export function progressLine(
   progress: Batch.IProgress,
   kind: Batch.JobKind
 ): string {
-  const unit = kind === 'catalog' ? ' partitions' : '';
+  const unit = progressUnit(kind);
   const failed = progress.failed ? `, ${progress.failed} failed` : '';
   return `${progress.done} of ${progress.total}${unit} done${failed}`;
+}
+
+/** What a kind's progress counts, when not cells. */
+function progressUnit(kind: Batch.JobKind): string {
+  switch (kind) {
+    case 'catalog':
+      return ' partitions';
+    case 'cells':
+    case 'notebook':
+    case 'script':
+      return '';
+    default:
+      return unhandledKind(kind);
+  }
 }
 
 /**

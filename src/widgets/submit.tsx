@@ -4,6 +4,7 @@
  */
 import * as React from 'react';
 
+import { takesSetupCells, unhandledKind } from '../kinds';
 import {
   buildJobSpec,
   IJobSource,
@@ -54,23 +55,8 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           onChange={e => update({ name: e.target.value })}
         />
       </label>
-      {source.kind === 'cells' && (
-        <div className="jp-Batch-What">
-          Runs {source.main?.length ?? 0} cell
-          {(source.main?.length ?? 0) === 1 ? '' : 's'} of {source.notebookPath}
-        </div>
-      )}
-      {source.kind === 'notebook' && (
-        <div className="jp-Batch-What">
-          Runs the whole notebook {source.notebookPath}
-        </div>
-      )}
-      {source.kind === 'script' && (
-        <div className="jp-Batch-What">
-          Runs the Python script {source.notebookPath}
-        </div>
-      )}
-      {source.kind === 'cells' && (
+      <div className="jp-Batch-What">{whatRuns(source)}</div>
+      {takesSetupCells(source.kind) && (
         <SetupFields
           candidates={source.setupCandidates ?? []}
           setup={values.setup}
@@ -116,6 +102,22 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
+}
+
+/** The line saying what the job runs. */
+function whatRuns(source: IJobSource): string {
+  switch (source.kind) {
+    case 'cells': {
+      const count = source.main?.length ?? 0;
+      return `Runs ${count} cell${count === 1 ? '' : 's'} of ${source.notebookPath}`;
+    }
+    case 'notebook':
+      return `Runs the whole notebook ${source.notebookPath}`;
+    case 'script':
+      return `Runs the Python script ${source.notebookPath}`;
+    default:
+      return unhandledKind(source.kind);
+  }
 }
 
 /**
