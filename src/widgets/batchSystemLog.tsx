@@ -5,6 +5,7 @@
 import * as React from 'react';
 
 import { Batch, IBatchSystemLog } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { useSignalValue } from './useSignal';
 
 export function BatchSystemLog(props: {
@@ -13,8 +14,10 @@ export function BatchSystemLog(props: {
   log: IBatchSystemLog;
   /** The section's title, e.g. "HTCondor events". */
   title: string;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { job, log, title } = props;
+  const trans = props.trans ?? loadTrans();
   const [open, setOpen] = React.useState(false);
   const state = useSignalValue(log.changed, () => log.state);
   React.useEffect(() => {
@@ -36,7 +39,7 @@ export function BatchSystemLog(props: {
         <div className="jp-Batch-Error">{mine.error}</div>
       ) : (
         <pre className="jp-Batch-SystemLogText">
-          {mine?.text || 'Nothing logged yet.'}
+          {mine?.text || trans.__('Nothing logged yet.')}
         </pre>
       )}
     </details>

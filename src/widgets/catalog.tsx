@@ -14,6 +14,7 @@ import {
 } from '../catalog';
 import { isDaskBackend } from '../spec';
 import { Batch, IBatchModel, ICatalogPlanner } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { ColumnFields, RegionFields } from './catalogFields';
 import { PlanPanel, planBlocksSubmit } from './catalogPlan';
 import {
@@ -35,10 +36,11 @@ export interface ICatalogFormProps extends IJobFormProps<ICatalogValues> {
   preferredBackend: string;
   /** The dialog's planner: the form shows its plan and the catalog's columns. */
   planner: ICatalogPlanner;
+  trans: TranslationBundle;
 }
 
 export function CatalogForm(props: ICatalogFormProps): JSX.Element {
-  const { model, source, error, busy } = props;
+  const { model, source, error, busy, trans } = props;
   const [values, setValues] = React.useState<ICatalogValues>(props.initial);
   const update = (patch: Partial<ICatalogValues>) => {
     setValues(previous => {
@@ -64,7 +66,7 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
     <div className="jp-Batch-SubmitDialog jp-Batch-CatalogDialog">
       <div className="jp-Batch-Resources">
         <label className="jp-Batch-Field">
-          <span>Name</span>
+          <span>{trans.__('Name')}</span>
           <input
             className="jp-mod-styled"
             name="name"
@@ -75,7 +77,7 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
           />
         </label>
         <label className="jp-Batch-Field">
-          <span>Function</span>
+          <span>{trans.__('Function')}</span>
           <select
             className="jp-mod-styled"
             name="function"
@@ -91,16 +93,19 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
         </label>
       </div>
       <div className="jp-Batch-Hint">
-        Called once per partition with a DataFrame (and optionally the
-        partition's pixel); it returns a DataFrame keeping the ra/dec columns.
+        {trans.__(
+          "Called once per partition with a DataFrame (and optionally the partition's pixel); it returns a DataFrame keeping the ra/dec columns."
+        )}
       </div>
       <label className="jp-Batch-Field">
-        <span>Catalog</span>
+        <span>{trans.__('Catalog')}</span>
         <input
           className="jp-mod-styled"
           name="catalogPath"
           type="text"
-          placeholder="a HATS catalog folder, e.g. catalogs/synthetic"
+          placeholder={trans.__(
+            'a HATS catalog folder, e.g. catalogs/synthetic'
+          )}
           value={values.catalogPath}
           onChange={e => update({ catalogPath: e.target.value })}
         />
@@ -108,26 +113,35 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
       <RegionFields
         region={values.region}
         update={patch => update({ region: { ...values.region, ...patch } })}
+        trans={trans}
       />
       <ColumnFields
         text={values.columns}
         available={columns}
         update={text => update({ columns: text })}
+        trans={trans}
       />
       <SetupFields
         candidates={source.setupCandidates}
         setup={values.setup}
         chosenSetupIds={values.chosenSetupIds}
         update={update}
+        trans={trans}
       />
       <ResourceFields
         initial={props.initial}
         update={update}
         dask={isDaskBackend(backendType(model, values.backend))}
+        trans={trans}
       />
-      <BackendAccountFields model={model} values={values} update={update} />
-      <PlanPanel state={plan} />
-      {busy && <div className="jp-Batch-Muted">Submitting…</div>}
+      <BackendAccountFields
+        model={model}
+        values={values}
+        update={update}
+        trans={trans}
+      />
+      <PlanPanel state={plan} trans={trans} />
+      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
@@ -140,13 +154,14 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
 export class CatalogDialog extends JobDialog<ICatalogValues> {
   constructor(options: CatalogDialog.IOptions) {
     const { model, source, preferredBackend } = options;
+    const trans = options.trans ?? loadTrans();
     const planner = model.createCatalogPlanner();
     const ask = (values: ICatalogValues) => {
       const { request, errors } = planRequest(values);
       planner.request(request ?? null, errors);
     };
     super({
-      title: 'Run over catalog',
+      title: trans.__('Run over catalog'),
       body: new JobDialogBody<ICatalogValues>({
         model,
         initial: options.initial,
@@ -157,14 +172,17 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
             source={source}
             preferredBackend={preferredBackend}
             planner={planner}
+            trans={trans}
           />
         ),
         onChange: ask
       }),
       model,
-      idempotencyKey: options.idempotencyKey
+      idempotencyKey: options.idempotencyKey,
+      trans
     });
     this._planner = planner;
+    this._trans = trans;
     this._source = source;
     this._batchModel = model;
     planner.changed.connect(this._onPlan, this);
@@ -189,15 +207,16 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
   }
 
   protected submitBlocked(): boolean {
-    return planBlocksSubmit(this._planner.state) !== null;
+    return planBlocksSubmit(this._planner.state, this._trans) !== null;
   }
 
   private _onPlan(): void {
-    const reason = planBlocksSubmit(this._planner.state);
+    const reason = planBlocksSubmit(this._planner.state, this._trans);
     this.setSubmitEnabled(reason === null, reason ?? '');
   }
 
   private _planner: ICatalogPlanner;
+  private _trans: TranslationBundle;
   private _source: ICatalogJobSource;
   private _batchModel: IBatchModel;
 }
@@ -209,5 +228,7 @@ export namespace CatalogDialog {
     initial: ICatalogValues;
     preferredBackend: string;
     idempotencyKey?: string;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }

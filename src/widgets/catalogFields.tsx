@@ -4,53 +4,61 @@
 import * as React from 'react';
 
 import { IRegionFields, parseColumns, RegionType } from '../catalog';
+import { TranslationBundle } from '../translation';
 
-const REGION_LABELS: [RegionType, string][] = [
-  ['none', 'Whole sky'],
-  ['cone', 'Cone'],
-  ['box', 'Box'],
-  ['polygon', 'Polygon']
-];
+function regionLabels(trans: TranslationBundle): [RegionType, string][] {
+  return [
+    ['none', trans.__('Whole sky')],
+    ['cone', trans.__('Cone')],
+    ['box', trans.__('Box')],
+    ['polygon', trans.__('Polygon')]
+  ];
+}
 
-/** The numeric inputs of each region type: field, label, placeholder. */
-const REGION_INPUTS: Record<
-  'cone' | 'box',
-  [keyof IRegionFields, string, string][]
-> = {
-  cone: [
-    ['ra', 'RA (deg)', '40'],
-    ['dec', 'Dec (deg)', '10'],
-    ['radiusArcsec', 'Radius (arcsec)', '3600']
-  ],
-  box: [
-    ['raMin', 'RA min', '30'],
-    ['raMax', 'RA max', '50'],
-    ['decMin', 'Dec min', '0'],
-    ['decMax', 'Dec max', '20']
-  ]
-};
+/** The numeric inputs of a region type: field, label, placeholder. */
+function regionInputs(
+  trans: TranslationBundle,
+  type: RegionType
+): [keyof IRegionFields, string, string][] {
+  switch (type) {
+    case 'cone':
+      return [
+        ['ra', trans.__('RA (deg)'), '40'],
+        ['dec', trans.__('Dec (deg)'), '10'],
+        ['radiusArcsec', trans.__('Radius (arcsec)'), '3600']
+      ];
+    case 'box':
+      return [
+        ['raMin', trans.__('RA min'), '30'],
+        ['raMax', trans.__('RA max'), '50'],
+        ['decMin', trans.__('Dec min'), '0'],
+        ['decMax', trans.__('Dec max'), '20']
+      ];
+    case 'none':
+    case 'polygon':
+      return [];
+  }
+}
 
 export function RegionFields(props: {
   region: IRegionFields;
   update: (patch: Partial<IRegionFields>) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { region, update } = props;
-  const inputs =
-    region.type === 'cone' || region.type === 'box'
-      ? REGION_INPUTS[region.type]
-      : [];
+  const { region, update, trans } = props;
+  const inputs = regionInputs(trans, region.type);
   return (
     <>
       <div className="jp-Batch-Resources jp-Batch-Region">
         <label className="jp-Batch-Field">
-          <span>Region</span>
+          <span>{trans.__('Region')}</span>
           <select
             className="jp-mod-styled"
             name="regionType"
             value={region.type}
             onChange={e => update({ type: e.target.value as RegionType })}
           >
-            {REGION_LABELS.map(([type, label]) => (
+            {regionLabels(trans).map(([type, label]) => (
               <option key={type} value={type}>
                 {label}
               </option>
@@ -74,17 +82,19 @@ export function RegionFields(props: {
       </div>
       {region.type === 'box' && (
         <div className="jp-Batch-Hint">
-          RA min larger than RA max wraps through 0°.
+          {trans.__('RA min larger than RA max wraps through 0°.')}
         </div>
       )}
       {region.type === 'polygon' && (
         <label className="jp-Batch-Field">
-          <span>Vertices</span>
+          <span>{trans.__('Vertices')}</span>
           <textarea
             className="jp-mod-styled"
             name="vertices"
             rows={4}
-            placeholder={'ra, dec a line, e.g.\n38, 8\n42, 8\n42, 12\n38, 12'}
+            placeholder={trans.__(
+              'ra, dec a line, e.g.\n38, 8\n42, 8\n42, 12\n38, 12'
+            )}
             value={region.vertices}
             onChange={e => update({ vertices: e.target.value })}
           />
@@ -102,8 +112,9 @@ export function ColumnFields(props: {
   text: string;
   available: ReadonlyArray<{ name: string; type: string }>;
   update: (text: string) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { text, available, update } = props;
+  const { text, available, update, trans } = props;
   const chosen = parseColumns(text);
   const toggle = (name: string, on: boolean) => {
     const next = on
@@ -114,12 +125,12 @@ export function ColumnFields(props: {
   return (
     <>
       <label className="jp-Batch-Field">
-        <span>Columns</span>
+        <span>{trans.__('Columns')}</span>
         <input
           className="jp-mod-styled"
           name="columns"
           type="text"
-          placeholder="all columns; or e.g. id, ra, dec, mag"
+          placeholder={trans.__('all columns; or e.g. id, ra, dec, mag')}
           value={text}
           onChange={e => update(e.target.value)}
         />

@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { planLine } from '../catalog';
 import { CatalogPlanState } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 /**
  * Where the plan stands: nothing to ask yet (with what to fix), asking, or
@@ -16,14 +17,19 @@ export type PlanState = CatalogPlanState;
 /**
  * Why Submit is disabled for a plan state; null when it may be pressed.
  */
-export function planBlocksSubmit(state: PlanState): string | null {
+export function planBlocksSubmit(
+  state: PlanState,
+  trans: TranslationBundle = loadTrans()
+): string | null {
   switch (state.status) {
     case 'ok':
       return state.plan.quota.fits
         ? null
-        : `Submit is disabled: ${state.plan.quota.message}`;
+        : trans.__('Submit is disabled: %1', state.plan.quota.message);
     case 'error':
-      return 'Submit is disabled until the catalog can be planned: fix the fields above.';
+      return trans.__(
+        'Submit is disabled until the catalog can be planned: fix the fields above.'
+      );
     case 'incomplete':
       return state.message;
     case 'loading':
@@ -35,13 +41,17 @@ export function planBlocksSubmit(state: PlanState): string | null {
  * The plan panel: the plan line and the quota message, or the planner's
  * sentence.
  */
-export function PlanPanel(props: { state: PlanState }): JSX.Element {
+export function PlanPanel(props: {
+  state: PlanState;
+  trans?: TranslationBundle;
+}): JSX.Element {
   const { state } = props;
+  const trans = props.trans ?? loadTrans();
   switch (state.status) {
     case 'loading':
       return (
         <div className="jp-Batch-Plan jp-Batch-Muted" data-status="loading">
-          Planning…
+          {trans.__('Planning…')}
         </div>
       );
     case 'incomplete':

@@ -6,14 +6,23 @@ import * as React from 'react';
 
 import type { IPreview } from '../preview';
 import { Batch, ICatalogRun } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { useSignalValue } from './useSignal';
 
 export { formatCell, IPreview, PREVIEW_ROWS, readPreview } from '../preview';
 
-export function PreviewTable(props: { preview: IPreview }): JSX.Element {
+export function PreviewTable(props: {
+  preview: IPreview;
+  trans?: TranslationBundle;
+}): JSX.Element {
   const { columns, rows, numeric } = props.preview;
+  const trans = props.trans ?? loadTrans();
   if (rows.length === 0) {
-    return <div className="jp-Batch-Muted">The result has no rows.</div>;
+    return (
+      <div className="jp-Batch-Muted">
+        {trans.__('The result has no rows.')}
+      </div>
+    );
   }
   return (
     <div className="jp-Batch-PreviewScroll">
@@ -48,14 +57,18 @@ export function partitionName(p: Pick<Batch.IPartition, 'order' | 'pixel'>) {
 
 export function FailedPartitions(props: {
   partitions: ReadonlyArray<Batch.IPartition>;
+  trans?: TranslationBundle;
 }): JSX.Element | null {
+  const trans = props.trans ?? loadTrans();
   const failed = props.partitions.filter(p => p.state === 'failed');
   if (!failed.length) {
     return null;
   }
   return (
     <div className="jp-Batch-FailedPartitions">
-      <div className="jp-Batch-SectionTitle">Failed partitions</div>
+      <div className="jp-Batch-SectionTitle">
+        {trans.__('Failed partitions')}
+      </div>
       {failed.map(p => (
         <details
           key={`${p.order}/${p.pixel}`}
@@ -86,24 +99,26 @@ export function FailedPartitions(props: {
 export function CatalogRun(props: {
   job: Batch.IJob;
   run: ICatalogRun;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { job, run } = props;
+  const trans = props.trans ?? loadTrans();
   const final = Batch.isFinal(job.state);
   const state = useSignalValue(run.changed, () => run.state);
   const mine = state?.jobId === job.id ? state : null;
   const preview = mine?.preview ?? null;
   return (
     <div className="jp-Batch-CatalogRun">
-      <FailedPartitions partitions={mine?.partitions ?? []} />
+      <FailedPartitions partitions={mine?.partitions ?? []} trans={trans} />
       {final && (
         <div className="jp-Batch-PreviewSection">
-          <div className="jp-Batch-SectionTitle">Preview</div>
+          <div className="jp-Batch-SectionTitle">{trans.__('Preview')}</div>
           {preview === null ? (
-            <div className="jp-Batch-Muted">Loading…</div>
+            <div className="jp-Batch-Muted">{trans.__('Loading…')}</div>
           ) : 'error' in preview ? (
             <div className="jp-Batch-Muted">{preview.error}</div>
           ) : (
-            <PreviewTable preview={preview} />
+            <PreviewTable preview={preview} trans={trans} />
           )}
         </div>
       )}

@@ -13,6 +13,7 @@ import {
   ILogTail
 } from '../tokens';
 import { hasCatalogRun, unhandledKind } from '../kinds';
+import { loadTrans, TranslationBundle } from '../translation';
 import { BatchSystemLog } from './batchSystemLog';
 import { CatalogRun } from './catalogRun';
 import {
@@ -25,12 +26,32 @@ import {
   SWEEP_ITEM_STATES
 } from './format';
 
-const GAUGES: { limit: Batch.QuotaLimitName; label: string; unit: string }[] = [
-  { limit: 'concurrentJobs', label: 'Jobs', unit: 'concurrent jobs' },
-  { limit: 'concurrentCores', label: 'Cores', unit: 'concurrent cores' },
-  { limit: 'coreHours', label: 'Core-hours', unit: 'core-hours' },
-  { limit: 'memoryPerJobMiB', label: 'Memory/job', unit: 'MiB a job' }
-];
+function gauges(
+  trans: TranslationBundle
+): { limit: Batch.QuotaLimitName; label: string; unit: string }[] {
+  return [
+    {
+      limit: 'concurrentJobs',
+      label: trans.__('Jobs'),
+      unit: trans.__('concurrent jobs')
+    },
+    {
+      limit: 'concurrentCores',
+      label: trans.__('Cores'),
+      unit: trans.__('concurrent cores')
+    },
+    {
+      limit: 'coreHours',
+      label: trans.__('Core-hours'),
+      unit: trans.__('core-hours')
+    },
+    {
+      limit: 'memoryPerJobMiB',
+      label: trans.__('Memory/job'),
+      unit: trans.__('MiB a job')
+    }
+  ];
+}
 
 /** A gauge warns from this share of its limit on. */
 const WARN_RATIO = 0.8;
@@ -38,8 +59,10 @@ const WARN_RATIO = 0.8;
 export function QuotaGauges(props: {
   quota: Batch.IQuotaStatus | null;
   jobs: ReadonlyArray<Batch.IJob>;
+  trans?: TranslationBundle;
 }): JSX.Element | null {
   const { quota, jobs } = props;
+  const trans = props.trans ?? loadTrans();
   if (!quota) {
     return null;
   }
@@ -56,7 +79,7 @@ export function QuotaGauges(props: {
   };
   return (
     <div className="jp-Batch-Quota">
-      {GAUGES.map(({ limit, label, unit }) => {
+      {gauges(trans).map(({ limit, label, unit }) => {
         const max = quota.limits[limit];
         const value = used[limit];
         const ratio = max > 0 ? value / max : 1;
@@ -67,13 +90,21 @@ export function QuotaGauges(props: {
           classes.push('-mod-warn');
         }
         const window =
-          limit === 'coreHours' ? ` in the last ${quota.windowHours} h` : '';
+          limit === 'coreHours'
+            ? trans.__(' in the last %1 h', quota.windowHours)
+            : '';
         return (
           <div
             key={limit}
             className={classes.join(' ')}
             data-limit={limit}
-            title={`${formatAmount(value)} of ${formatAmount(max)} ${unit}${window}`}
+            title={trans.__(
+              '%1 of %2 %3%4',
+              formatAmount(value),
+              formatAmount(max),
+              unit,
+              window
+            )}
           >
             <span className="jp-Batch-QuotaLabel">{label}</span>
             <span className="jp-Batch-QuotaBar">
@@ -105,13 +136,16 @@ export function JobList(props: {
   selectedId: string | null;
   now: number;
   onSelect: (id: string) => void;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { jobs, selectedId, now, onSelect } = props;
+  const trans = props.trans ?? loadTrans();
   if (jobs.length === 0) {
     return (
       <div className="jp-Batch-Empty">
-        No batch jobs yet. Use “Run in batch” in a notebook’s toolbar or cell
-        menu.
+        {trans.__(
+          'No batch jobs yet. Use “Run in batch” in a notebook’s toolbar or cell menu.'
+        )}
       </div>
     );
   }
@@ -150,7 +184,11 @@ export function JobList(props: {
 /**
  * The log tail; keeps to the bottom while the reader is at the bottom.
  */
-export function LogView(props: { log: ILogTail | null }): JSX.Element {
+export function LogView(props: {
+  log: ILogTail | null;
+  trans?: TranslationBundle;
+}): JSX.Element {
+  const trans = props.trans ?? loadTrans();
   const ref = React.useRef<HTMLPreElement>(null);
   const atBottom = React.useRef(true);
   const text = props.log?.text ?? '';
@@ -172,7 +210,9 @@ export function LogView(props: { log: ILogTail | null }): JSX.Element {
         }
       }}
     >
-      {props.log === null ? 'Reading the log…' : text || '(no output yet)'}
+      {props.log === null
+        ? trans.__('Reading the log…')
+        : text || trans.__('(no output yet)')}
     </pre>
   );
 }
@@ -192,15 +232,27 @@ export function SweepItems(props: {
   items: string;
   selected: number | null;
   onSelect: (item: number) => void;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { items, selected, onSelect } = props;
+  const trans = props.trans ?? loadTrans();
   return (
     <div className="jp-Batch-Sweep">
       <div className="jp-Batch-SweepCounts">{sweepCountsLine(items)}</div>
       {items.length <= MAX_ITEM_SQUARES ? (
-        <ItemSquares items={items} selected={selected} onSelect={onSelect} />
+        <ItemSquares
+          items={items}
+          selected={selected}
+          onSelect={onSelect}
+          trans={trans}
+        />
       ) : (
-        <ItemBar items={items} selected={selected} onSelect={onSelect} />
+        <ItemBar
+          items={items}
+          selected={selected}
+          onSelect={onSelect}
+          trans={trans}
+        />
       )}
     </div>
   );
@@ -210,8 +262,9 @@ function ItemSquares(props: {
   items: string;
   selected: number | null;
   onSelect: (item: number) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { items, selected, onSelect } = props;
+  const { items, selected, onSelect, trans } = props;
   // One handler for the grid rather than one per square: up to 2,000 of them.
   const onClick = (event: React.MouseEvent<HTMLDivElement>) => {
     const square = (event.target as HTMLElement).closest<HTMLElement>(
@@ -229,7 +282,11 @@ function ItemSquares(props: {
           className={`jp-Batch-SweepItem${index === selected ? ' jp-mod-selected' : ''}`}
           data-item={index}
           data-state={letter}
-          title={`item ${index}: ${SWEEP_ITEM_STATES[letter] ?? letter}`}
+          title={trans.__(
+            'item %1: %2',
+            index,
+            SWEEP_ITEM_STATES[letter] ?? letter
+          )}
         />
       ))}
     </div>
@@ -240,8 +297,9 @@ function ItemBar(props: {
   items: string;
   selected: number | null;
   onSelect: (item: number) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { items, selected, onSelect } = props;
+  const { items, selected, onSelect, trans } = props;
   const counts = countSweepItems(items);
   return (
     <>
@@ -257,7 +315,7 @@ function ItemBar(props: {
         ))}
       </div>
       <label className="jp-Batch-SweepPick">
-        Log of item{' '}
+        {trans.__('Log of item')}{' '}
         <input
           className="jp-mod-styled"
           name="sweep-item"
@@ -302,8 +360,10 @@ export function JobDetails(props: {
   catalogRun?: ICatalogRun;
   /** The batch system's own log of jobs on backends that keep one (HTCondor). */
   batchSystemLog?: { log: IBatchSystemLog; title: string };
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
+  const trans = props.trans ?? loadTrans();
   const final = Batch.isFinal(job.state);
   const outputs = orderedOutputs(job, details);
   const items = job.progress?.items;
@@ -316,7 +376,7 @@ export function JobDetails(props: {
         <StateBadge state={job.state} />
         <button
           className="jp-Button jp-mod-minimal jp-Batch-CloseDetails"
-          title="Close the details"
+          title={trans.__('Close the details')}
           onClick={props.onClose}
         >
           ×
@@ -326,28 +386,30 @@ export function JobDetails(props: {
         <div className="jp-Batch-StateReason">{job.stateReason}</div>
       )}
       <dl className="jp-Batch-Facts">
-        <dt>Elapsed</dt>
+        <dt>{trans.__('Elapsed')}</dt>
         <dd>{elapsed(job, now)}</dd>
         {job.progress && (
           <>
-            <dt>{progressLabel(job)}</dt>
+            <dt>{progressLabel(job, trans)}</dt>
             <dd className="jp-Batch-Progress">
-              {progressLine(job.progress, job.kind)}
+              {progressLine(job.progress, job.kind, trans)}
             </dd>
           </>
         )}
-        <dt>Resources</dt>
+        <dt>{trans.__('Resources')}</dt>
         <dd>
-          {job.resources.cpus} CPU, {job.resources.memoryMiB} MiB,{' '}
-          {Math.round(job.resources.walltimeSeconds / 60)} min
+          {trans.__(
+            '%1 CPU, %2 MiB, %3 min',
+            job.resources.cpus,
+            job.resources.memoryMiB,
+            Math.round(job.resources.walltimeSeconds / 60)
+          )}
         </dd>
-        <dt>Backend</dt>
-        <dd>
-          {job.backend} (account {job.account})
-        </dd>
+        <dt>{trans.__('Backend')}</dt>
+        <dd>{trans.__('%1 (account %2)', job.backend, job.account)}</dd>
         {job.dashboardUrl && (
           <>
-            <dt>Dask</dt>
+            <dt>{trans.__('Dask')}</dt>
             <dd>
               <a
                 className="jp-Batch-DashboardLink"
@@ -355,25 +417,30 @@ export function JobDetails(props: {
                 target="_blank"
                 rel="noopener noreferrer"
               >
-                Dask dashboard
+                {trans.__('Dask dashboard')}
               </a>
             </dd>
           </>
         )}
-        <dt>Cost</dt>
+        <dt>{trans.__('Cost')}</dt>
         <dd>
           {job.cost.usedCoreHours !== null
-            ? `${formatAmount(job.cost.usedCoreHours)} core-hours`
-            : `${formatAmount(job.cost.reservedCoreHours)} core-hours reserved`}
+            ? trans.__('%1 core-hours', formatAmount(job.cost.usedCoreHours))
+            : trans.__(
+                '%1 core-hours reserved',
+                formatAmount(job.cost.reservedCoreHours)
+              )}
         </dd>
       </dl>
       {job.state === 'held' && (
         <button
           className="jp-Button jp-mod-styled jp-mod-accept jp-Batch-Release"
-          title="Ask the backend to run the job again once the cause of the hold is fixed"
+          title={trans.__(
+            'Ask the backend to run the job again once the cause of the hold is fixed'
+          )}
           onClick={() => props.onRelease(job)}
         >
-          Release job
+          {trans.__('Release job')}
         </button>
       )}
       {!final && (
@@ -383,10 +450,10 @@ export function JobDetails(props: {
           onClick={() => onCancel(job)}
         >
           {props.cancelling
-            ? 'Cancelling…'
+            ? trans.__('Cancelling…')
             : job.state === 'held'
-              ? 'Remove job'
-              : 'Cancel job'}
+              ? trans.__('Remove job')
+              : trans.__('Cancel job')}
         </button>
       )}
       {job.error && (
@@ -395,42 +462,48 @@ export function JobDetails(props: {
             <strong>{job.error.ename}</strong>: {job.error.evalue}
           </div>
           {job.error.cellId && (
-            <div className="jp-Batch-ErrorCell">in cell {job.error.cellId}</div>
+            <div className="jp-Batch-ErrorCell">
+              {trans.__('in cell %1', job.error.cellId)}
+            </div>
           )}
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
       )}
       {hasCatalogRun(job.kind) && props.catalogRun && (
-        <CatalogRun job={job} run={props.catalogRun} />
+        <CatalogRun job={job} run={props.catalogRun} trans={trans} />
       )}
       {items !== undefined && (
         <SweepItems
           items={items}
           selected={selectedItem}
           onSelect={onSelectItem}
+          trans={trans}
         />
       )}
       <div className="jp-Batch-SectionTitle jp-Batch-LogTitle">
-        {selectedItem !== null ? `Log — item ${selectedItem}` : 'Log'}
+        {selectedItem !== null
+          ? trans.__('Log — item %1', selectedItem)
+          : trans.__('Log')}
       </div>
-      <LogView log={log} />
+      <LogView log={log} trans={trans} />
       {props.batchSystemLog && (
         <BatchSystemLog
           job={job}
           log={props.batchSystemLog.log}
           title={props.batchSystemLog.title}
+          trans={trans}
         />
       )}
       {outputs.length > 0 && (
         <>
-          <div className="jp-Batch-SectionTitle">Outputs</div>
+          <div className="jp-Batch-SectionTitle">{trans.__('Outputs')}</div>
           <ul className="jp-Batch-Outputs">
             {outputs.map(output => (
               <li key={output.jupyterPath}>
                 <a
                   className="jp-Batch-OutputLink"
                   href="#"
-                  title={`Open ${output.jupyterPath}`}
+                  title={trans.__('Open %1', output.jupyterPath)}
                   onClick={event => {
                     event.preventDefault();
                     onOpenPath(output.jupyterPath);
@@ -450,9 +523,9 @@ export function JobDetails(props: {
       )}
       {final && (
         <div className="jp-Batch-Provenance">
-          <div className="jp-Batch-SectionTitle">Provenance</div>
+          <div className="jp-Batch-SectionTitle">{trans.__('Provenance')}</div>
           {details === null ? (
-            <div className="jp-Batch-Muted">Loading…</div>
+            <div className="jp-Batch-Muted">{trans.__('Loading…')}</div>
           ) : (
             <dl className="jp-Batch-Facts">
               {summarizeProvenance(details.provenance, job).map(
@@ -472,7 +545,7 @@ export function JobDetails(props: {
             target="_blank"
             rel="noopener noreferrer"
           >
-            Download JSON
+            {trans.__('Download JSON')}
           </a>
         </div>
       )}
@@ -480,18 +553,18 @@ export function JobDetails(props: {
   );
 }
 
-function progressLabel(job: Batch.IJob): string {
+function progressLabel(job: Batch.IJob, trans: TranslationBundle): string {
   const sweep = job.progress?.items !== undefined;
   switch (job.kind) {
     case 'catalog':
-      return 'Partitions';
+      return trans.__('Partitions');
     case 'cells':
     case 'notebook':
-      return sweep ? 'Runs' : 'Cells';
+      return sweep ? trans.__('Runs') : trans.__('Cells');
     case 'script':
       // A script runs as a few cells of its executed notebook (argv,
       // parameters, the file): "cells" would puzzle someone who ran a .py file.
-      return sweep ? 'Runs' : 'Steps';
+      return sweep ? trans.__('Runs') : trans.__('Steps');
     default:
       return unhandledKind(job.kind);
   }
@@ -503,22 +576,32 @@ function progressLabel(job: Batch.IJob): string {
  */
 export function progressLine(
   progress: Batch.IProgress,
-  kind: Batch.JobKind
+  kind: Batch.JobKind,
+  trans: TranslationBundle = loadTrans()
 ): string {
-  const unit = progressUnit(kind);
-  const failed = progress.failed ? `, ${progress.failed} failed` : '';
-  return `${progress.done} of ${progress.total}${unit} done${failed}`;
+  const failed = progress.failed
+    ? trans.__(', %1 failed', progress.failed)
+    : '';
+  return progressCounts(kind, progress, trans) + failed;
 }
 
-/** What a kind's progress counts, when not cells. */
-function progressUnit(kind: Batch.JobKind): string {
+/** "3 of 4 done", or what a kind's progress counts: "3 of 4 partitions done". */
+function progressCounts(
+  kind: Batch.JobKind,
+  progress: Batch.IProgress,
+  trans: TranslationBundle
+): string {
   switch (kind) {
     case 'catalog':
-      return ' partitions';
+      return trans.__(
+        '%1 of %2 partitions done',
+        progress.done,
+        progress.total
+      );
     case 'cells':
     case 'notebook':
     case 'script':
-      return '';
+      return trans.__('%1 of %2 done', progress.done, progress.total);
     default:
       return unhandledKind(kind);
   }
@@ -552,13 +635,18 @@ export function orderedOutputs(
 export function ConnectionNotice(props: {
   status: ConnectionStatus;
   message: string | null;
+  trans?: TranslationBundle;
 }): JSX.Element | null {
+  const trans = props.trans ?? loadTrans();
   if (props.status !== 'unreachable') {
     return null;
   }
   return (
     <div className="jp-Batch-Connection">
-      {props.message ?? 'The User Batch service is not reachable.'} Retrying…
+      {trans.__(
+        '%1 Retrying…',
+        props.message ?? trans.__('The User Batch service is not reachable.')
+      )}
     </div>
   );
 }

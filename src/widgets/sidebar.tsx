@@ -8,6 +8,7 @@ import * as React from 'react';
 
 import { batchIcon } from '../icons';
 import { Batch, IBatchModel } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { ConnectionNotice, JobDetails, JobList, QuotaGauges } from './jobs';
 
 export class BatchSidebar extends ReactWidget {
@@ -17,10 +18,11 @@ export class BatchSidebar extends ReactWidget {
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
     this._onOpenPath = options.onOpenPath;
+    this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
     this.addClass('jp-Batch-Sidebar');
     this.title.icon = batchIcon;
-    this.title.caption = 'Batch jobs';
+    this.title.caption = this._trans.__('Batch jobs');
 
     const model = this._model;
     model.jobsChanged.connect(this._onChange, this);
@@ -49,22 +51,25 @@ export class BatchSidebar extends ReactWidget {
 
   protected render(): JSX.Element {
     const model = this._model;
+    const trans = this._trans;
     const now = Date.now();
     const selected =
       model.selectedJobId !== null ? model.getJob(model.selectedJobId) : null;
     return (
       <div className="jp-Batch-SidebarContent">
-        <div className="jp-Batch-Header">Batch jobs</div>
+        <div className="jp-Batch-Header">{trans.__('Batch jobs')}</div>
         <ConnectionNotice
           status={model.connection}
           message={model.connectionError?.message ?? null}
+          trans={trans}
         />
-        <QuotaGauges quota={model.quota} jobs={model.jobs} />
+        <QuotaGauges quota={model.quota} jobs={model.jobs} trans={trans} />
         <JobList
           jobs={model.jobs}
           selectedId={model.selectedJobId}
           now={now}
           onSelect={id => model.selectJob(id)}
+          trans={trans}
         />
         {selected && (
           <JobDetails
@@ -85,9 +90,13 @@ export class BatchSidebar extends ReactWidget {
             batchSystemLog={
               model.backends.find(b => b.name === selected.backend)?.type ===
               'htcondor'
-                ? { log: model.batchSystemLog, title: 'HTCondor events' }
+                ? {
+                    log: model.batchSystemLog,
+                    title: trans.__('HTCondor events')
+                  }
                 : undefined
             }
+            trans={trans}
           />
         )}
       </div>
@@ -128,6 +137,7 @@ export class BatchSidebar extends ReactWidget {
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: Poll;
+  private _trans: TranslationBundle;
 }
 
 export namespace BatchSidebar {
@@ -139,5 +149,7 @@ export namespace BatchSidebar {
     onRelease: (job: Batch.IJob) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }

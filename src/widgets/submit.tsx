@@ -12,6 +12,7 @@ import {
   ISubmitValues
 } from '../spec';
 import { Batch, IBatchModel, IBatchSettings } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import {
   BackendAccountFields,
   backendType,
@@ -27,10 +28,11 @@ export interface ISubmitFormProps extends IJobFormProps<ISubmitValues> {
   source: IJobSource;
   /** Default backend from the settings, used when the list names it. */
   preferredBackend: string;
+  trans: TranslationBundle;
 }
 
 export function SubmitForm(props: ISubmitFormProps): JSX.Element {
-  const { model, source, error, busy } = props;
+  const { model, source, error, busy, trans } = props;
   const [values, setValues] = React.useState<ISubmitValues>(props.initial);
 
   const update = (patch: Partial<ISubmitValues>) => {
@@ -45,7 +47,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   return (
     <div className="jp-Batch-SubmitDialog">
       <label className="jp-Batch-Field">
-        <span>Name</span>
+        <span>{trans.__('Name')}</span>
         <input
           className="jp-mod-styled"
           name="name"
@@ -55,17 +57,18 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           onChange={e => update({ name: e.target.value })}
         />
       </label>
-      <div className="jp-Batch-What">{whatRuns(source)}</div>
+      <div className="jp-Batch-What">{whatRuns(source, trans)}</div>
       {takesSetupCells(source.kind) && (
         <SetupFields
           candidates={source.setupCandidates ?? []}
           setup={values.setup}
           chosenSetupIds={values.chosenSetupIds}
           update={update}
+          trans={trans}
         />
       )}
       <label className="jp-Batch-Field">
-        <span>Parameters</span>
+        <span>{trans.__('Parameters')}</span>
         <textarea
           className="jp-mod-styled"
           name="parameters"
@@ -76,7 +79,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         />
       </label>
       <label className="jp-Batch-Field">
-        <span>Sweep</span>
+        <span>{trans.__('Sweep')}</span>
         <textarea
           className="jp-mod-styled"
           name="sweep"
@@ -87,34 +90,44 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         />
       </label>
       <div className="jp-Batch-Hint">
-        Optional: a list of values a line; one run per combination. A name also
-        in Parameters takes the sweep's values.
+        {trans.__(
+          "Optional: a list of values a line; one run per combination. A name also in Parameters takes the sweep's values."
+        )}
       </div>
       <SweepLine model={model} values={values} />
       <ResourceFields
         initial={props.initial}
         update={update}
         dask={isDaskBackend(backendType(model, values.backend))}
+        trans={trans}
       />
-      <BackendAccountFields model={model} values={values} update={update} />
-      <QuotaLine model={model} values={values} />
-      {busy && <div className="jp-Batch-Muted">Submitting…</div>}
+      <BackendAccountFields
+        model={model}
+        values={values}
+        update={update}
+        trans={trans}
+      />
+      <QuotaLine model={model} values={values} trans={trans} />
+      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
 }
 
 /** The line saying what the job runs. */
-function whatRuns(source: IJobSource): string {
+function whatRuns(source: IJobSource, trans: TranslationBundle): string {
   switch (source.kind) {
-    case 'cells': {
-      const count = source.main?.length ?? 0;
-      return `Runs ${count} cell${count === 1 ? '' : 's'} of ${source.notebookPath}`;
-    }
+    case 'cells':
+      return trans._n(
+        'Runs %1 cell of %2',
+        'Runs %1 cells of %2',
+        source.main?.length ?? 0,
+        source.notebookPath
+      );
     case 'notebook':
-      return `Runs the whole notebook ${source.notebookPath}`;
+      return trans.__('Runs the whole notebook %1', source.notebookPath);
     case 'script':
-      return `Runs the Python script ${source.notebookPath}`;
+      return trans.__('Runs the Python script %1', source.notebookPath);
     default:
       return unhandledKind(source.kind);
   }
@@ -126,6 +139,7 @@ function whatRuns(source: IJobSource): string {
 export class SubmitDialog extends JobDialog<ISubmitValues> {
   constructor(options: SubmitDialog.IOptions) {
     const { model, source, preferredBackend } = options;
+    const trans = options.trans ?? loadTrans();
     super({
       title: options.title,
       body: new JobDialogBody<ISubmitValues>({
@@ -137,11 +151,13 @@ export class SubmitDialog extends JobDialog<ISubmitValues> {
             model={model}
             source={source}
             preferredBackend={preferredBackend}
+            trans={trans}
           />
         )
       }),
       model,
-      idempotencyKey: options.idempotencyKey
+      idempotencyKey: options.idempotencyKey,
+      trans
     });
     this._source = source;
     this._batchModel = model;
@@ -171,6 +187,8 @@ export namespace SubmitDialog {
     initial: ISubmitValues;
     preferredBackend: string;
     idempotencyKey?: string;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }
 

@@ -13,31 +13,42 @@ import {
   WorkersMode
 } from '../../spec';
 import { Batch, IBatchModel } from '../../tokens';
+import { TranslationBundle } from '../../translation';
 
-/** The resource inputs, in the order shown; no HTML min/step: our own checks explain bad values. */
-const RESOURCE_FIELDS = [
-  ['cpus', 'CPUs'],
-  ['memoryMiB', 'Memory (MiB)'],
-  ['walltimeMinutes', 'Walltime (min)']
-] as const;
-
-/** On a Dask backend CPUs and memory size each worker, so the labels say so. */
-const DASK_LABELS: Record<string, string> = {
-  cpus: 'CPUs per worker',
-  memoryMiB: 'Memory per worker (MiB)'
-};
+/**
+ * The resource inputs, in the order shown; no HTML min/step: our own checks
+ * explain bad values. On a Dask backend CPUs and memory size each worker, so
+ * the labels say so.
+ */
+function resourceFields(
+  trans: TranslationBundle,
+  dask: boolean
+): ['cpus' | 'memoryMiB' | 'walltimeMinutes', string][] {
+  return [
+    ['cpus', dask ? trans.__('CPUs per worker') : trans.__('CPUs')],
+    [
+      'memoryMiB',
+      dask ? trans.__('Memory per worker (MiB)') : trans.__('Memory (MiB)')
+    ],
+    ['walltimeMinutes', trans.__('Walltime (min)')]
+  ];
+}
 
 /** The numeric worker inputs of each mode: field and label. */
-const WORKER_INPUTS: Record<
-  WorkersMode,
-  [keyof Omit<IWorkerValues, 'workersMode'>, string][]
-> = {
-  fixed: [['workers', 'Workers']],
-  adaptive: [
-    ['minWorkers', 'Minimum'],
-    ['maxWorkers', 'Maximum']
-  ]
-};
+function workerInputs(
+  trans: TranslationBundle,
+  mode: WorkersMode
+): [keyof Omit<IWorkerValues, 'workersMode'>, string][] {
+  switch (mode) {
+    case 'fixed':
+      return [['workers', trans.__('Count')]];
+    case 'adaptive':
+      return [
+        ['minWorkers', trans.__('Minimum')],
+        ['maxWorkers', trans.__('Maximum')]
+      ];
+  }
+}
 
 function numberValue(text: string): number {
   return text.trim() === '' ? NaN : Number(text);
@@ -114,8 +125,9 @@ export function ResourceFields(props: {
   update: (patch: Partial<ResourceValues>) => void;
   /** Whether the chosen backend gives the job a Dask cluster. */
   dask?: boolean;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { initial, update, dask } = props;
+  const { initial, update, dask, trans } = props;
   const [numbers, setNumbers] = React.useState<Record<NumberField, string>>({
     cpus: String(initial.cpus),
     memoryMiB: String(initial.memoryMiB),
@@ -159,26 +171,26 @@ export function ResourceFields(props: {
   return (
     <>
       <div className="jp-Batch-Resources">
-        {RESOURCE_FIELDS.map(([field, label]) =>
-          numberInput(field, (dask && DASK_LABELS[field]) || label)
+        {resourceFields(trans, !!dask).map(([field, label]) =>
+          numberInput(field, label)
         )}
       </div>
       {dask && (
         <div className="jp-Batch-Resources jp-Batch-Workers">
           <label className="jp-Batch-Field">
-            <span>Workers</span>
+            <span>{trans.__('Workers')}</span>
             <select
               className="jp-mod-styled"
               name="workersMode"
               value={mode}
               onChange={e => chooseMode(e.target.value as WorkersMode)}
             >
-              <option value="fixed">Fixed</option>
-              <option value="adaptive">Adaptive</option>
+              <option value="fixed">{trans.__('Fixed')}</option>
+              <option value="adaptive">{trans.__('Adaptive')}</option>
             </select>
           </label>
-          {WORKER_INPUTS[mode].map(([field, label]) =>
-            numberInput(field, mode === 'fixed' ? 'Count' : label)
+          {workerInputs(trans, mode).map(([field, label]) =>
+            numberInput(field, label)
           )}
         </div>
       )}
@@ -191,8 +203,9 @@ export function BackendAccountFields(props: {
   model: IBatchModel;
   values: ResourceValues;
   update: (patch: Partial<ResourceValues>) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { model, values, update } = props;
+  const { model, values, update, trans } = props;
   const quota = model.quota;
   const backendOptions: Batch.IBackend[] = model.backends.length
     ? model.backends.slice()
@@ -202,7 +215,7 @@ export function BackendAccountFields(props: {
   return (
     <div className="jp-Batch-Resources">
       <label className="jp-Batch-Field">
-        <span>Backend</span>
+        <span>{trans.__('Backend')}</span>
         <select
           className="jp-mod-styled"
           name="backend"
@@ -217,7 +230,7 @@ export function BackendAccountFields(props: {
         </select>
       </label>
       <label className="jp-Batch-Field">
-        <span>Account</span>
+        <span>{trans.__('Account')}</span>
         <select
           className="jp-mod-styled"
           name="account"
@@ -243,8 +256,9 @@ export function SetupFields(props: {
   setup: SetupMode;
   chosenSetupIds: ReadonlyArray<string>;
   update: (patch: { setup?: SetupMode; chosenSetupIds?: string[] }) => void;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { candidates, setup, update } = props;
+  const { candidates, setup, update, trans } = props;
   const chosen = new Set(props.chosenSetupIds);
   const toggle = (cell: ICellInfo, on: boolean) => {
     const ids = candidates
@@ -255,22 +269,24 @@ export function SetupFields(props: {
   return (
     <>
       <label className="jp-Batch-Field">
-        <span>Setup</span>
+        <span>{trans.__('Setup')}</span>
         <select
           className="jp-mod-styled"
           name="setup"
           value={setup}
           onChange={e => update({ setup: e.target.value as SetupMode })}
         >
-          <option value="none">None</option>
-          <option value="above">All code cells above</option>
-          <option value="chosen">Chosen cells</option>
+          <option value="none">{trans.__('None')}</option>
+          <option value="above">{trans.__('All code cells above')}</option>
+          <option value="chosen">{trans.__('Chosen cells')}</option>
         </select>
       </label>
       {setup === 'chosen' && (
         <div className="jp-Batch-SetupCells">
           {candidates.length === 0 && (
-            <div className="jp-Batch-Muted">No code cells above.</div>
+            <div className="jp-Batch-Muted">
+              {trans.__('No code cells above.')}
+            </div>
           )}
           {candidates.map(cell => (
             <label className="jp-Batch-SetupCell" key={cell.id}>

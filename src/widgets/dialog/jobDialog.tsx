@@ -8,6 +8,7 @@ import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 
 import { newIdempotencyKey } from '../../spec';
 import { Batch, IBatchModel } from '../../tokens';
+import { loadTrans, TranslationBundle } from '../../translation';
 
 /** What a job form is given by its body. */
 export interface IJobFormProps<V> {
@@ -88,11 +89,16 @@ export abstract class JobDialog<V> extends Dialog<V> {
     body: JobDialogBody<V>;
     model: IBatchModel;
     idempotencyKey?: string;
+    trans?: TranslationBundle;
   }) {
+    const trans = options.trans ?? loadTrans();
     super({
       title: options.title,
       body: options.body,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })],
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Submit') })
+      ],
       focusNodeSelector: 'input[name="name"]'
     });
     this.addClass('jp-Batch-Dialog');

@@ -15,6 +15,7 @@ import {
   sweepSummary
 } from '../../spec';
 import { IBatchModel } from '../../tokens';
+import { TranslationBundle } from '../../translation';
 import { backendType } from './fields';
 
 /** Whether the chosen backend runs a sweep's items all at once. */
@@ -61,8 +62,9 @@ function sweepRuns(values: ISubmitValues): number {
 export function QuotaLine(props: {
   model: IBatchModel;
   values: ISubmitValues;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { model, values } = props;
+  const { model, values, trans } = props;
   return (
     <UseSignal signal={model.quotaChanged} initialArgs={model.quota}>
       {(_, quota) => {
@@ -73,8 +75,12 @@ export function QuotaLine(props: {
               className={`jp-Batch-QuotaSummary${unreachable ? ' -mod-warn' : ' jp-Batch-Muted'}`}
             >
               {unreachable
-                ? `Your quota cannot be read: ${model.connectionError?.message ?? 'the User Batch service is not reachable.'}`
-                : 'Reading your quota…'}
+                ? trans.__(
+                    'Your quota cannot be read: %1',
+                    model.connectionError?.message ??
+                      trans.__('the User Batch service is not reachable.')
+                  )
+                : trans.__('Reading your quota…')}
             </div>
           );
         }
