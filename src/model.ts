@@ -15,6 +15,7 @@ import { BatchClient } from './request';
 import { BatchSystemLogFollower } from './services/batchSystemLog';
 import { CatalogPlanner } from './services/catalogPlanner';
 import { CatalogRunFollower } from './services/catalogRun';
+import { LogTailFollower } from './services/logTail';
 import {
   Batch,
   BatchError,
@@ -39,15 +40,11 @@ export interface IEventSourceLike {
 
 export type EventSourceFactory = (url: string) => IEventSourceLike;
 
-/** Keep at most this many characters of a log in memory. */
-const MAX_LOG_CHARS = 512 * 1024;
-
 export class BatchModel implements IBatchModel {
   constructor(options: BatchModel.IOptions) {
     this._client = options.client;
     this._eventSourceFactory =
       options.eventSourceFactory ?? (url => new EventSource(url));
-    this._logIntervalMs = options.logIntervalMs ?? 1000;
     // Reconnects: at the first tick after a live stream dropped, backing off
     // while new ones fail; standing by while a stream is live.
     this._reconnect = new Poll({
@@ -66,6 +63,14 @@ export class BatchModel implements IBatchModel {
       getPartitions: id => this._client.getPartitions(id),
       getPreview: id => this._client.getPreview(id)
     });
+    this._logTail = new LogTailFollower({
+      getLogs: (id, from, item) => this._client.getLogs(id, from, item),
+      getJob: id => this.getJob(id),
+      hasItemLogs: job => this._hasItemLogs(job),
+      intervalMs: options.logIntervalMs ?? 1000,
+      standby
+    });
+    this._logTail.changed.connect((_, tail) => this._logChanged.emit(tail));
     this._batchSystemLog = new BatchSystemLogFollower({
       read: (id, from) => this._client.getBatchSystemLog(id, from),
       standby
@@ -97,7 +102,7 @@ export class BatchModel implements IBatchModel {
     return this._selectedItem;
   }
   get logTail(): ILogTail | null {
-    return this._logTail;
+    return this._logTail.tail;
   }
   get details(): IJobDetails | null {
     return this._details;
@@ -173,15 +178,13 @@ export class BatchModel implements IBatchModel {
     this._selectedJobId = id;
     this._selectedItem = null;
     this._logGeneration++;
-    this._logTail = null;
     this._details = null;
     this._selectionChanged.emit(id);
-    this._logChanged.emit(null);
+    this._logTail.follow(id, null, null);
     this._detailsChanged.emit(null);
     this._batchSystemLog.follow(null);
     const job = id !== null ? this.getJob(id) : undefined;
     this._catalogRun.follow(job ?? null);
-    this._followLog(id, null);
     if (id !== null && job && Batch.isFinal(job.state)) {
       void this._loadDetails(id);
     }
@@ -200,12 +203,16 @@ export class BatchModel implements IBatchModel {
     }
     this._selectedItem = item;
     this._logGeneration++;
+    this._selectionChanged.emit(id);
     // An empty tail rather than null, so the sidebar keeps the item marked
     // while its log loads.
-    this._logTail = { jobId: id, text: '', next: 0, complete: false, item };
-    this._selectionChanged.emit(id);
-    this._logChanged.emit(this._logTail);
-    this._followLog(id, item);
+    this._logTail.follow(id, item, {
+      jobId: id,
+      text: '',
+      next: 0,
+      complete: false,
+      item
+    });
   }
 
   setDetailsVisible(visible: boolean): void {
@@ -285,7 +292,7 @@ export class BatchModel implements IBatchModel {
     }
     this._isDisposed = true;
     this._logGeneration++;
-    this._logPoll?.dispose();
+    this._logTail.dispose();
     this._reconnect.dispose();
     this._catalogRun.dispose();
     this._batchSystemLog.dispose();
@@ -472,83 +479,6 @@ export class BatchModel implements IBatchModel {
     return backend?.sweepsInParallel ?? true;
   }
 
-  /**
-   * Tail the log of the selected job (or stop, for null), about once a second
-   * while it can still grow, until the log is complete after the job ended.
-   */
-  private _followLog(id: string | null, item: number | null): void {
-    this._logPoll?.dispose();
-    this._logPoll = null;
-    if (id === null || this._isDisposed) {
-      return;
-    }
-    const tail = { next: 0, text: '', shown: item };
-    const poll: Poll = new Poll({
-      name: 'user-batch:log',
-      auto: false,
-      factory: () => this._readLog(poll, id, item, tail),
-      frequency: { interval: this._logIntervalMs, backoff: true },
-      standby: () => !this._detailsVisible || 'when-hidden'
-    });
-    this._logPoll = poll;
-    void poll.start();
-  }
-
-  /** One read of the log tail; stops the poll once there is no more to read. */
-  private async _readLog(
-    poll: Poll,
-    id: string,
-    item: number | null,
-    tail: { next: number; text: string; shown: number | null }
-  ): Promise<void> {
-    const current = () => !this._isDisposed && this._logPoll === poll;
-    const job = this.getJob(id);
-    const finalBeforeFetch = job ? Batch.isFinal(job.state) : true;
-    let complete = false;
-    // Without a chosen item, ask for the one the server would pick, by
-    // name: its pick moves as items end, and an offset into one item's
-    // log read from another's would garble the text.
-    const want =
-      item ?? (job && this._hasItemLogs(job) ? Private.defaultItem(job) : null);
-    if (want !== tail.shown) {
-      tail.shown = want;
-      tail.next = 0;
-      tail.text = '';
-    }
-    try {
-      const chunk = await this._client.getLogs(id, tail.next, tail.shown);
-      if (!current()) {
-        return;
-      }
-      if (chunk.text) {
-        tail.text = Private.trimLog(tail.text + chunk.text);
-      }
-      tail.next = chunk.next;
-      complete = chunk.complete;
-      this._logTail = {
-        jobId: id,
-        text: tail.text,
-        next: tail.next,
-        complete,
-        item: tail.shown
-      };
-      this._logChanged.emit(this._logTail);
-    } catch (reason) {
-      if (!current()) {
-        return;
-      }
-      if (Private.asBatchError(reason).status === 404) {
-        void poll.stop(); // the job is gone, or not ours
-        return;
-      }
-      throw reason; // the poll backs off
-    }
-    // Stop once a job that had ended has handed over all of its log.
-    if (finalBeforeFetch && (complete || !job)) {
-      void poll.stop();
-    }
-  }
-
   private async _loadDetails(id: string): Promise<void> {
     const generation = this._logGeneration;
     const [outputs, provenance] = await Promise.all([
@@ -564,9 +494,8 @@ export class BatchModel implements IBatchModel {
 
   private _client: BatchClient;
   private _eventSourceFactory: EventSourceFactory;
-  private _logIntervalMs: number;
   private _reconnect: Poll;
-  private _logPoll: Poll | null = null;
+  private _logTail: LogTailFollower;
   private _detailsVisible = true;
   private _catalogRun: CatalogRunFollower;
   private _batchSystemLog: BatchSystemLogFollower;
@@ -581,7 +510,6 @@ export class BatchModel implements IBatchModel {
   private _connectionError: BatchError | null = null;
   private _selectedJobId: string | null = null;
   private _selectedItem: number | null = null;
-  private _logTail: ILogTail | null = null;
   private _details: IJobDetails | null = null;
   private _logGeneration = 0;
 
@@ -627,26 +555,5 @@ namespace Private {
       kind: 'network',
       message: reason instanceof Error ? reason.message : String(reason)
     });
-  }
-
-  export function trimLog(text: string): string {
-    if (text.length <= MAX_LOG_CHARS) {
-      return text;
-    }
-    const cut = text.length - MAX_LOG_CHARS;
-    const lineStart = text.indexOf('\n', cut);
-    return (
-      '[… earlier output not shown …]\n' +
-      text.slice(lineStart >= 0 ? lineStart + 1 : cut)
-    );
-  }
-
-  /**
-   * The sweep item whose log the server shows by default: the first failed,
-   * else the first running, else the first.
-   */
-  export function defaultItem(job: Batch.IJob): number {
-    const letters = job.progress?.items ?? '';
-    return [letters.indexOf('f'), letters.indexOf('r'), 0].find(n => n >= 0)!;
   }
 }
