@@ -78,7 +78,9 @@ export function JobList(props: {
               {job.progress.done}/{job.progress.total}
             </span>
           )}
-          <span className="jp-Batch-JobElapsed">{elapsed(job, now)}</span>
+          <span className="jp-Batch-JobElapsed">
+            {elapsed(job, now, trans)}
+          </span>
         </li>
       ))}
     </ul>
@@ -169,7 +171,7 @@ export function JobDetails(props: {
       )}
       <dl className="jp-Batch-Facts">
         <dt>{trans.__('Elapsed')}</dt>
-        <dd>{elapsed(job, now)}</dd>
+        <dd>{elapsed(job, now, trans)}</dd>
         {job.progress && (
           <>
             <dt>{progressLabel(job, trans)}</dt>
@@ -310,7 +312,7 @@ export function JobDetails(props: {
             <div className="jp-Batch-Muted">{trans.__('Loading…')}</div>
           ) : (
             <dl className="jp-Batch-Facts">
-              {summarizeProvenance(details.provenance, job).map(
+              {summarizeProvenance(details.provenance, job, trans).map(
                 (row, index) => (
                   <React.Fragment key={index}>
                     <dt>{row.label}</dt>

@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { TranslationBundle, loadTrans } from '../translation';
-import { countSweepItems, sweepCountsLine, SWEEP_ITEM_STATES } from './format';
+import { countSweepItems, sweepCountsLine, sweepItemState } from './format';
 
 /** Above this many items a sweep is drawn as one bar: squares would be too many DOM nodes. */
 export const MAX_ITEM_SQUARES = 2000;
@@ -28,7 +28,9 @@ export function SweepItems(props: {
   const trans = props.trans ?? loadTrans();
   return (
     <div className="jp-Batch-Sweep">
-      <div className="jp-Batch-SweepCounts">{sweepCountsLine(items)}</div>
+      <div className="jp-Batch-SweepCounts">
+        {sweepCountsLine(items, trans)}
+      </div>
       {items.length <= MAX_ITEM_SQUARES ? (
         <ItemSquares
           items={items}
@@ -72,11 +74,7 @@ function ItemSquares(props: {
           className={`jp-Batch-SweepItem${index === selected ? ' jp-mod-selected' : ''}`}
           data-item={index}
           data-state={letter}
-          title={trans.__(
-            'item %1: %2',
-            index,
-            SWEEP_ITEM_STATES[letter] ?? letter
-          )}
+          title={trans.__('item %1: %2', index, sweepItemState(letter, trans))}
         />
       ))}
     </div>
@@ -100,7 +98,7 @@ function ItemBar(props: {
             className="jp-Batch-SweepBarPart"
             data-state={letter}
             style={{ flexGrow: counts[letter] }}
-            title={`${counts[letter]} ${SWEEP_ITEM_STATES[letter]}`}
+            title={`${counts[letter]} ${sweepItemState(letter, trans)}`}
           />
         ))}
       </div>
