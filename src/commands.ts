@@ -13,6 +13,7 @@ import {
   ICatalogValues
 } from './catalog';
 import { batchIcon, batchNotebookIcon } from './icons';
+import { unhandledKind } from './kinds';
 import {
   defaultJobName,
   ICellInfo,
@@ -20,7 +21,8 @@ import {
   selectMainCells,
   setupCandidates
 } from './spec';
-import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { TranslationBundle } from './translation';
 import { CatalogDialog } from './widgets/catalog';
 import { initialValues, SubmitDialog } from './widgets/submit';
 
@@ -29,33 +31,36 @@ export interface INotebookCommandsOptions {
   model: IBatchModel;
   tracker: INotebookTracker;
   settings: () => IBatchSettings;
+  trans: TranslationBundle;
 }
 
 export function addNotebookCommands(options: INotebookCommandsOptions): void {
-  const { app, tracker } = options;
+  const { app, tracker, trans } = options;
   const hasNotebook = () => tracker.currentWidget !== null;
 
   app.commands.addCommand(CommandIDs.runCells, {
-    label: args => (args.toolbar ? '' : 'Run in batch'),
-    caption:
-      'Run the selected cells (or the cells tagged "batch") as a batch job',
+    label: args => (args.toolbar ? '' : trans.__('Run in batch')),
+    caption: trans.__(
+      'Run the selected cells (or the cells tagged "batch") as a batch job'
+    ),
     icon: batchIcon,
     isEnabled: hasNotebook,
     execute: () => openSubmitDialog(options, 'cells')
   });
 
   app.commands.addCommand(CommandIDs.runNotebook, {
-    label: args => (args.toolbar ? '' : 'Run notebook in batch'),
-    caption: 'Run the whole notebook as a batch job',
+    label: args => (args.toolbar ? '' : trans.__('Run notebook in batch')),
+    caption: trans.__('Run the whole notebook as a batch job'),
     icon: batchNotebookIcon,
     isEnabled: hasNotebook,
     execute: () => openSubmitDialog(options, 'notebook')
   });
 
   app.commands.addCommand(CommandIDs.runCatalog, {
-    label: 'Run over catalog',
-    caption:
-      'Run the function the active cell defines over every partition of a HATS catalog',
+    label: trans.__('Run over catalog'),
+    caption: trans.__(
+      'Run the function the active cell defines over every partition of a HATS catalog'
+    ),
     icon: batchIcon,
     isEnabled: () => activeFunctionCell(tracker) !== null,
     execute: () => openCatalogDialog(options)
@@ -128,9 +133,9 @@ function kernelName(panel: NotebookPanel): string | undefined {
 
 async function openSubmitDialog(
   options: INotebookCommandsOptions,
-  kind: Batch.JobKind
+  kind: 'cells' | 'notebook'
 ): Promise<void> {
-  const { app, model, tracker } = options;
+  const { app, model, tracker, trans } = options;
   const panel = tracker.currentWidget;
   if (!panel || !panel.content.model) {
     return;
@@ -141,23 +146,34 @@ async function openSubmitDialog(
     notebookPath,
     kernelName: kernelName(panel)
   };
-  if (kind === 'cells') {
-    const cells = cellInfos(panel);
-    const main = selectMainCells(cells, selectedIndices(panel)).cells;
-    if (main.length === 0) {
-      Notification.warning(
-        'Select one or more code cells to run in batch, or tag cells "batch".',
-        { autoClose: 5000 }
-      );
-      return;
+  let title: string;
+  switch (kind) {
+    case 'cells': {
+      title = trans.__('Run in batch');
+      const cells = cellInfos(panel);
+      const main = selectMainCells(cells, selectedIndices(panel)).cells;
+      if (main.length === 0) {
+        Notification.warning(
+          trans.__(
+            'Select one or more code cells to run in batch, or tag cells "batch".'
+          ),
+          { autoClose: 5000 }
+        );
+        return;
+      }
+      source.main = main;
+      source.setupCandidates = setupCandidates(cells, main);
+      break;
     }
-    source.main = main;
-    source.setupCandidates = setupCandidates(cells, main);
-  } else {
-    source.notebook = panel.content.model.toJSON() as unknown as Record<
-      string,
-      unknown
-    >;
+    case 'notebook':
+      title = trans.__('Run notebook in batch');
+      source.notebook = panel.content.model.toJSON() as unknown as Record<
+        string,
+        unknown
+      >;
+      break;
+    default:
+      return unhandledKind(kind);
   }
 
   // The lists fill in the dialog when they arrive; a failure shows there.
@@ -174,11 +190,12 @@ async function openSubmitDialog(
     initial.setup = 'above';
   }
   const dialog = new SubmitDialog({
-    title: kind === 'cells' ? 'Run in batch' : 'Run notebook in batch',
+    title,
     model,
     source,
     initial,
-    preferredBackend: settings.defaultBackend
+    preferredBackend: settings.defaultBackend,
+    trans
   });
   const result = await dialog.launch();
   if (result.button.accept && dialog.job) {
@@ -189,12 +206,14 @@ async function openSubmitDialog(
 async function openCatalogDialog(
   options: INotebookCommandsOptions
 ): Promise<void> {
-  const { app, model, tracker } = options;
+  const { app, model, tracker, trans } = options;
   const panel = tracker.currentWidget;
   const cell = activeFunctionCell(tracker);
   if (!panel || !cell) {
     Notification.warning(
-      'Select a code cell that defines a function, e.g. "def process(df): ...", to run it over a catalog.',
+      trans.__(
+        'Select a code cell that defines a function, e.g. "def process(df): ...", to run it over a catalog.'
+      ),
       { autoClose: 5000 }
     );
     return;
@@ -224,7 +243,8 @@ async function openCatalogDialog(
       setupCandidates: candidates
     },
     initial,
-    preferredBackend: settings.defaultBackend
+    preferredBackend: settings.defaultBackend,
+    trans
   });
   const result = await dialog.launch();
   if (result.button.accept && dialog.job) {

@@ -18,6 +18,7 @@ import {
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator } from '@jupyterlab/translation';
 
 import { addNotebookCommands } from './commands';
 import { batchIcon } from './icons';
@@ -33,9 +34,8 @@ import {
   IBatchSettings,
   SETTINGS_PLUGIN_ID
 } from './tokens';
+import { loadTrans, TranslationBundle } from './translation';
 import { BatchSidebar } from './widgets/sidebar';
-
-const PALETTE_CATEGORY = 'User Batch';
 
 /**
  * The model and the connection to the proxy; owns the settings schema.
@@ -87,27 +87,30 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Batch sidebar: quota, jobs, logs, outputs, provenance.',
   autoStart: true,
   requires: [IBatchModel],
-  optional: [ILayoutRestorer, ICommandPalette],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     model: IBatchModel,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
   ): void => {
+    const trans = loadTrans(translator);
     const sidebar = new BatchSidebar({
       model,
+      trans,
       onOpenPath: path => {
         void app.commands.execute('docmanager:open', { path });
       },
-      onCancel: job => confirmCancel(model, job),
-      onRelease: job => releaseJob(model, job)
+      onCancel: job => confirmCancel(model, job, trans),
+      onRelease: job => releaseJob(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
 
     app.commands.addCommand(CommandIDs.open, {
-      label: 'Show batch jobs',
-      caption: 'Show the Batch sidebar',
+      label: trans.__('Show batch jobs'),
+      caption: trans.__('Show the Batch sidebar'),
       icon: batchIcon,
       execute: args => {
         app.shell.activateById(sidebar.id);
@@ -116,7 +119,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    palette?.addItem({ command: CommandIDs.open, category: PALETTE_CATEGORY });
+    palette?.addItem({
+      command: CommandIDs.open,
+      category: trans.__('User Batch')
+    });
   }
 };
 
@@ -130,22 +136,24 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
     'Commands that submit notebook cells or notebooks as batch jobs.',
   autoStart: true,
   requires: [IBatchModel, INotebookTracker],
-  optional: [ISettingRegistry, ICommandPalette],
+  optional: [ISettingRegistry, ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     model: IBatchModel,
     tracker: INotebookTracker,
     settingRegistry: ISettingRegistry | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
   ): void => {
     const settings = followSettings(settingRegistry);
-    addNotebookCommands({ app, model, tracker, settings });
+    const trans = loadTrans(translator);
+    addNotebookCommands({ app, model, tracker, settings, trans });
     for (const command of [
       CommandIDs.runCells,
       CommandIDs.runNotebook,
       CommandIDs.runCatalog
     ]) {
-      palette?.addItem({ command, category: PALETTE_CATEGORY });
+      palette?.addItem({ command, category: trans.__('User Batch') });
     }
   }
 };
@@ -160,20 +168,29 @@ const scriptPlugin: JupyterFrontEndPlugin<void> = {
   description: 'A command that submits a Python file as a batch job.',
   autoStart: true,
   requires: [IBatchModel],
-  optional: [ISettingRegistry, ICommandPalette, IDefaultFileBrowser, ILabShell],
+  optional: [
+    ISettingRegistry,
+    ICommandPalette,
+    IDefaultFileBrowser,
+    ILabShell,
+    ITranslator
+  ],
   activate: (
     app: JupyterFrontEnd,
     model: IBatchModel,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     fileBrowser: IDefaultFileBrowser | null,
-    labShell: ILabShell | null
+    labShell: ILabShell | null,
+    translator: ITranslator | null
   ): void => {
+    const trans = loadTrans(translator);
     addScriptCommands({
       app,
       model,
       settings: followSettings(settingRegistry),
-      fileBrowser
+      fileBrowser,
+      trans
     });
     // Whether the command shows depends on the file in the main area.
     labShell?.currentChanged.connect(() =>
@@ -181,7 +198,7 @@ const scriptPlugin: JupyterFrontEndPlugin<void> = {
     );
     palette?.addItem({
       command: CommandIDs.runScript,
-      category: PALETTE_CATEGORY
+      category: trans.__('User Batch')
     });
   }
 };
@@ -215,16 +232,22 @@ const notificationsPlugin: JupyterFrontEndPlugin<void> = {
     'Notifications for finished batch jobs and an unreachable service.',
   autoStart: true,
   requires: [IBatchModel],
-  activate: (app: JupyterFrontEnd, model: IBatchModel): void => {
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IBatchModel,
+    translator: ITranslator | null
+  ): void => {
+    const trans = loadTrans(translator);
     model.jobEnded.connect((_, job) => {
       const actions = [
         {
-          label: 'Open',
+          label: trans.__('Open'),
           callback: () =>
             void app.commands.execute(CommandIDs.open, { jobId: job.id })
         }
       ];
-      const message = `Batch job "${job.name}" ${endedVerb(job.state)}`;
+      const message = endedMessage(job, trans);
       if (job.state === 'succeeded') {
         Notification.success(message, { autoClose: 10000, actions });
       } else if (job.state === 'cancelled') {
@@ -241,16 +264,22 @@ const notificationsPlugin: JupyterFrontEndPlugin<void> = {
         const answered =
           error?.kind === 'response' && !error.code?.startsWith('http_');
         const message = answered
-          ? `The User Batch service refused the connection: ${error.message}`
-          : `The User Batch service is not reachable at ${model.serviceUrl}: is jupyter-server-proxy installed and the proxy running?`;
+          ? trans.__(
+              'The User Batch service refused the connection: %1',
+              error.message
+            )
+          : trans.__(
+              'The User Batch service is not reachable at %1: is jupyter-server-proxy installed and the proxy running?',
+              model.serviceUrl
+            );
         outage = Notification.error(message, {
           autoClose: false,
           actions: [
             {
-              label: 'Show details',
+              label: trans.__('Show details'),
               callback: () =>
                 void showErrorMessage(
-                  'User Batch service unreachable',
+                  trans.__('User Batch service unreachable'),
                   error?.message ?? message
                 )
             }
@@ -264,29 +293,30 @@ const notificationsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-function endedVerb(state: Batch.JobState): string {
-  switch (state) {
+function endedMessage(job: Batch.IJob, trans: TranslationBundle): string {
+  switch (job.state) {
     case 'succeeded':
-      return 'succeeded';
+      return trans.__('Batch job "%1" succeeded', job.name);
     case 'cancelled':
-      return 'was cancelled';
+      return trans.__('Batch job "%1" was cancelled', job.name);
     case 'lost':
-      return 'was lost by its backend';
+      return trans.__('Batch job "%1" was lost by its backend', job.name);
     default:
-      return 'failed';
+      return trans.__('Batch job "%1" failed', job.name);
   }
 }
 
 async function confirmCancel(
   model: IBatchModel,
-  job: Batch.IJob
+  job: Batch.IJob,
+  trans: TranslationBundle
 ): Promise<boolean> {
   const result = await showDialog({
-    title: 'Cancel batch job',
-    body: `Cancel "${job.name}"? Its outputs so far are kept.`,
+    title: trans.__('Cancel batch job'),
+    body: trans.__('Cancel "%1"? Its outputs so far are kept.', job.name),
     buttons: [
-      Dialog.cancelButton({ label: 'Keep running' }),
-      Dialog.warnButton({ label: 'Cancel job' })
+      Dialog.cancelButton({ label: trans.__('Keep running') }),
+      Dialog.warnButton({ label: trans.__('Cancel job') })
     ]
   });
   if (!result.button.accept) {
@@ -296,27 +326,34 @@ async function confirmCancel(
     await model.cancel(job.id);
     return true;
   } catch (reason) {
-    notifyFailure('cancel', job, reason);
+    notifyFailure(
+      trans.__('Could not cancel "%1": %2', job.name, message(reason))
+    );
     return false;
   }
 }
 
-async function releaseJob(model: IBatchModel, job: Batch.IJob): Promise<void> {
+async function releaseJob(
+  model: IBatchModel,
+  job: Batch.IJob,
+  trans: TranslationBundle
+): Promise<void> {
   try {
     await model.release(job.id);
   } catch (reason) {
-    notifyFailure('release', job, reason);
+    notifyFailure(
+      trans.__('Could not release "%1": %2', job.name, message(reason))
+    );
   }
 }
 
+function message(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
 /** The proxy's own sentence says what to do; show it with what was tried. */
-function notifyFailure(action: string, job: Batch.IJob, reason: unknown): void {
-  Notification.error(
-    `Could not ${action} "${job.name}": ${
-      reason instanceof Error ? reason.message : String(reason)
-    }`,
-    { autoClose: 10000 }
-  );
+function notifyFailure(text: string): void {
+  Notification.error(text, { autoClose: 10000 });
 }
 
 export default [

@@ -3,17 +3,27 @@
  *
  * State arrives through one Server-Sent Events stream (`api/events`); the
  * full lists are read when subscribing and again once the stream is open
- * (after every reconnect too). The only repeated request is the log tail of
- * the job open in the sidebar, and only while that job can still write to it.
+ * (after every reconnect too). The only repeated requests are the log tails
+ * of the job open in the sidebar (its output log, and the batch system's while
+ * unfolded), only while that job can still write to them and the sidebar is
+ * shown: Lumino polls that back off on failure and stand by while hidden.
  */
+import { Poll } from '@lumino/polling';
 import { Signal } from '@lumino/signaling';
 
 import { BatchClient } from './request';
+import { BatchSystemLogFollower } from './services/batchSystemLog';
+import { CatalogPlanner } from './services/catalogPlanner';
+import { CatalogRunFollower } from './services/catalogRun';
+import { LogTailFollower } from './services/logTail';
 import {
   Batch,
   BatchError,
   ConnectionStatus,
   IBatchModel,
+  IBatchSystemLog,
+  ICatalogPlanner,
+  ICatalogRun,
   IJobDetails,
   ILogTail
 } from './tokens';
@@ -30,36 +40,41 @@ export interface IEventSourceLike {
 
 export type EventSourceFactory = (url: string) => IEventSourceLike;
 
-/** Keep at most this many characters of a log in memory. */
-const MAX_LOG_CHARS = 512 * 1024;
-
-/**
- * The models alive in this page. The sidebar hands its job details no model,
- * so a sweep item clicked there finds the model with that job open here.
- */
-const liveModels = new Set<BatchModel>();
-
-/**
- * Follow one sweep item's log in every model that has the job open.
- */
-export function selectSweepItem(jobId: string, item: number | null): void {
-  liveModels.forEach(model => {
-    if (model.selectedJobId === jobId) {
-      model.selectItem(item);
-    }
-  });
-}
-
 export class BatchModel implements IBatchModel {
   constructor(options: BatchModel.IOptions) {
-    liveModels.add(this);
     this._client = options.client;
     this._eventSourceFactory =
       options.eventSourceFactory ?? (url => new EventSource(url));
-    this._logIntervalMs = options.logIntervalMs ?? 1000;
-    this._minBackoffMs = options.minBackoffMs ?? 1000;
-    this._maxBackoffMs = options.maxBackoffMs ?? 30000;
-    this._backoffMs = this._minBackoffMs;
+    // Reconnects: at the first tick after a live stream dropped, backing off
+    // while new ones fail; standing by while a stream is live.
+    this._reconnect = new Poll({
+      name: 'user-batch:events',
+      auto: false,
+      factory: () => this._connect(),
+      frequency: {
+        interval: options.minBackoffMs ?? 1000,
+        backoff: true,
+        max: options.maxBackoffMs ?? 30000
+      },
+      standby: () => this._source !== null || 'when-hidden'
+    });
+    const standby = () => !this._detailsVisible || 'when-hidden';
+    this._catalogRun = new CatalogRunFollower({
+      getPartitions: id => this._client.getPartitions(id),
+      getPreview: id => this._client.getPreview(id)
+    });
+    this._logTail = new LogTailFollower({
+      getLogs: (id, from, item) => this._client.getLogs(id, from, item),
+      getJob: id => this.getJob(id),
+      hasItemLogs: job => this._hasItemLogs(job),
+      intervalMs: options.logIntervalMs ?? 1000,
+      standby
+    });
+    this._logTail.changed.connect((_, tail) => this._logChanged.emit(tail));
+    this._batchSystemLog = new BatchSystemLogFollower({
+      read: (id, from) => this._client.getBatchSystemLog(id, from),
+      standby
+    });
   }
 
   get jobs(): ReadonlyArray<Batch.IJob> {
@@ -87,13 +102,19 @@ export class BatchModel implements IBatchModel {
     return this._selectedItem;
   }
   get logTail(): ILogTail | null {
-    return this._logTail;
+    return this._logTail.tail;
   }
   get details(): IJobDetails | null {
     return this._details;
   }
   get isDisposed(): boolean {
     return this._isDisposed;
+  }
+  get catalogRun(): ICatalogRun {
+    return this._catalogRun;
+  }
+  get batchSystemLog(): IBatchSystemLog {
+    return this._batchSystemLog;
   }
 
   get jobsChanged(): Signal<this, ReadonlyArray<Batch.IJob>> {
@@ -130,7 +151,8 @@ export class BatchModel implements IBatchModel {
       return;
     }
     this._started = true;
-    this._connect();
+    void this._connect().catch(() => undefined);
+    void this._reconnect.start();
   }
 
   /**
@@ -141,9 +163,8 @@ export class BatchModel implements IBatchModel {
       return;
     }
     this._disconnect();
-    this._backoffMs = this._minBackoffMs;
     this._setConnection('connecting', null);
-    this._connect();
+    void this._reconnect.refresh();
   }
 
   getJob(id: string): Batch.IJob | undefined {
@@ -157,17 +178,15 @@ export class BatchModel implements IBatchModel {
     this._selectedJobId = id;
     this._selectedItem = null;
     this._logGeneration++;
-    this._logTail = null;
     this._details = null;
     this._selectionChanged.emit(id);
-    this._logChanged.emit(null);
+    this._logTail.follow(id, null, null);
     this._detailsChanged.emit(null);
-    if (id !== null) {
-      void this._followLog(id, this._logGeneration, null);
-      const job = this.getJob(id);
-      if (job && Batch.isFinal(job.state)) {
-        void this._loadDetails(id);
-      }
+    this._batchSystemLog.follow(null);
+    const job = id !== null ? this.getJob(id) : undefined;
+    this._catalogRun.follow(job ?? null);
+    if (id !== null && job && Batch.isFinal(job.state)) {
+      void this._loadDetails(id);
     }
   }
 
@@ -184,12 +203,26 @@ export class BatchModel implements IBatchModel {
     }
     this._selectedItem = item;
     this._logGeneration++;
+    this._selectionChanged.emit(id);
     // An empty tail rather than null, so the sidebar keeps the item marked
     // while its log loads.
-    this._logTail = { jobId: id, text: '', next: 0, complete: false, item };
-    this._selectionChanged.emit(id);
-    this._logChanged.emit(this._logTail);
-    void this._followLog(id, this._logGeneration, item);
+    this._logTail.follow(id, item, {
+      jobId: id,
+      text: '',
+      next: 0,
+      complete: false,
+      item
+    });
+  }
+
+  setDetailsVisible(visible: boolean): void {
+    this._detailsVisible = visible;
+  }
+
+  createCatalogPlanner(): ICatalogPlanner {
+    return new CatalogPlanner({
+      plan: request => this._client.planCatalog(request)
+    });
   }
 
   async refreshBackends(): Promise<void> {
@@ -221,22 +254,6 @@ export class BatchModel implements IBatchModel {
     const job = await this._client.releaseJob(id);
     this._upsert(job, false);
     return job;
-  }
-
-  planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan> {
-    return this._client.planCatalog(request);
-  }
-
-  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk> {
-    return this._client.getBatchSystemLog(id, from);
-  }
-
-  getPartitions(id: string): Promise<Batch.IPartition[]> {
-    return this._client.getPartitions(id);
-  }
-
-  getPreview(id: string): Promise<ArrayBuffer | null> {
-    return this._client.getPreview(id);
   }
 
   provenanceDownloadUrl(id: string): string {
@@ -274,22 +291,39 @@ export class BatchModel implements IBatchModel {
       return;
     }
     this._isDisposed = true;
-    liveModels.delete(this);
     this._logGeneration++;
+    this._logTail.dispose();
+    this._reconnect.dispose();
+    this._catalogRun.dispose();
+    this._batchSystemLog.dispose();
     this._disconnect();
     Signal.clearData(this);
   }
 
-  private _connect(): void {
+  /**
+   * Open the event stream; resolves once it is open, rejects if it fails
+   * first (the reconnect poll backs off).
+   */
+  private _connect(): Promise<void> {
+    if (this._isDisposed) {
+      return Promise.resolve();
+    }
+    this._disconnect();
     const source = this._eventSourceFactory(
       this._client.browserUrl('api/events')
     );
     this._source = source;
+    let opened: () => void = () => undefined;
+    let failed: (reason: Error) => void = () => undefined;
+    const settled = new Promise<void>((resolve, reject) => {
+      opened = resolve;
+      failed = reject;
+    });
     source.onopen = () => {
       if (this._source !== source) {
         return;
       }
-      this._backoffMs = this._minBackoffMs;
+      opened();
       // Read the lists again now that the stream is live, so no change can
       // fall between the first read and the subscription.
       void this.refresh();
@@ -298,11 +332,11 @@ export class BatchModel implements IBatchModel {
       if (this._source !== source) {
         return;
       }
-      // Reconnect ourselves, with backoff, rather than trusting the browser's
-      // fixed retry (it gives up for good on a non-200 answer).
+      // Reconnect ourselves, through the poll, rather than trusting the
+      // browser's fixed retry (it gives up for good on a non-200 answer).
       source.close();
       this._source = null;
-      this._scheduleReconnect();
+      failed(new Error('the event stream failed'));
     };
     source.addEventListener('job', event => {
       if (this._source === source) {
@@ -317,31 +351,14 @@ export class BatchModel implements IBatchModel {
     // Read at once too: the list shows without waiting for the stream, and
     // an unreachable service is known without waiting for it to fail.
     void this.refresh();
+    return settled;
   }
 
   private _disconnect(): void {
-    if (this._reconnectTimer !== null) {
-      clearTimeout(this._reconnectTimer);
-      this._reconnectTimer = null;
-    }
     if (this._source) {
       this._source.close();
       this._source = null;
     }
-  }
-
-  private _scheduleReconnect(): void {
-    if (this._isDisposed || this._reconnectTimer !== null) {
-      return;
-    }
-    const delay = this._backoffMs;
-    this._backoffMs = Math.min(this._backoffMs * 2, this._maxBackoffMs);
-    this._reconnectTimer = setTimeout(() => {
-      this._reconnectTimer = null;
-      if (!this._isDisposed) {
-        this._connect();
-      }
-    }, delay);
   }
 
   private _onJobEvent(data: string): void {
@@ -421,6 +438,9 @@ export class BatchModel implements IBatchModel {
     jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     this._jobs = jobs;
     this._jobsChanged.emit(jobs);
+    if (this._selectedJobId !== null) {
+      this._catalogRun.follow(this.getJob(this._selectedJobId) ?? null);
+    }
   }
 
   private _onJobEnded(job: Batch.IJob): void {
@@ -448,10 +468,6 @@ export class BatchModel implements IBatchModel {
   }
 
   /**
-   * Tail the log of the selected job, about once a second while it can still
-   * grow, until the log is complete after the job ended.
-   */
-  /**
    * Whether a job's sweep items have a log each: a sweep on a backend that
    * runs items side by side. Unknown backends are given the benefit.
    */
@@ -461,60 +477,6 @@ export class BatchModel implements IBatchModel {
     }
     const backend = this._backends.find(b => b.name === job.backend);
     return backend?.sweepsInParallel ?? true;
-  }
-
-  private async _followLog(
-    id: string,
-    generation: number,
-    item: number | null
-  ): Promise<void> {
-    let next = 0;
-    let text = '';
-    let shown = item;
-    const current = () =>
-      !this._isDisposed && generation === this._logGeneration;
-    while (current()) {
-      const job = this.getJob(id);
-      const finalBeforeFetch = job ? Batch.isFinal(job.state) : true;
-      let complete = false;
-      // Without a chosen item, ask for the one the server would pick, by
-      // name: its pick moves as items end, and an offset into one item's
-      // log read from another's would garble the text.
-      const want =
-        item ??
-        (job && this._hasItemLogs(job) ? Private.defaultItem(job) : null);
-      if (want !== shown) {
-        shown = want;
-        next = 0;
-        text = '';
-      }
-      try {
-        const chunk = await this._client.getLogs(id, next, shown);
-        if (!current()) {
-          return;
-        }
-        if (chunk.text) {
-          text = Private.trimLog(text + chunk.text);
-        }
-        next = chunk.next;
-        complete = chunk.complete;
-        this._logTail = { jobId: id, text, next, complete, item: shown };
-        this._logChanged.emit(this._logTail);
-      } catch (reason) {
-        if (!current()) {
-          return;
-        }
-        const error = Private.asBatchError(reason);
-        if (error.status === 404) {
-          return; // the job is gone, or not ours
-        }
-      }
-      // Stop once a job that had ended has handed over all of its log.
-      if (finalBeforeFetch && (complete || !job)) {
-        return;
-      }
-      await Private.sleep(this._logIntervalMs);
-    }
   }
 
   private async _loadDetails(id: string): Promise<void> {
@@ -532,12 +494,12 @@ export class BatchModel implements IBatchModel {
 
   private _client: BatchClient;
   private _eventSourceFactory: EventSourceFactory;
-  private _logIntervalMs: number;
-  private _minBackoffMs: number;
-  private _maxBackoffMs: number;
-  private _backoffMs: number;
+  private _reconnect: Poll;
+  private _logTail: LogTailFollower;
+  private _detailsVisible = true;
+  private _catalogRun: CatalogRunFollower;
+  private _batchSystemLog: BatchSystemLogFollower;
   private _source: IEventSourceLike | null = null;
-  private _reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private _started = false;
   private _isDisposed = false;
 
@@ -548,7 +510,6 @@ export class BatchModel implements IBatchModel {
   private _connectionError: BatchError | null = null;
   private _selectedJobId: string | null = null;
   private _selectedItem: number | null = null;
-  private _logTail: ILogTail | null = null;
   private _details: IJobDetails | null = null;
   private _logGeneration = 0;
 
@@ -571,7 +532,7 @@ export namespace BatchModel {
     eventSourceFactory?: EventSourceFactory;
     /** How often the open job's log is read while it runs; default 1000 ms. */
     logIntervalMs?: number;
-    /** Reconnect backoff bounds; default 1 s doubling to 30 s. */
+    /** Reconnect backoff bounds; default 1 s growing to 30 s (Lumino's floor for the cap). */
     minBackoffMs?: number;
     maxBackoffMs?: number;
   }
@@ -594,30 +555,5 @@ namespace Private {
       kind: 'network',
       message: reason instanceof Error ? reason.message : String(reason)
     });
-  }
-
-  export function trimLog(text: string): string {
-    if (text.length <= MAX_LOG_CHARS) {
-      return text;
-    }
-    const cut = text.length - MAX_LOG_CHARS;
-    const lineStart = text.indexOf('\n', cut);
-    return (
-      '[… earlier output not shown …]\n' +
-      text.slice(lineStart >= 0 ? lineStart + 1 : cut)
-    );
-  }
-
-  /**
-   * The sweep item whose log the server shows by default: the first failed,
-   * else the first running, else the first.
-   */
-  export function defaultItem(job: Batch.IJob): number {
-    const letters = job.progress?.items ?? '';
-    return [letters.indexOf('f'), letters.indexOf('r'), 0].find(n => n >= 0)!;
-  }
-
-  export function sleep(ms: number): Promise<void> {
-    return new Promise(resolve => setTimeout(resolve, ms));
   }
 }

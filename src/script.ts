@@ -11,6 +11,7 @@ import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { batchIcon } from './icons';
 import { defaultJobName, isPythonFile, scriptJobSource } from './spec';
 import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { TranslationBundle } from './translation';
 import { initialValues, SubmitDialog } from './widgets/submit';
 
 export interface IScriptCommandsOptions {
@@ -19,6 +20,7 @@ export interface IScriptCommandsOptions {
   settings: () => IBatchSettings;
   /** The file browser whose selection the context menu item runs. */
   fileBrowser: IDefaultFileBrowser | null;
+  trans: TranslationBundle;
 }
 
 /** A Python file to run and how to read its text. */
@@ -28,7 +30,7 @@ interface IScriptTarget {
 }
 
 export function addScriptCommands(options: IScriptCommandsOptions): void {
-  const { app } = options;
+  const { app, trans } = options;
   // The file browser's context menu passes `fileBrowser: true`; everywhere
   // else (editor toolbar and context menu, palette) the current editor runs.
   const target = (args: Record<string, unknown>) =>
@@ -36,8 +38,10 @@ export function addScriptCommands(options: IScriptCommandsOptions): void {
       ? browserScript(options)
       : editorScript(app.shell.currentWidget);
   app.commands.addCommand(CommandIDs.runScript, {
-    label: args => (args.toolbar ? '' : 'Run script in batch'),
-    caption: 'Run this Python file as a batch job, as "python file.py" would',
+    label: args => (args.toolbar ? '' : trans.__('Run script in batch')),
+    caption: trans.__(
+      'Run this Python file as a batch job, as "python file.py" would'
+    ),
     icon: batchIcon,
     // The editor toolbar is shared by every text file: show it for Python only.
     isVisible: args => target(args) !== null,
@@ -90,10 +94,12 @@ async function openScriptDialog(
   options: IScriptCommandsOptions,
   target: IScriptTarget | null
 ): Promise<void> {
-  const { app, model } = options;
+  const { app, model, trans } = options;
   if (!target) {
     Notification.warning(
-      'Open a Python (.py) file in the editor, or select one in the file browser, to run it in batch.',
+      trans.__(
+        'Open a Python (.py) file in the editor, or select one in the file browser, to run it in batch.'
+      ),
       { autoClose: 5000 }
     );
     return;
@@ -103,9 +109,11 @@ async function openScriptDialog(
     content = await target.read();
   } catch (reason) {
     Notification.error(
-      `Could not read ${target.path}: ${
+      trans.__(
+        'Could not read %1: %2. Open it in the editor and run it from there.',
+        target.path,
         reason instanceof Error ? reason.message : String(reason)
-      }. Open it in the editor and run it from there.`,
+      ),
       { autoClose: 10000 }
     );
     return;
@@ -116,11 +124,12 @@ async function openScriptDialog(
 
   const settings = options.settings();
   const dialog = new SubmitDialog({
-    title: 'Run script in batch',
+    title: trans.__('Run script in batch'),
     model,
     source: scriptJobSource(target.path, content),
     initial: initialValues(defaultJobName(target.path, 'script'), settings),
-    preferredBackend: settings.defaultBackend
+    preferredBackend: settings.defaultBackend,
+    trans
   });
   const result = await dialog.launch();
   if (result.button.accept && dialog.job) {

@@ -6,6 +6,8 @@ import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type * as Contract from '@user-batch/contract';
 
+import type { IPreview } from './preview';
+
 /**
  * Command IDs. The UI tests drive these, keep them in step with docs/contract.md.
  */
@@ -195,14 +197,61 @@ export interface IBatchModel {
   release(id: string): Promise<Batch.IJob>;
   /** A URL the browser can follow to download a job's provenance record. */
   provenanceDownloadUrl(id: string): string;
-  /** What a catalog run would touch and cost; rejects with the planner's sentence. */
-  planCatalog(request: Batch.IPlanRequest): Promise<Batch.ICatalogPlan>;
-  /** A catalog run's partitions and their states. */
-  /** The batch system's own log of the job (HTCondor's user log), from an offset. */
-  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk>;
-  getPartitions(id: string): Promise<Batch.IPartition[]>;
-  /** The first rows of a catalog run's result as Arrow IPC; null while there is none. */
-  getPreview(id: string): Promise<ArrayBuffer | null>;
+  /** A new planner for a "Run over catalog" dialog; the dialog disposes it. */
+  createCatalogPlanner(): ICatalogPlanner;
+  /** The open catalog run's partitions and preview, read as the run changes. */
+  readonly catalogRun: ICatalogRun;
+  /** The batch system's own log of a job (HTCondor's user log), read while unfolded. */
+  readonly batchSystemLog: IBatchSystemLog;
+  /** Whether the view of the open job is shown: its logs are read only while it is. */
+  setDetailsVisible(visible: boolean): void;
+}
+
+/**
+ * Where a catalog plan stands: nothing to ask yet (with what to fix), asking,
+ * or the proxy's plan or sentence.
+ */
+export type CatalogPlanState =
+  | { status: 'incomplete'; message: string }
+  | { status: 'loading' }
+  | { status: 'ok'; plan: Batch.ICatalogPlan }
+  | { status: 'error'; message: string };
+
+/** Asks the proxy for the plan of the fields as they change; signals each answer. */
+export interface ICatalogPlanner {
+  readonly state: CatalogPlanState;
+  readonly changed: ISignal<ICatalogPlanner, CatalogPlanState>;
+  /** Plan this request after a pause in typing; null: these problems first. */
+  request(request: Batch.IPlanRequest | null, problems: string[]): void;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+
+/** What the open catalog run shows besides its job. */
+export interface ICatalogRunState {
+  jobId: string;
+  partitions: ReadonlyArray<Batch.IPartition>;
+  /** The result's first rows, or why there are none; null until read. */
+  preview: IPreview | { error: string } | null;
+}
+
+export interface ICatalogRun {
+  readonly state: ICatalogRunState | null;
+  readonly changed: ISignal<ICatalogRun, ICatalogRunState | null>;
+}
+
+export interface IBatchSystemLogState {
+  jobId: string;
+  text: string;
+  /** The last read's failure; the reads go on, backing off. */
+  error: string | null;
+}
+
+export interface IBatchSystemLog {
+  readonly state: IBatchSystemLogState | null;
+  readonly changed: ISignal<IBatchSystemLog, IBatchSystemLogState | null>;
+  /** Read this job's log until complete; null stops reading. */
+  follow(jobId: string | null): void;
 }
 
 export const IBatchModel = new Token<IBatchModel>(

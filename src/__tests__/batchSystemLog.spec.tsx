@@ -1,11 +1,9 @@
 import * as React from 'react';
 import { createRoot } from 'react-dom/client';
 
+import { BatchSystemLogFollower } from '../services/batchSystemLog';
 import { Batch } from '../tokens';
-import {
-  BatchSystemLog,
-  IBatchSystemLogLoader
-} from '../widgets/batchSystemLog';
+import { BatchSystemLog } from '../widgets/batchSystemLog';
 import { makeJob } from './fakes';
 
 const flushPromises = () => new Promise(resolve => setTimeout(resolve, 0));
@@ -35,20 +33,21 @@ describe('BatchSystemLog', () => {
         complete: true
       }
     ];
-    const loader: IBatchSystemLogLoader = {
-      getBatchSystemLog: async (_id, from) => {
+    jest.useFakeTimers();
+    // The model's follower, reading through a stand-in for the client.
+    const follower = new BatchSystemLogFollower({
+      read: async (_id, from) => {
         calls.push(from);
         return chunks[calls.length - 1] ?? chunks[chunks.length - 1];
       }
-    };
-    jest.useFakeTimers();
+    });
     const host = document.createElement('div');
     const root = createRoot(host);
     React.act(() =>
       root.render(
         <BatchSystemLog
           job={makeJob({ backend: 'htcondor' })}
-          loader={loader}
+          log={follower}
           title="HTCondor events"
         />
       )
@@ -62,15 +61,13 @@ describe('BatchSystemLog', () => {
       await Promise.resolve();
     });
     await React.act(async () => {
-      await Promise.resolve();
+      await jest.advanceTimersByTimeAsync(0);
     });
     expect(
       host.querySelector('pre.jp-Batch-SystemLogText')!.textContent
     ).toContain('Job submitted from host');
     await React.act(async () => {
-      jest.advanceTimersByTime(2000);
-      await Promise.resolve();
-      await Promise.resolve();
+      await jest.advanceTimersByTimeAsync(2000);
     });
     expect(calls).toEqual([0, 36]);
     expect(host.querySelector('pre.jp-Batch-SystemLogText')!.textContent).toBe(
@@ -78,11 +75,11 @@ describe('BatchSystemLog', () => {
     );
     // complete: no more reads
     await React.act(async () => {
-      jest.advanceTimersByTime(10000);
-      await Promise.resolve();
+      await jest.advanceTimersByTimeAsync(10000);
     });
     expect(calls).toEqual([0, 36]);
     React.act(() => root.unmount());
+    follower.dispose();
     jest.useRealTimers();
     await flushPromises();
   });

@@ -14,6 +14,7 @@ import {
   planRequest
 } from '../catalog';
 import { BatchModel } from '../model';
+import { CatalogRunFollower } from '../services/catalogRun';
 import { Batch, DEFAULT_SETTINGS } from '../tokens';
 import {
   CatalogDialog,
@@ -512,7 +513,7 @@ describe('a catalog job in the sidebar', () => {
         'partition Norder=3 Npix=425 failed: ValueError: bad (1 of 4 partitions failed); the result holds the other 3',
       dashboardUrl: 'http://gateway/clusters/abc/status'
     });
-    const loaders = {
+    const follower = new CatalogRunFollower({
       getPartitions: jest.fn(async () => [
         {
           order: 3,
@@ -536,7 +537,8 @@ describe('a catalog job in the sidebar', () => {
         }
       ]),
       getPreview: jest.fn(async () => arrowFile().slice().buffer)
-    };
+    });
+    follower.follow(job);
     const host = document.createElement('div');
     const root = createRoot(host);
     root.render(
@@ -550,7 +552,7 @@ describe('a catalog job in the sidebar', () => {
         onRelease={() => undefined}
         onOpenPath={() => undefined}
         onClose={() => undefined}
-        catalogLoaders={loaders}
+        catalogRun={follower}
       />
     );
     await flush();
@@ -577,15 +579,13 @@ describe('a catalog job in the sidebar', () => {
   it('says why there is no preview rather than waiting', async () => {
     const host = document.createElement('div');
     const root = createRoot(host);
-    root.render(
-      <CatalogRun
-        job={makeJob({ kind: 'catalog', state: 'cancelled' })}
-        loaders={{
-          getPartitions: async () => [],
-          getPreview: async () => null
-        }}
-      />
-    );
+    const job = makeJob({ kind: 'catalog', state: 'cancelled' });
+    const follower = new CatalogRunFollower({
+      getPartitions: async () => [],
+      getPreview: async () => null
+    });
+    follower.follow(job);
+    root.render(<CatalogRun job={job} run={follower} />);
     await flush();
     expect(host.textContent).toContain('This run left no result to preview.');
     root.unmount();

@@ -4,67 +4,30 @@
  */
 import * as React from 'react';
 
-import { Batch } from '../tokens';
-
-/** Reads the batch system's log; the sidebar passes the model's. */
-export interface IBatchSystemLogLoader {
-  getBatchSystemLog(id: string, from: number): Promise<Batch.ILogChunk>;
-}
-
-/** How often an unfolded log of a running job is read again. */
-const REFRESH_MS = 2000;
+import { Batch, IBatchSystemLog } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
+import { useSignalValue } from './useSignal';
 
 export function BatchSystemLog(props: {
   job: Batch.IJob;
-  loader: IBatchSystemLogLoader;
+  /** The model's follower: unfolding asks it to read this job's log. */
+  log: IBatchSystemLog;
   /** The section's title, e.g. "HTCondor events". */
   title: string;
+  trans?: TranslationBundle;
 }): JSX.Element {
-  const { job, loader, title } = props;
+  const { job, log, title } = props;
+  const trans = props.trans ?? loadTrans();
   const [open, setOpen] = React.useState(false);
-  const [text, setText] = React.useState('');
-  const [error, setError] = React.useState<string | null>(null);
-  const final = Batch.isFinal(job.state);
-
+  const state = useSignalValue(log.changed, () => log.state);
   React.useEffect(() => {
     if (!open) {
       return;
     }
-    let current = true;
-    let next = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = async (): Promise<void> => {
-      try {
-        const chunk = await loader.getBatchSystemLog(job.id, next);
-        if (!current) {
-          return;
-        }
-        next = chunk.next;
-        if (chunk.text) {
-          setText(previous => previous + chunk.text);
-        }
-        setError(null);
-        if (chunk.complete) {
-          return;
-        }
-      } catch (reason) {
-        if (current) {
-          setError(reason instanceof Error ? reason.message : String(reason));
-        }
-      }
-      if (current) {
-        timer = setTimeout(() => void read(), REFRESH_MS);
-      }
-    };
-    setText('');
-    void read();
-    return () => {
-      current = false;
-      if (timer !== undefined) {
-        clearTimeout(timer);
-      }
-    };
-  }, [open, job.id, final]);
+    log.follow(job.id);
+    return () => log.follow(null);
+  }, [open, job.id, log]);
+  const mine = state?.jobId === job.id ? state : null;
 
   return (
     <details
@@ -72,11 +35,11 @@ export function BatchSystemLog(props: {
       onToggle={e => setOpen((e.target as HTMLDetailsElement).open)}
     >
       <summary className="jp-Batch-SectionTitle">{title}</summary>
-      {error ? (
-        <div className="jp-Batch-Error">{error}</div>
+      {mine?.error ? (
+        <div className="jp-Batch-Error">{mine.error}</div>
       ) : (
         <pre className="jp-Batch-SystemLogText">
-          {text || 'Nothing logged yet.'}
+          {mine?.text || trans.__('Nothing logged yet.')}
         </pre>
       )}
     </details>

@@ -2,6 +2,7 @@
  * Small pure formatting helpers for the Batch widgets.
  */
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 /**
  * A duration as `m:ss` or `h:mm:ss`.
@@ -18,7 +19,11 @@ export function formatDuration(ms: number): string {
 /**
  * How long a job has run (or ran); waiting jobs show their wait.
  */
-export function elapsed(job: Batch.IJob, now: number): string {
+export function elapsed(
+  job: Batch.IJob,
+  now: number,
+  trans: TranslationBundle = loadTrans()
+): string {
   const end = job.endedAt ? Date.parse(job.endedAt) : now;
   if (job.startedAt) {
     return formatDuration(end - Date.parse(job.startedAt));
@@ -26,7 +31,10 @@ export function elapsed(job: Batch.IJob, now: number): string {
   if (Batch.isFinal(job.state)) {
     return '–';
   }
-  return `waiting ${formatDuration(end - Date.parse(job.createdAt))}`;
+  return trans.__(
+    'waiting %1',
+    formatDuration(end - Date.parse(job.createdAt))
+  );
 }
 
 /**
@@ -109,7 +117,8 @@ function text(value: unknown): string | null {
  */
 export function summarizeProvenance(
   provenance: Batch.Provenance | null,
-  job: Batch.IJob
+  job: Batch.IJob,
+  trans: TranslationBundle = loadTrans()
 ): ISummaryRow[] {
   const rows: ISummaryRow[] = [];
   const add = (label: string, value: unknown) => {
@@ -135,7 +144,7 @@ export function summarizeProvenance(
         .map(String)
         .join(' ');
       rows.push({
-        label: 'Code',
+        label: trans.__('Code'),
         value: `${what ? `${what}: ` : ''}sha256 ${shortHash(String(sha))}`,
         title: `sha256 ${String(sha)}`
       });
@@ -144,7 +153,7 @@ export function summarizeProvenance(
   const notebookPath = first(pick(p, 'notebook', 'path'), job.notebookPath);
   const notebookHash = pick(p, 'notebook', 'sha256');
   add(
-    'Notebook',
+    trans.__('Notebook'),
     notebookHash
       ? `${String(notebookPath)} (sha256 ${String(notebookHash)})`
       : notebookPath
@@ -152,33 +161,49 @@ export function summarizeProvenance(
   const parameters = p.parameters;
   if (isDict(parameters) && Object.keys(parameters).length) {
     add(
-      'Parameters',
+      trans.__('Parameters'),
       Object.entries(parameters)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
         .join(', ')
     );
   }
-  add('Python', pick(p, 'environment', 'python', 'version'));
-  add('Created', job.createdAt);
-  add('Started', job.startedAt);
-  add('Ended', job.endedAt);
+  add(trans.__('Python'), pick(p, 'environment', 'python', 'version'));
+  add(trans.__('Created'), job.createdAt);
+  add(trans.__('Started'), job.startedAt);
+  add(trans.__('Ended'), job.endedAt);
   const exitCode = first(pick(p, 'exit', 'exitCode'), job.exitCode);
   const reason = pick(p, 'exit', 'reason');
   if (exitCode !== undefined) {
-    add('Exit', reason ? `${String(exitCode)} (${String(reason)})` : exitCode);
+    add(
+      trans.__('Exit'),
+      reason ? `${String(exitCode)} (${String(reason)})` : exitCode
+    );
   }
   return rows;
 }
 
-/** What each letter of a sweep's `progress.items` means. */
-export const SWEEP_ITEM_STATES: Record<string, string> = {
-  q: 'queued',
-  r: 'running',
-  h: 'held',
-  d: 'done',
-  f: 'failed',
-  c: 'cancelled'
-};
+/** What a letter of a sweep's `progress.items` means, in the person's language. */
+export function sweepItemState(
+  letter: string,
+  trans: TranslationBundle = loadTrans()
+): string {
+  switch (letter) {
+    case 'q':
+      return trans.__('queued');
+    case 'r':
+      return trans.__('running');
+    case 'h':
+      return trans.__('held');
+    case 'd':
+      return trans.__('done');
+    case 'f':
+      return trans.__('failed');
+    case 'c':
+      return trans.__('cancelled');
+    default:
+      return letter;
+  }
+}
 
 /**
  * How many items of a sweep are in each state, by letter.
@@ -196,19 +221,22 @@ export function countSweepItems(items: string): Record<string, number> {
  * 0 waiting of 100"; held and cancelled items are named only when there are
  * some (held ones also count as waiting).
  */
-export function sweepCountsLine(items: string): string {
+export function sweepCountsLine(
+  items: string,
+  trans: TranslationBundle = loadTrans()
+): string {
   const n = countSweepItems(items);
   const parts = [
-    `${n.d} done`,
-    `${n.f} failed`,
-    `${n.r} running`,
-    `${n.q + n.h} waiting`
+    trans.__('%1 done', n.d),
+    trans.__('%1 failed', n.f),
+    trans.__('%1 running', n.r),
+    trans.__('%1 waiting', n.q + n.h)
   ];
   if (n.h) {
-    parts.push(`${n.h} held`);
+    parts.push(trans.__('%1 held', n.h));
   }
   if (n.c) {
-    parts.push(`${n.c} cancelled`);
+    parts.push(trans.__('%1 cancelled', n.c));
   }
-  return `${parts.join(' · ')} of ${items.length}`;
+  return trans.__('%1 of %2', parts.join(' · '), items.length);
 }

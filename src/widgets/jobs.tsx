@@ -4,86 +4,28 @@
  */
 import * as React from 'react';
 
-import { Batch, ConnectionStatus, IJobDetails, ILogTail } from '../tokens';
-import { BatchSystemLog, IBatchSystemLogLoader } from './batchSystemLog';
-import { selectSweepItem } from '../model';
-import { CatalogRun, ICatalogRunLoaders } from './catalogRun';
 import {
-  countSweepItems,
+  Batch,
+  ConnectionStatus,
+  IBatchSystemLog,
+  ICatalogRun,
+  IJobDetails,
+  ILogTail
+} from '../tokens';
+import { hasCatalogRun, unhandledKind } from '../kinds';
+import { loadTrans, TranslationBundle } from '../translation';
+import { BatchSystemLog } from './batchSystemLog';
+import { CatalogRun } from './catalogRun';
+import {
   elapsed,
   formatAmount,
   formatBytes,
-  summarizeProvenance,
-  sweepCountsLine,
-  SWEEP_ITEM_STATES
+  summarizeProvenance
 } from './format';
+import { SweepItems } from './sweepItems';
 
-const GAUGES: { limit: Batch.QuotaLimitName; label: string; unit: string }[] = [
-  { limit: 'concurrentJobs', label: 'Jobs', unit: 'concurrent jobs' },
-  { limit: 'concurrentCores', label: 'Cores', unit: 'concurrent cores' },
-  { limit: 'coreHours', label: 'Core-hours', unit: 'core-hours' },
-  { limit: 'memoryPerJobMiB', label: 'Memory/job', unit: 'MiB a job' }
-];
-
-/** A gauge warns from this share of its limit on. */
-const WARN_RATIO = 0.8;
-
-export function QuotaGauges(props: {
-  quota: Batch.IQuotaStatus | null;
-  jobs: ReadonlyArray<Batch.IJob>;
-}): JSX.Element | null {
-  const { quota, jobs } = props;
-  if (!quota) {
-    return null;
-  }
-  const active = jobs.filter(job => !Batch.isFinal(job.state));
-  const used: Record<Batch.QuotaLimitName, number> = {
-    concurrentJobs: quota.usage.concurrentJobs,
-    concurrentCores: quota.usage.concurrentCores,
-    coreHours: quota.usage.coreHours,
-    // No usage for a per-job limit: show the largest running job against it.
-    memoryPerJobMiB: active.reduce(
-      (max, job) => Math.max(max, job.resources.memoryMiB),
-      0
-    )
-  };
-  return (
-    <div className="jp-Batch-Quota">
-      {GAUGES.map(({ limit, label, unit }) => {
-        const max = quota.limits[limit];
-        const value = used[limit];
-        const ratio = max > 0 ? value / max : 1;
-        const classes = ['jp-Batch-QuotaGauge'];
-        if (ratio >= 1) {
-          classes.push('-mod-full');
-        } else if (ratio >= WARN_RATIO) {
-          classes.push('-mod-warn');
-        }
-        const window =
-          limit === 'coreHours' ? ` in the last ${quota.windowHours} h` : '';
-        return (
-          <div
-            key={limit}
-            className={classes.join(' ')}
-            data-limit={limit}
-            title={`${formatAmount(value)} of ${formatAmount(max)} ${unit}${window}`}
-          >
-            <span className="jp-Batch-QuotaLabel">{label}</span>
-            <span className="jp-Batch-QuotaBar">
-              <span
-                className="jp-Batch-QuotaFill"
-                style={{ width: `${Math.min(100, Math.round(ratio * 100))}%` }}
-              />
-            </span>
-            <span className="jp-Batch-QuotaValue">
-              {`${formatAmount(value)} / ${formatAmount(max)}`}
-            </span>
-          </div>
-        );
-      })}
-    </div>
-  );
-}
+export { QuotaGauges } from './quotaGauges';
+export { MAX_ITEM_SQUARES, SweepItems } from './sweepItems';
 
 export function StateBadge(props: { state: Batch.JobState }): JSX.Element {
   return (
@@ -98,13 +40,16 @@ export function JobList(props: {
   selectedId: string | null;
   now: number;
   onSelect: (id: string) => void;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { jobs, selectedId, now, onSelect } = props;
+  const trans = props.trans ?? loadTrans();
   if (jobs.length === 0) {
     return (
       <div className="jp-Batch-Empty">
-        No batch jobs yet. Use “Run in batch” in a notebook’s toolbar or cell
-        menu.
+        {trans.__(
+          'No batch jobs yet. Use “Run in batch” in a notebook’s toolbar or cell menu.'
+        )}
       </div>
     );
   }
@@ -133,7 +78,9 @@ export function JobList(props: {
               {job.progress.done}/{job.progress.total}
             </span>
           )}
-          <span className="jp-Batch-JobElapsed">{elapsed(job, now)}</span>
+          <span className="jp-Batch-JobElapsed">
+            {elapsed(job, now, trans)}
+          </span>
         </li>
       ))}
     </ul>
@@ -143,7 +90,11 @@ export function JobList(props: {
 /**
  * The log tail; keeps to the bottom while the reader is at the bottom.
  */
-export function LogView(props: { log: ILogTail | null }): JSX.Element {
+export function LogView(props: {
+  log: ILogTail | null;
+  trans?: TranslationBundle;
+}): JSX.Element {
+  const trans = props.trans ?? loadTrans();
   const ref = React.useRef<HTMLPreElement>(null);
   const atBottom = React.useRef(true);
   const text = props.log?.text ?? '';
@@ -165,112 +116,10 @@ export function LogView(props: { log: ILogTail | null }): JSX.Element {
         }
       }}
     >
-      {props.log === null ? 'Reading the log…' : text || '(no output yet)'}
+      {props.log === null
+        ? trans.__('Reading the log…')
+        : text || trans.__('(no output yet)')}
     </pre>
-  );
-}
-
-/** Above this many items a sweep is drawn as one bar: squares would be too many DOM nodes. */
-export const MAX_ITEM_SQUARES = 2000;
-
-/** The bar's segments, in this order. */
-const BAR_ORDER = ['d', 'f', 'r', 'h', 'q', 'c'];
-
-/**
- * A sweep's items: one square each, coloured by state, or for large sweeps
- * a bar of the shares and a field to pick an item by number. A click picks
- * the item whose log the Log section follows.
- */
-export function SweepItems(props: {
-  items: string;
-  selected: number | null;
-  onSelect: (item: number) => void;
-}): JSX.Element {
-  const { items, selected, onSelect } = props;
-  return (
-    <div className="jp-Batch-Sweep">
-      <div className="jp-Batch-SweepCounts">{sweepCountsLine(items)}</div>
-      {items.length <= MAX_ITEM_SQUARES ? (
-        <ItemSquares items={items} selected={selected} onSelect={onSelect} />
-      ) : (
-        <ItemBar items={items} selected={selected} onSelect={onSelect} />
-      )}
-    </div>
-  );
-}
-
-function ItemSquares(props: {
-  items: string;
-  selected: number | null;
-  onSelect: (item: number) => void;
-}): JSX.Element {
-  const { items, selected, onSelect } = props;
-  // One handler for the grid rather than one per square: up to 2,000 of them.
-  const onClick = (event: React.MouseEvent<HTMLDivElement>) => {
-    const square = (event.target as HTMLElement).closest<HTMLElement>(
-      '[data-item]'
-    );
-    if (square) {
-      onSelect(Number(square.dataset.item));
-    }
-  };
-  return (
-    <div className="jp-Batch-SweepGrid" onClick={onClick}>
-      {Array.from(items, (letter, index) => (
-        <span
-          key={index}
-          className={`jp-Batch-SweepItem${index === selected ? ' jp-mod-selected' : ''}`}
-          data-item={index}
-          data-state={letter}
-          title={`item ${index}: ${SWEEP_ITEM_STATES[letter] ?? letter}`}
-        />
-      ))}
-    </div>
-  );
-}
-
-function ItemBar(props: {
-  items: string;
-  selected: number | null;
-  onSelect: (item: number) => void;
-}): JSX.Element {
-  const { items, selected, onSelect } = props;
-  const counts = countSweepItems(items);
-  return (
-    <>
-      <div className="jp-Batch-SweepBar">
-        {BAR_ORDER.filter(letter => counts[letter] > 0).map(letter => (
-          <span
-            key={letter}
-            className="jp-Batch-SweepBarPart"
-            data-state={letter}
-            style={{ flexGrow: counts[letter] }}
-            title={`${counts[letter]} ${SWEEP_ITEM_STATES[letter]}`}
-          />
-        ))}
-      </div>
-      <label className="jp-Batch-SweepPick">
-        Log of item{' '}
-        <input
-          className="jp-mod-styled"
-          name="sweep-item"
-          type="number"
-          placeholder={`0–${items.length - 1}`}
-          defaultValue={selected ?? ''}
-          onKeyDown={event => {
-            const value = Number(event.currentTarget.value);
-            if (
-              event.key === 'Enter' &&
-              Number.isInteger(value) &&
-              value >= 0 &&
-              value < items.length
-            ) {
-              onSelect(value);
-            }
-          }}
-        />
-      </label>
-    </>
   );
 }
 
@@ -289,20 +138,21 @@ export function JobDetails(props: {
   onClose: () => void;
   /** The sweep item whose log is shown; defaults to the log's own. */
   selectedItem?: number | null;
-  /** Follow a sweep item's log; defaults to the model that has the job open. */
+  /** Follow a sweep item's log; without it the items are not clickable. */
   onSelectItem?: (item: number) => void;
-  /** Reads a catalog run's partitions and preview; without it they are not shown. */
-  catalogLoaders?: ICatalogRunLoaders;
-  /** Reads the batch system's own log of jobs on backends that keep one (HTCondor). */
-  batchSystemLog?: { loader: IBatchSystemLogLoader; title: string };
+  /** A catalog run's partitions and preview; without it they are not shown. */
+  catalogRun?: ICatalogRun;
+  /** The batch system's own log of jobs on backends that keep one (HTCondor). */
+  batchSystemLog?: { log: IBatchSystemLog; title: string };
+  trans?: TranslationBundle;
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
+  const trans = props.trans ?? loadTrans();
   const final = Batch.isFinal(job.state);
   const outputs = orderedOutputs(job, details);
   const items = job.progress?.items;
   const selectedItem = props.selectedItem ?? log?.item ?? null;
-  const onSelectItem =
-    props.onSelectItem ?? ((item: number) => selectSweepItem(job.id, item));
+  const onSelectItem = props.onSelectItem ?? (() => undefined);
   return (
     <div className="jp-Batch-JobDetails" data-job-id={job.id}>
       <div className="jp-Batch-DetailsHeader">
@@ -310,7 +160,7 @@ export function JobDetails(props: {
         <StateBadge state={job.state} />
         <button
           className="jp-Button jp-mod-minimal jp-Batch-CloseDetails"
-          title="Close the details"
+          title={trans.__('Close the details')}
           onClick={props.onClose}
         >
           ×
@@ -320,28 +170,30 @@ export function JobDetails(props: {
         <div className="jp-Batch-StateReason">{job.stateReason}</div>
       )}
       <dl className="jp-Batch-Facts">
-        <dt>Elapsed</dt>
-        <dd>{elapsed(job, now)}</dd>
+        <dt>{trans.__('Elapsed')}</dt>
+        <dd>{elapsed(job, now, trans)}</dd>
         {job.progress && (
           <>
-            <dt>{progressLabel(job)}</dt>
+            <dt>{progressLabel(job, trans)}</dt>
             <dd className="jp-Batch-Progress">
-              {progressLine(job.progress, job.kind)}
+              {progressLine(job.progress, job.kind, trans)}
             </dd>
           </>
         )}
-        <dt>Resources</dt>
+        <dt>{trans.__('Resources')}</dt>
         <dd>
-          {job.resources.cpus} CPU, {job.resources.memoryMiB} MiB,{' '}
-          {Math.round(job.resources.walltimeSeconds / 60)} min
+          {trans.__(
+            '%1 CPU, %2 MiB, %3 min',
+            job.resources.cpus,
+            job.resources.memoryMiB,
+            Math.round(job.resources.walltimeSeconds / 60)
+          )}
         </dd>
-        <dt>Backend</dt>
-        <dd>
-          {job.backend} (account {job.account})
-        </dd>
+        <dt>{trans.__('Backend')}</dt>
+        <dd>{trans.__('%1 (account %2)', job.backend, job.account)}</dd>
         {job.dashboardUrl && (
           <>
-            <dt>Dask</dt>
+            <dt>{trans.__('Dask')}</dt>
             <dd>
               <a
                 className="jp-Batch-DashboardLink"
@@ -349,25 +201,30 @@ export function JobDetails(props: {
                 target="_blank"
                 rel="noopener noreferrer"
               >
-                Dask dashboard
+                {trans.__('Dask dashboard')}
               </a>
             </dd>
           </>
         )}
-        <dt>Cost</dt>
+        <dt>{trans.__('Cost')}</dt>
         <dd>
           {job.cost.usedCoreHours !== null
-            ? `${formatAmount(job.cost.usedCoreHours)} core-hours`
-            : `${formatAmount(job.cost.reservedCoreHours)} core-hours reserved`}
+            ? trans.__('%1 core-hours', formatAmount(job.cost.usedCoreHours))
+            : trans.__(
+                '%1 core-hours reserved',
+                formatAmount(job.cost.reservedCoreHours)
+              )}
         </dd>
       </dl>
       {job.state === 'held' && (
         <button
           className="jp-Button jp-mod-styled jp-mod-accept jp-Batch-Release"
-          title="Ask the backend to run the job again once the cause of the hold is fixed"
+          title={trans.__(
+            'Ask the backend to run the job again once the cause of the hold is fixed'
+          )}
           onClick={() => props.onRelease(job)}
         >
-          Release job
+          {trans.__('Release job')}
         </button>
       )}
       {!final && (
@@ -377,10 +234,10 @@ export function JobDetails(props: {
           onClick={() => onCancel(job)}
         >
           {props.cancelling
-            ? 'Cancelling…'
+            ? trans.__('Cancelling…')
             : job.state === 'held'
-              ? 'Remove job'
-              : 'Cancel job'}
+              ? trans.__('Remove job')
+              : trans.__('Cancel job')}
         </button>
       )}
       {job.error && (
@@ -389,42 +246,48 @@ export function JobDetails(props: {
             <strong>{job.error.ename}</strong>: {job.error.evalue}
           </div>
           {job.error.cellId && (
-            <div className="jp-Batch-ErrorCell">in cell {job.error.cellId}</div>
+            <div className="jp-Batch-ErrorCell">
+              {trans.__('in cell %1', job.error.cellId)}
+            </div>
           )}
           <pre className="jp-Batch-Traceback">{job.error.traceback}</pre>
         </div>
       )}
-      {job.kind === 'catalog' && props.catalogLoaders && (
-        <CatalogRun job={job} loaders={props.catalogLoaders} />
+      {hasCatalogRun(job.kind) && props.catalogRun && (
+        <CatalogRun job={job} run={props.catalogRun} trans={trans} />
       )}
       {items !== undefined && (
         <SweepItems
           items={items}
           selected={selectedItem}
           onSelect={onSelectItem}
+          trans={trans}
         />
       )}
       <div className="jp-Batch-SectionTitle jp-Batch-LogTitle">
-        {selectedItem !== null ? `Log — item ${selectedItem}` : 'Log'}
+        {selectedItem !== null
+          ? trans.__('Log — item %1', selectedItem)
+          : trans.__('Log')}
       </div>
-      <LogView log={log} />
+      <LogView log={log} trans={trans} />
       {props.batchSystemLog && (
         <BatchSystemLog
           job={job}
-          loader={props.batchSystemLog.loader}
+          log={props.batchSystemLog.log}
           title={props.batchSystemLog.title}
+          trans={trans}
         />
       )}
       {outputs.length > 0 && (
         <>
-          <div className="jp-Batch-SectionTitle">Outputs</div>
+          <div className="jp-Batch-SectionTitle">{trans.__('Outputs')}</div>
           <ul className="jp-Batch-Outputs">
             {outputs.map(output => (
               <li key={output.jupyterPath}>
                 <a
                   className="jp-Batch-OutputLink"
                   href="#"
-                  title={`Open ${output.jupyterPath}`}
+                  title={trans.__('Open %1', output.jupyterPath)}
                   onClick={event => {
                     event.preventDefault();
                     onOpenPath(output.jupyterPath);
@@ -444,12 +307,12 @@ export function JobDetails(props: {
       )}
       {final && (
         <div className="jp-Batch-Provenance">
-          <div className="jp-Batch-SectionTitle">Provenance</div>
+          <div className="jp-Batch-SectionTitle">{trans.__('Provenance')}</div>
           {details === null ? (
-            <div className="jp-Batch-Muted">Loading…</div>
+            <div className="jp-Batch-Muted">{trans.__('Loading…')}</div>
           ) : (
             <dl className="jp-Batch-Facts">
-              {summarizeProvenance(details.provenance, job).map(
+              {summarizeProvenance(details.provenance, job, trans).map(
                 (row, index) => (
                   <React.Fragment key={index}>
                     <dt>{row.label}</dt>
@@ -466,7 +329,7 @@ export function JobDetails(props: {
             target="_blank"
             rel="noopener noreferrer"
           >
-            Download JSON
+            {trans.__('Download JSON')}
           </a>
         </div>
       )}
@@ -474,16 +337,21 @@ export function JobDetails(props: {
   );
 }
 
-function progressLabel(job: Batch.IJob): string {
-  if (job.kind === 'catalog') {
-    return 'Partitions';
+function progressLabel(job: Batch.IJob, trans: TranslationBundle): string {
+  const sweep = job.progress?.items !== undefined;
+  switch (job.kind) {
+    case 'catalog':
+      return trans.__('Partitions');
+    case 'cells':
+    case 'notebook':
+      return sweep ? trans.__('Runs') : trans.__('Cells');
+    case 'script':
+      // A script runs as a few cells of its executed notebook (argv,
+      // parameters, the file): "cells" would puzzle someone who ran a .py file.
+      return sweep ? trans.__('Runs') : trans.__('Steps');
+    default:
+      return unhandledKind(job.kind);
   }
-  if (job.progress?.items !== undefined) {
-    return 'Runs';
-  }
-  // A script runs as a few cells of its executed notebook (argv, parameters,
-  // the file): "cells" would puzzle someone who ran a .py file.
-  return job.kind === 'script' ? 'Steps' : 'Cells';
 }
 
 /**
@@ -492,11 +360,35 @@ function progressLabel(job: Batch.IJob): string {
  */
 export function progressLine(
   progress: Batch.IProgress,
-  kind: Batch.JobKind
+  kind: Batch.JobKind,
+  trans: TranslationBundle = loadTrans()
 ): string {
-  const unit = kind === 'catalog' ? ' partitions' : '';
-  const failed = progress.failed ? `, ${progress.failed} failed` : '';
-  return `${progress.done} of ${progress.total}${unit} done${failed}`;
+  const failed = progress.failed
+    ? trans.__(', %1 failed', progress.failed)
+    : '';
+  return progressCounts(kind, progress, trans) + failed;
+}
+
+/** "3 of 4 done", or what a kind's progress counts: "3 of 4 partitions done". */
+function progressCounts(
+  kind: Batch.JobKind,
+  progress: Batch.IProgress,
+  trans: TranslationBundle
+): string {
+  switch (kind) {
+    case 'catalog':
+      return trans.__(
+        '%1 of %2 partitions done',
+        progress.done,
+        progress.total
+      );
+    case 'cells':
+    case 'notebook':
+    case 'script':
+      return trans.__('%1 of %2 done', progress.done, progress.total);
+    default:
+      return unhandledKind(kind);
+  }
 }
 
 /**
@@ -527,13 +419,18 @@ export function orderedOutputs(
 export function ConnectionNotice(props: {
   status: ConnectionStatus;
   message: string | null;
+  trans?: TranslationBundle;
 }): JSX.Element | null {
+  const trans = props.trans ?? loadTrans();
   if (props.status !== 'unreachable') {
     return null;
   }
   return (
     <div className="jp-Batch-Connection">
-      {props.message ?? 'The User Batch service is not reachable.'} Retrying…
+      {trans.__(
+        '%1 Retrying…',
+        props.message ?? trans.__('The User Batch service is not reachable.')
+      )}
     </div>
   );
 }

@@ -3,10 +3,12 @@
  * It renders the model's state and never fetches.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
+import { Poll } from '@lumino/polling';
 import * as React from 'react';
 
 import { batchIcon } from '../icons';
 import { Batch, IBatchModel } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { ConnectionNotice, JobDetails, JobList, QuotaGauges } from './jobs';
 
 export class BatchSidebar extends ReactWidget {
@@ -16,10 +18,11 @@ export class BatchSidebar extends ReactWidget {
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
     this._onOpenPath = options.onOpenPath;
+    this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
     this.addClass('jp-Batch-Sidebar');
     this.title.icon = batchIcon;
-    this.title.caption = 'Batch jobs';
+    this.title.caption = this._trans.__('Batch jobs');
 
     const model = this._model;
     model.jobsChanged.connect(this._onChange, this);
@@ -28,31 +31,45 @@ export class BatchSidebar extends ReactWidget {
     model.logChanged.connect(this._onChange, this);
     model.detailsChanged.connect(this._onChange, this);
     model.connectionChanged.connect(this._onChange, this);
+    // Elapsed times tick once a second, only while something runs and the
+    // sidebar is shown; nothing is fetched here.
+    this._ticker = new Poll({
+      name: 'user-batch:sidebar-clock',
+      factory: async () => this.update(),
+      frequency: { interval: 1000, backoff: false },
+      standby: () =>
+        !this.isVisible ||
+        this._model.jobs.every(job => Batch.isFinal(job.state)) ||
+        'when-hidden'
+    });
   }
 
   dispose(): void {
-    this._stopTicking();
+    this._ticker.dispose();
     super.dispose();
   }
 
   protected render(): JSX.Element {
     const model = this._model;
+    const trans = this._trans;
     const now = Date.now();
     const selected =
       model.selectedJobId !== null ? model.getJob(model.selectedJobId) : null;
     return (
       <div className="jp-Batch-SidebarContent">
-        <div className="jp-Batch-Header">Batch jobs</div>
+        <div className="jp-Batch-Header">{trans.__('Batch jobs')}</div>
         <ConnectionNotice
           status={model.connection}
           message={model.connectionError?.message ?? null}
+          trans={trans}
         />
-        <QuotaGauges quota={model.quota} jobs={model.jobs} />
+        <QuotaGauges quota={model.quota} jobs={model.jobs} trans={trans} />
         <JobList
           jobs={model.jobs}
           selectedId={model.selectedJobId}
           now={now}
           onSelect={id => model.selectJob(id)}
+          trans={trans}
         />
         {selected && (
           <JobDetails
@@ -68,13 +85,18 @@ export class BatchSidebar extends ReactWidget {
             onRelease={job => void this._onRelease(job)}
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
-            catalogLoaders={model}
+            onSelectItem={item => model.selectItem(item)}
+            catalogRun={model.catalogRun}
             batchSystemLog={
               model.backends.find(b => b.name === selected.backend)?.type ===
               'htcondor'
-                ? { loader: model, title: 'HTCondor events' }
+                ? {
+                    log: model.batchSystemLog,
+                    title: trans.__('HTCondor events')
+                  }
                 : undefined
             }
+            trans={trans}
           />
         )}
       </div>
@@ -82,25 +104,17 @@ export class BatchSidebar extends ReactWidget {
   }
 
   protected onAfterShow(): void {
+    this._model.setDetailsVisible(true);
     this._onChange();
   }
 
   protected onAfterHide(): void {
-    this._stopTicking();
+    // The open job's logs are not read while nobody can see them.
+    this._model.setDetailsVisible(false);
   }
 
   private _onChange(): void {
     this.update();
-    // One UI timer, only while something is visible and running: elapsed
-    // times tick; nothing is fetched here.
-    const active = this._model.jobs.some(job => !Batch.isFinal(job.state));
-    if (active && this.isVisible) {
-      if (this._ticker === null) {
-        this._ticker = setInterval(() => this.update(), 1000);
-      }
-    } else {
-      this._stopTicking();
-    }
   }
 
   private async _cancel(job: Batch.IJob): Promise<void> {
@@ -117,19 +131,13 @@ export class BatchSidebar extends ReactWidget {
     this.update();
   }
 
-  private _stopTicking(): void {
-    if (this._ticker !== null) {
-      clearInterval(this._ticker);
-      this._ticker = null;
-    }
-  }
-
   private _model: IBatchModel;
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
   private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
-  private _ticker: ReturnType<typeof setInterval> | null = null;
+  private _ticker: Poll;
+  private _trans: TranslationBundle;
 }
 
 export namespace BatchSidebar {
@@ -141,5 +149,7 @@ export namespace BatchSidebar {
     onRelease: (job: Batch.IJob) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }

@@ -1,0 +1,55 @@
+/**
+ * Job kinds as the extension handles them. Every branch on a kind is a
+ * `switch` ending in `unhandledKind`, so a new kind fails to compile wherever
+ * it is not handled yet.
+ */
+import { Batch } from './tokens';
+
+/** The kinds the submit dialog builds; a catalog run has its own dialog. */
+export type SubmitKind = Exclude<Batch.JobKind, 'catalog'>;
+
+/** The `default` of a switch on a kind: unreachable while every kind is handled. */
+export function unhandledKind(kind: never): never {
+  throw new Error(`User Batch does not handle jobs of kind "${String(kind)}"`);
+}
+
+/** Whether a kind runs a whole file (a notebook, a script) rather than chosen cells or a function. */
+export function runsWholeFile(kind: Batch.JobKind): boolean {
+  switch (kind) {
+    case 'notebook':
+    case 'script':
+      return true;
+    case 'cells':
+    case 'catalog':
+      return false;
+    default:
+      return unhandledKind(kind);
+  }
+}
+
+/** Whether the submit dialog offers setup cells: only cells have cells above them. */
+export function takesSetupCells(kind: SubmitKind): boolean {
+  switch (kind) {
+    case 'cells':
+      return true;
+    case 'notebook':
+    case 'script':
+      return false;
+    default:
+      return unhandledKind(kind);
+  }
+}
+
+/** Whether a job has a catalog run's partitions and preview to show. */
+export function hasCatalogRun(kind: Batch.JobKind): boolean {
+  switch (kind) {
+    case 'catalog':
+      return true;
+    case 'cells':
+    case 'notebook':
+    case 'script':
+      return false;
+    default:
+      return unhandledKind(kind);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The submit dialog's values and the job spec built from them for cells,
+ * notebooks and scripts (catalog runs: ../catalog.ts).
+ */
+import { SubmitKind, unhandledKind } from '../kinds';
+import { Batch } from '../tokens';
+import { ICellInfo, selectSetupCells, SetupMode } from './cells';
+import { formatParameterErrors, parseParameters } from './literals';
+import { hasSweep, parseSweep } from './sweeps';
+import {
+  isDaskBackend,
+  IWorkerValues,
+  validateWorkers,
+  workerResources
+} from './workers';
+
+/**
+ * The values of the submit dialog.
+ */
+export interface ISubmitValues extends IWorkerValues {
+  name: string;
+  setup: SetupMode;
+  chosenSetupIds: string[];
+  parameters: string;
+  /** The sweep textarea; empty (or missing) for a single run. */
+  sweep?: string;
+  cpus: number;
+  memoryMiB: number;
+  walltimeMinutes: number;
+  backend: string;
+  account: string;
+}
+
+/**
+ * Check the dialog's values; returns one sentence per problem.
+ */
+export function validateValues(values: ISubmitValues): string[] {
+  const problems: string[] = [];
+  const name = values.name.trim();
+  if (!name) {
+    problems.push('Give the job a name.');
+  } else if (name.length > 200) {
+    problems.push('The name is longer than 200 characters.');
+  }
+  if (!Number.isInteger(values.cpus) || values.cpus < 1) {
+    problems.push('CPUs must be a whole number of at least 1.');
+  }
+  if (!Number.isInteger(values.memoryMiB) || values.memoryMiB < 1) {
+    problems.push('Memory must be a whole number of MiB, at least 1.');
+  }
+  if (!(values.walltimeMinutes > 0)) {
+    problems.push('Walltime must be more than 0 minutes.');
+  }
+  if (!values.backend) {
+    problems.push('Choose a backend.');
+  }
+  if (!values.account) {
+    problems.push('Choose the account to charge.');
+  }
+  return problems;
+}
+
+/**
+ * What a job is built from, besides the dialog's values.
+ */
+export interface IJobSource {
+  kind: SubmitKind;
+  notebookPath: string;
+  kernelName?: string;
+  /** Kind `cells`: the main cells. */
+  main?: ReadonlyArray<ICellInfo>;
+  /** Kind `cells`: the candidates for setup, in notebook order. */
+  setupCandidates?: ReadonlyArray<ICellInfo>;
+  /** Kind `notebook`: the nbformat JSON. */
+  notebook?: Record<string, unknown>;
+  /** Kind `script`: the Python file's text as the editor has it. */
+  script?: { content: string; args?: string[] };
+}
+
+/** Whether a path names a Python file "Run script in batch" can run. */
+export function isPythonFile(path: string): boolean {
+  return /\.py$/i.test(path);
+}
+
+/**
+ * The source of a script job: the file's path (relative to the Jupyter
+ * root) and its text as the editor has it, saved or not.
+ */
+export function scriptJobSource(path: string, content: string): IJobSource {
+  return { kind: 'script', notebookPath: path, script: { content } };
+}
+
+/**
+ * Build the JobSpec, or throw an Error whose message lists every problem.
+ */
+export function buildJobSpec(
+  source: IJobSource,
+  values: ISubmitValues & IWorkerValues,
+  idempotencyKey: string,
+  backendType?: Batch.BackendType
+): Batch.IJobSpec {
+  const dask = isDaskBackend(backendType);
+  const problems = validateValues(values);
+  if (dask) {
+    problems.push(...validateWorkers(values));
+  }
+  const parsed = parseParameters(values.parameters);
+  if (parsed.errors.length) {
+    problems.push(formatParameterErrors(parsed.errors));
+  }
+  const sweep = hasSweep(values) ? parseSweep(values.sweep ?? '') : null;
+  if (sweep?.errors.length) {
+    problems.push(...sweep.errors);
+  }
+  problems.push(...sourceProblems(source));
+  if (problems.length) {
+    throw new Error(problems.join('\n'));
+  }
+  const spec: Batch.IJobSpec = {
+    name: values.name.trim(),
+    kind: source.kind,
+    source: { notebookPath: source.notebookPath },
+    parameters: parsed.parameters,
+    resources: {
+      cpus: values.cpus,
+      memoryMiB: values.memoryMiB,
+      walltimeSeconds: Math.round(values.walltimeMinutes * 60),
+      // Only a Dask backend reads these; another would refuse them.
+      ...(dask ? workerResources(values) : {})
+    },
+    backend: values.backend,
+    account: values.account,
+    idempotencyKey
+  };
+  if (sweep) {
+    spec.sweep = sweep.items;
+  }
+  if (source.kernelName) {
+    spec.source.kernelName = source.kernelName;
+  }
+  switch (source.kind) {
+    case 'cells': {
+      const setup = selectSetupCells(
+        source.setupCandidates ?? [],
+        values.setup,
+        values.chosenSetupIds
+      );
+      spec.source.cells = [
+        ...setup.map(cell => ({
+          id: cell.id,
+          role: 'setup' as const,
+          source: cell.source
+        })),
+        ...(source.main ?? []).map(cell => ({
+          id: cell.id,
+          role: 'main' as const,
+          source: cell.source
+        }))
+      ];
+      break;
+    }
+    case 'script':
+      spec.source.script = { ...source.script! };
+      break;
+    case 'notebook':
+      spec.source.notebook = source.notebook;
+      break;
+    default:
+      return unhandledKind(source.kind);
+  }
+  return spec;
+}
+
+/** What a kind's source lacks to make a job; a sentence each. */
+function sourceProblems(source: IJobSource): string[] {
+  switch (source.kind) {
+    case 'cells':
+      return source.main && source.main.length
+        ? []
+        : ['Select at least one code cell to run.'];
+    case 'script':
+      return source.script === undefined
+        ? ['The script could not be read: open the file and try again.']
+        : [];
+    case 'notebook':
+      return [];
+    default:
+      return unhandledKind(source.kind);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Which notebook cells a job runs: the main cells (selected or tagged) and
+ * the setup cells above them; and the names and labels made from cells.
+ */
+import { runsWholeFile } from '../kinds';
+import { Batch } from '../tokens';
+
+/**
+ * What the spec builder needs to know of a cell.
+ */
+export interface ICellInfo {
+  id: string;
+  type: string;
+  source: string;
+  tags: string[];
+}
+
+/** The tag that marks the cells "Run in batch" picks by default. */
+export const BATCH_TAG = 'batch';
+
+export type SetupMode = 'none' | 'above' | 'chosen';
+
+/**
+ * The cells a "Run in batch" runs: the selected code cells, or the code
+ * cells tagged `batch` when the selection is a single untagged cell and
+ * tagged cells exist.
+ */
+export function selectMainCells(
+  cells: ReadonlyArray<ICellInfo>,
+  selected: ReadonlyArray<number>
+): { cells: ICellInfo[]; fromTags: boolean } {
+  const tagged = cells.filter(
+    cell => cell.type === 'code' && cell.tags.includes(BATCH_TAG)
+  );
+  if (
+    selected.length === 1 &&
+    !cells[selected[0]]?.tags.includes(BATCH_TAG) &&
+    tagged.length > 0
+  ) {
+    return { cells: tagged, fromTags: true };
+  }
+  const picked = [...new Set(selected)]
+    .sort((a, b) => a - b)
+    .map(index => cells[index])
+    .filter(cell => cell !== undefined && cell.type === 'code');
+  return { cells: picked, fromTags: false };
+}
+
+/**
+ * The code cells that may serve as setup: those above the first main cell
+ * that are not main cells themselves.
+ */
+export function setupCandidates(
+  cells: ReadonlyArray<ICellInfo>,
+  main: ReadonlyArray<ICellInfo>
+): ICellInfo[] {
+  const mainIds = new Set(main.map(cell => cell.id));
+  const first = cells.findIndex(cell => mainIds.has(cell.id));
+  if (first < 0) {
+    return [];
+  }
+  return cells
+    .slice(0, first)
+    .filter(cell => cell.type === 'code' && !mainIds.has(cell.id));
+}
+
+/**
+ * The setup cells for a mode: none, every candidate, or the chosen ones (in
+ * notebook order).
+ */
+export function selectSetupCells(
+  candidates: ReadonlyArray<ICellInfo>,
+  mode: SetupMode,
+  chosenIds: ReadonlyArray<string>
+): ICellInfo[] {
+  switch (mode) {
+    case 'none':
+      return [];
+    case 'above':
+      return candidates.slice();
+    case 'chosen': {
+      const chosen = new Set(chosenIds);
+      return candidates.filter(cell => chosen.has(cell.id));
+    }
+  }
+}
+
+/**
+ * The first non-blank line of a cell, for labels.
+ */
+export function firstLine(source: string, max = 60): string {
+  const line = source
+    .split('\n')
+    .map(l => l.trim())
+    .find(l => l.length > 0);
+  if (!line) {
+    return '(empty cell)';
+  }
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/**
+ * A default job name: the notebook's name and what runs.
+ */
+export function defaultJobName(
+  notebookPath: string,
+  kind: Batch.JobKind,
+  main: ReadonlyArray<ICellInfo> = []
+): string {
+  const base = (notebookPath.split('/').pop() ?? notebookPath).replace(
+    /\.(ipynb|py)$/,
+    ''
+  );
+  let name: string;
+  if (runsWholeFile(kind) || main.length === 0) {
+    name = base || 'notebook';
+  } else {
+    const more =
+      main.length > 1
+        ? ` (+${main.length - 1} cell${main.length > 2 ? 's' : ''})`
+        : '';
+    name = `${base}: ${firstLine(main[0].source, 60)}${more}`;
+  }
+  return name.slice(0, 200);
+}

@@ -1,0 +1,286 @@
+/**
+ * The parameters text: `name = value` lines whose values are Python or
+ * JSON literals, read by a small parser (no Python in the browser).
+ */
+import { Batch } from '../tokens';
+
+/**
+ * A problem with one line of the parameters text.
+ */
+export interface IParameterError {
+  line: number;
+  message: string;
+}
+
+export interface IParsedParameters {
+  parameters: Record<string, Batch.ParameterValue>;
+  errors: IParameterError[];
+  /** The line each parameter was set on, so later checks can name it. */
+  lines: Record<string, number>;
+}
+
+const PYTHON_KEYWORDS = new Set(
+  (
+    'False None True and as assert async await break class continue def del ' +
+    'elif else except finally for from global if import in is lambda nonlocal ' +
+    'not or pass raise return try while with yield'
+  ).split(' ')
+);
+
+/**
+ * Parse the parameters textarea: one `name = value` a line. Values are
+ * Python or JSON literals (numbers, True/False/None, quoted strings, lists,
+ * dicts); anything else is taken as a bare string. Blank lines and `#`
+ * comment lines are skipped.
+ */
+export function parseParameters(text: string): IParsedParameters {
+  const parameters: Record<string, Batch.ParameterValue> = {};
+  const errors: IParameterError[] = [];
+  const seen = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (!trimmed || trimmed.startsWith('#')) {
+      return;
+    }
+    const eq = trimmed.indexOf('=');
+    if (eq < 0) {
+      errors.push({ line, message: 'expected "name = value"' });
+      return;
+    }
+    const name = trimmed.slice(0, eq).trim();
+    const valueText = trimmed.slice(eq + 1).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is not a Python name (letters, digits and _, not starting with a digit)`
+      });
+      return;
+    }
+    if (PYTHON_KEYWORDS.has(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is a Python keyword and cannot be a parameter`
+      });
+      return;
+    }
+    if (seen.has(name)) {
+      errors.push({
+        line,
+        message: `"${name}" is already set on line ${seen.get(name)}`
+      });
+      return;
+    }
+    if (!valueText) {
+      errors.push({ line, message: `"${name}" has no value` });
+      return;
+    }
+    try {
+      parameters[name] = parseValue(valueText);
+      seen.set(name, line);
+    } catch (reason) {
+      errors.push({
+        line,
+        message: `the value of "${name}" cannot be read: ${
+          reason instanceof Error ? reason.message : String(reason)
+        }`
+      });
+    }
+  });
+  return { parameters, errors, lines: Object.fromEntries(seen) };
+}
+
+/**
+ * Format parameter errors as one message, a line each; `field` names the
+ * textarea the lines belong to.
+ */
+export function formatParameterErrors(
+  errors: IParameterError[],
+  field = 'Parameters'
+): string {
+  return errors.map(e => `${field}, line ${e.line}: ${e.message}.`).join('\n');
+}
+
+/**
+ * Parse one value: a literal, or a bare word taken as a string.
+ */
+export function parseValue(text: string): Batch.ParameterValue {
+  const first = text[0];
+  const literalStart =
+    first === '"' ||
+    first === "'" ||
+    first === '[' ||
+    first === '{' ||
+    first === '(' ||
+    /^[+-]?(\d|\.\d)/.test(text);
+  try {
+    return new LiteralParser(text).parseAll();
+  } catch (reason) {
+    if (literalStart) {
+      throw reason;
+    }
+    return text; // a bare word or phrase
+  }
+}
+
+/**
+ * A small parser for Python/JSON literals.
+ */
+class LiteralParser {
+  constructor(private readonly text: string) {}
+
+  parseAll(): Batch.ParameterValue {
+    const value = this.value();
+    this.space();
+    if (this.pos < this.text.length) {
+      throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+    }
+    return value;
+  }
+
+  private value(): Batch.ParameterValue {
+    this.space();
+    const c = this.text[this.pos];
+    if (c === undefined) {
+      throw new Error('a value is missing');
+    }
+    if (c === '"' || c === "'") {
+      return this.string();
+    }
+    if (c === '[') {
+      return this.sequence('[', ']');
+    }
+    if (c === '(') {
+      return this.sequence('(', ')');
+    }
+    if (c === '{') {
+      return this.dict();
+    }
+    const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(
+      this.text.slice(this.pos)
+    );
+    if (number) {
+      this.pos += number[0].length;
+      return Number(number[0]);
+    }
+    const word = /^[A-Za-z_]+/.exec(this.text.slice(this.pos));
+    if (word) {
+      const constants: Record<string, Batch.ParameterValue> = {
+        True: true,
+        true: true,
+        False: false,
+        false: false,
+        None: null,
+        null: null
+      };
+      if (word[0] in constants) {
+        this.pos += word[0].length;
+        return constants[word[0]];
+      }
+    }
+    throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+  }
+
+  private string(): string {
+    const quote = this.text[this.pos++];
+    let out = '';
+    while (this.pos < this.text.length) {
+      const c = this.text[this.pos++];
+      if (c === quote) {
+        return out;
+      }
+      if (c === '\\') {
+        const e = this.text[this.pos++];
+        const escapes: Record<string, string> = {
+          n: '\n',
+          t: '\t',
+          r: '\r',
+          '\\': '\\',
+          "'": "'",
+          '"': '"',
+          '0': '\0'
+        };
+        if (e === 'u') {
+          const hex = this.text.slice(this.pos, this.pos + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+            throw new Error('a \\u escape needs four hex digits');
+          }
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 4;
+        } else if (e !== undefined && e in escapes) {
+          out += escapes[e];
+        } else {
+          out += '\\' + (e ?? '');
+        }
+      } else {
+        out += c;
+      }
+    }
+    throw new Error(`the string has no closing ${quote}`);
+  }
+
+  private sequence(open: string, close: string): Batch.ParameterValue[] {
+    this.pos++; // open
+    const items: Batch.ParameterValue[] = [];
+    for (;;) {
+      this.space();
+      if (this.text[this.pos] === close) {
+        this.pos++;
+        return items;
+      }
+      items.push(this.value());
+      this.space();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+      } else if (c === close) {
+        this.pos++;
+        return items;
+      } else {
+        throw new Error(
+          `expected "," or "${close}" after an item of ${open}…${close}`
+        );
+      }
+    }
+  }
+
+  private dict(): { [key: string]: Batch.ParameterValue } {
+    this.pos++; // {
+    const out: { [key: string]: Batch.ParameterValue } = {};
+    for (;;) {
+      this.space();
+      if (this.text[this.pos] === '}') {
+        this.pos++;
+        return out;
+      }
+      const key = this.value();
+      if (typeof key !== 'string' && typeof key !== 'number') {
+        throw new Error('dictionary keys must be strings or numbers');
+      }
+      this.space();
+      if (this.text[this.pos] !== ':') {
+        throw new Error('expected ":" after a dictionary key');
+      }
+      this.pos++;
+      out[String(key)] = this.value();
+      this.space();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+      } else if (c === '}') {
+        this.pos++;
+        return out;
+      } else {
+        throw new Error('expected "," or "}" in a dictionary');
+      }
+    }
+  }
+
+  private space(): void {
+    while (/\s/.test(this.text[this.pos] ?? '')) {
+      this.pos++;
+    }
+  }
+
+  private pos = 0;
+}

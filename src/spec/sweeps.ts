@@ -1,0 +1,128 @@
+/**
+ * Parameter sweeps: the sweep text as lists of values, their combinations,
+ * and the live line saying how many runs they make.
+ */
+import { Batch } from '../tokens';
+import { formatParameterErrors, parseParameters } from './literals';
+
+/** The most runs one sweep may have (the proxy's limit: one HTCondor cluster). */
+export const MAX_SWEEP_ITEMS = 100000;
+
+export interface IParsedSweep {
+  /** One parameter set per run, the cartesian product in line order. */
+  items: Record<string, Batch.ParameterValue>[];
+  /** How many runs the lines make, even when over the limit. */
+  count: number;
+  /** One sentence per problem, ready to show. */
+  errors: string[];
+}
+
+/**
+ * Parse the sweep textarea: the parameters syntax, where every value is a
+ * non-empty list of the values to try. The runs are every combination, the
+ * first line varying slowest (like Python's itertools.product). Without
+ * `withItems` only the count and the errors are worked out.
+ */
+export function parseSweep(text: string, withItems = true): IParsedSweep {
+  const parsed = parseParameters(text);
+  const problems = parsed.errors.slice();
+  const names = Object.keys(parsed.parameters);
+  for (const name of names) {
+    const value = parsed.parameters[name];
+    const example = `e.g. ${name} = ["g", "r"]`;
+    if (!Array.isArray(value)) {
+      problems.push({
+        line: parsed.lines[name],
+        message: `the value of "${name}" must be a list of values, ${example}`
+      });
+    } else if (value.length === 0) {
+      problems.push({
+        line: parsed.lines[name],
+        message: `the list of "${name}" is empty; give at least one value, ${example}`
+      });
+    }
+  }
+  if (problems.length) {
+    problems.sort((a, b) => a.line - b.line);
+    return {
+      items: [],
+      count: 0,
+      errors: problems.map(p => formatParameterErrors([p], 'Sweep'))
+    };
+  }
+  const lists = names.map(name => parsed.parameters[name] as unknown[]);
+  const count = lists.reduce(
+    (n, list) => n * list.length,
+    names.length ? 1 : 0
+  );
+  if (count > MAX_SWEEP_ITEMS) {
+    const sizes = lists.map(list => list.length).join(' × ');
+    return {
+      items: [],
+      count,
+      errors: [
+        `Sweep: ${sizes} = ${count.toLocaleString('en-US')} runs; one sweep may have at most ${MAX_SWEEP_ITEMS.toLocaleString('en-US')}. Use fewer values or split the sweep.`
+      ]
+    };
+  }
+  // The live count in the dialog skips building up to 100,000 objects a keystroke.
+  const items = withItems ? cartesianProduct(names, lists) : [];
+  return { items, count, errors: [] };
+}
+
+/**
+ * Every combination of one value per name; the last name varies fastest.
+ */
+function cartesianProduct(
+  names: string[],
+  lists: unknown[][]
+): Record<string, Batch.ParameterValue>[] {
+  let items: Record<string, Batch.ParameterValue>[] = names.length ? [{}] : [];
+  names.forEach((name, index) => {
+    const next: Record<string, Batch.ParameterValue>[] = [];
+    for (const item of items) {
+      for (const value of lists[index]) {
+        next.push({ ...item, [name]: value as Batch.ParameterValue });
+      }
+    }
+    items = next;
+  });
+  return items;
+}
+
+/**
+ * Whether the sweep textarea has anything but blanks and comments: only then
+ * is the job a sweep.
+ */
+export function hasSweep(values: { sweep?: string }): boolean {
+  return (values.sweep ?? '')
+    .split(/\r?\n/)
+    .some(line => line.trim() !== '' && !line.trim().startsWith('#'));
+}
+
+/**
+ * The live line under the sweep textarea: how many runs, and how they run
+ * on the chosen backend; or what is wrong with the text. Null without a sweep.
+ */
+export function sweepSummary(
+  text: string,
+  cpus: number,
+  parallel: boolean
+): { text: string; ok: boolean } | null {
+  if (!hasSweep({ sweep: text })) {
+    return null;
+  }
+  const sweep = parseSweep(text, false);
+  if (sweep.errors.length) {
+    return { text: sweep.errors.join('\n'), ok: false };
+  }
+  const runs = `→ ${sweep.count} run${sweep.count === 1 ? '' : 's'}`;
+  if (!parallel) {
+    return { text: `${runs}, one after another`, ok: true };
+  }
+  const cpuText = `${cpus} CPU${cpus === 1 ? '' : 's'}`;
+  return {
+    text: `${runs}, all at once: ${sweep.count} × ${cpuText} = ${sweep.count * cpus} cores`,
+    ok: true
+  };
+}
