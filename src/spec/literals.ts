@@ -3,6 +3,7 @@
  * JSON literals, read by a small parser (no Python in the browser).
  */
 import { Batch } from '../tokens';
+import { PYTHON_KEYWORDS } from '@user-batch/contract/lib/python';
 
 /**
  * A problem with one line of the parameters text.
@@ -19,13 +20,6 @@ export interface IParsedParameters {
   lines: Record<string, number>;
 }
 
-const PYTHON_KEYWORDS = new Set(
-  (
-    'False None True and as assert async await break class continue def del ' +
-    'elif else except finally for from global if import in is lambda nonlocal ' +
-    'not or pass raise return try while with yield'
-  ).split(' ')
-);
 
 /**
  * Parse the parameters textarea: one `name = value` a line. Values are

@@ -3,10 +3,11 @@
  * and the live line saying how many runs they make.
  */
 import { Batch } from '../tokens';
+import { MAX_SWEEP_ITEMS } from '@user-batch/contract/lib/limits';
 import { formatParameterErrors, parseParameters } from './literals';
 
 /** The most runs one sweep may have (the proxy's limit: one HTCondor cluster). */
-export const MAX_SWEEP_ITEMS = 100000;
+export { MAX_SWEEP_ITEMS };
 
 export interface IParsedSweep {
   /** One parameter set per run, the cartesian product in line order. */
