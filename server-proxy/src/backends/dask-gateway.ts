@@ -4,7 +4,7 @@ import type { DaskGatewaySiteConfig } from '../config';
 import { type JobSpec, maxWorkers, type OutputFile } from '@user-batch/contract';
 import type { JobRecord } from '../store/jobs';
 import type { LocalBackend } from './local';
-import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
+import type { Backend, JobUpdate, LogChunk } from './types';
 
 /**
  * Jobs whose driver (the same kernel-based runner as the local backend) runs on this host,
@@ -186,10 +186,6 @@ export class DaskGatewayBackend implements Backend {
   constructor(private readonly opts: DaskGatewayBackendOptions) {
     this.name = opts.name;
     this.client = new GatewayClient(opts.site);
-  }
-
-  estimate(spec: JobSpec): Estimate {
-    return { coreHours: (maxWorkers(spec.resources) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
   }
 
   /** Cluster options from the job's resources: per-worker cores and memory, the most workers it may have. */

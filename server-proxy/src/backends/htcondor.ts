@@ -4,12 +4,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Config, HTCondorSiteConfig } from '../config';
 import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
-import { type JobFiles, writeFileAtomic } from '../jobdir';
+import { CANCELLED_REASON, Exit, finalFromJobDir, type JobFiles, parseFile, readLogChunk, walltimeReason, writeFileAtomic } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { JOB_FILES, type JobError, type JobSpec, type OutputFile, Progress } from '@user-batch/contract';
+import { ErrorFile, JOB_FILES, type JobError, type OutputFile, Progress } from '@user-batch/contract';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
-import { CANCELLED_REASON, ErrorFile, Exit, finalFromJobDir, parseFile, readLogChunk, walltimeReason } from './local';
-import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
+import type { Backend, JobUpdate, LogChunk } from './types';
 
 export interface HTCondorBackendOptions {
   name: string;
@@ -115,10 +114,6 @@ export class HTCondorBackend implements Backend {
 
   constructor(private readonly opts: HTCondorBackendOptions) {
     this.name = opts.name;
-  }
-
-  estimate(spec: JobSpec): Estimate {
-    return { coreHours: ((spec.sweep?.length ?? 1) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
   }
 
   /** Run one condor tool: argv through execFile, never a shell. */

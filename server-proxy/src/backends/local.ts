@@ -1,73 +1,19 @@
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
-import { type JobFiles, readJsonFile, writeFileAtomic } from '../jobdir';
+import { CANCELLED_REASON, CRASHED_REASON, Exit, type FinalHow, finalFromJobDir, type JobFiles, parseFile, readLogChunk, walltimeReason, writeFileAtomic } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { ErrorFile, ExitFile, JOB_FILES, type JobSpec, LaunchFile, type OutputFile, Progress, SpawnFile } from '@user-batch/contract';
+import { JOB_FILES, LaunchFile, type OutputFile, Progress, SpawnFile } from '@user-batch/contract';
 import { groupAlive, isSameProcessAlive, processStartTicks, signalGroup } from './procinfo';
-import type { Backend, Estimate, JobUpdate, LogChunk } from './types';
+import type { Backend, JobUpdate, LogChunk } from './types';
 
 /** Where the proxy finds a local job's process (spawn.json), and the job folder's other files: the contract's. */
 const ProcessRef = SpawnFile;
 type ProcessRef = SpawnFile;
 const Launch = LaunchFile;
-export const Exit = ExitFile;
-export type Exit = ExitFile;
-export { ErrorFile };
-
-export const CRASHED_REASON = "The job's process ended without reporting how (killed or crashed).";
-export const CANCELLED_REASON = 'Cancelled at your request.';
-export const SIGNALLED_REASON = 'The job was stopped by a signal before it finished.';
-
-export function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
-  const result = schema.safeParse(readJsonFile(file));
-  return result.success ? result.data : null;
-}
-
-export function walltimeReason(seconds: number): string {
-  const span = seconds % 60 === 0
-    ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}`
-    : `${seconds} second${seconds === 1 ? '' : 's'}`;
-  return `Stopped after the walltime of ${span}.`;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Length of the buffer without a trailing, incomplete UTF-8 character. */
-function completeUtf8Length(buf: Buffer): number {
-  let i = buf.length - 1;
-  let continuation = 0;
-  while (i >= 0 && continuation < 3 && (buf[i] & 0xc0) === 0x80) {
-    i--;
-    continuation++;
-  }
-  if (i < 0) return buf.length;
-  const lead = buf[i];
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return buf.length - i >= need ? buf.length : i;
-}
-
-/** Bytes of a log file from an offset, never ending inside a UTF-8 character. */
-export function readLogChunk(file: string, from: number, maxBytes: number): LogChunk {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return { text: '', from: 0, next: 0, size: 0 };
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.min(Math.max(0, from), size);
-    const buf = Buffer.alloc(Math.min(maxBytes, size - start));
-    const read = readSync(fd, buf, 0, buf.length, start);
-    const usable = completeUtf8Length(buf.subarray(0, read));
-    return { text: buf.subarray(0, usable).toString('utf8'), from: start, next: start + usable, size };
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface LocalBackendOptions {
   files: JobFiles;
@@ -82,10 +28,6 @@ export class LocalBackend implements Backend {
   readonly sweepsInParallel = false;
 
   constructor(private readonly opts: LocalBackendOptions) {}
-
-  estimate(spec: JobSpec): Estimate {
-    return { coreHours: ((spec.sweep?.length ?? 1) * spec.resources.cpus * spec.resources.walltimeSeconds) / 3600 };
-  }
 
   /** Start the runner; `extraEnv` reaches it and its kernel (the Dask Gateway backend names its cluster so). */
   async submit(job: JobRecord, extraEnv: Record<string, string> = {}): Promise<JobUpdate> {
@@ -232,48 +174,5 @@ export class LocalBackend implements Backend {
     how: FinalHow,
   ): JobUpdate {
     return finalFromJobDir(this.opts.files.jobDir(job.id), job, progress, how);
-  }
-}
-
-export type FinalHow = { exit: Exit } | { state: 'failed' | 'cancelled' | 'lost'; reason: string };
-
-/** How a job ended, from exit.json / error.json in its directory (or the given state when there is no exit.json). */
-export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress | null, how: FinalHow): JobUpdate {
-  const raw = parseFile(ErrorFile, join(dir, JOB_FILES.error));
-  const error = raw
-    ? { ...raw, cellId: raw.cellId ?? null, traceback: Array.isArray(raw.traceback) ? raw.traceback.join('\n') : raw.traceback }
-    : null;
-  const base: JobUpdate = { jobId: job.id, endedAt: new Date().toISOString(), error, ...(progress ? { progress } : {}) };
-  if (!('exit' in how)) return { ...base, state: how.state, stateReason: how.reason, exitCode: null };
-  const { exit } = how;
-  const ended = { ...base, endedAt: exit.endedAt ?? base.endedAt, exitCode: exit.exitCode ?? null };
-  if (job.cancelRequested) return { ...ended, state: 'cancelled', stateReason: CANCELLED_REASON };
-  switch (exit.reason) {
-    case 'ok':
-      return { ...ended, state: 'succeeded', stateReason: null };
-    case 'walltime':
-      return { ...ended, state: 'failed', stateReason: walltimeReason(job.resources.walltimeSeconds) };
-    case 'cell_error':
-      return {
-        ...ended,
-        state: 'failed',
-        stateReason: error
-          ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
-          : 'A cell raised an error; see the log.',
-      };
-    case 'partition_error':
-      return { ...ended, state: 'failed', stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.') };
-    case 'items_failed':
-      return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
-    case 'runner_error':
-      return {
-        ...ended,
-        state: 'failed',
-        stateReason: error ? `The job runner failed: ${error.evalue}` : 'The job runner failed; see the log.',
-      };
-    case 'cancelled':
-      return { ...ended, state: 'cancelled', stateReason: SIGNALLED_REASON };
-    default:
-      return { ...ended, state: 'failed', stateReason: `The job runner ended with an unknown reason "${exit.reason}"; see the log.` };
   }
 }

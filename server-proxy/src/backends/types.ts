@@ -1,5 +1,5 @@
 import type { JobPatch, JobRecord } from '../store/jobs';
-import type { JobSpec, OutputFile } from '@user-batch/contract';
+import type { OutputFile } from '@user-batch/contract';
 
 /**
  * What a backend learned about a job; the service turns it into a state change. The fields are
@@ -11,10 +11,6 @@ export interface JobUpdate extends Omit<JobPatch, 'cancelRequested'> {
   needsSubmit?: boolean;
   /** With a final state: what the job really used, when the backend knows better than cores × elapsed (a sweep's items). */
   usedCoreHours?: number;
-}
-
-export interface Estimate {
-  coreHours: number;
 }
 
 export interface LogChunk {
@@ -31,7 +27,6 @@ export interface Backend {
   readonly sweepsInParallel: boolean;
   /** Whether the job's resources are per Dask worker (the quota counts workers × cores). */
   readonly usesDaskWorkers?: boolean;
-  estimate(spec: JobSpec): Estimate;
   /** Start a stored job whose directory is written; returns its first update. */
   submit(job: JobRecord): Promise<JobUpdate>;
   /** One pass over all the backend's active jobs (one query, never one per job). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
-import type { CatalogPlan } from './catalog';
+import type { CatalogPlan } from '../catalog';
 import { type CatalogFile, type CodeEntry, JOB_FILES, type JobSpec, type RunFile, unhandledKind } from '@user-batch/contract';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
