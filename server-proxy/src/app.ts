@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
@@ -9,15 +8,12 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth';
-import { DaskGatewayBackend } from './backends/dask-gateway';
-import { makeHTCondorBackend } from './backends/htcondor';
-import { LocalBackend } from './backends/local';
-import type { Backend } from './backends/types';
 import type { Config } from './config';
 import { HttpError } from './errors';
-import { EventHub } from './events';
-import { JobFiles } from './jobdir';
-import { loadQuotaPolicy, QuotaLedger } from './quota';
+import { backendsPlugin } from './plugins/backends';
+import { jobsPlugin } from './plugins/jobs';
+import { quotaPlugin } from './plugins/quota';
+import { storePlugin } from './plugins/store';
 import { backendRoutes } from './routes/backends';
 import { catalogRoutes } from './routes/catalogs';
 import { eventRoutes } from './routes/events';
@@ -26,26 +22,6 @@ import { jobRoutes } from './routes/jobs';
 import { outputRoutes } from './routes/outputs';
 import { quotaRoutes } from './routes/quota';
 import type { ErrorBody } from '@user-batch/contract';
-import { JobService } from './service';
-import { openDb, type Db } from './store/db';
-import { JobStore } from './store/jobs';
-
-export interface Services {
-  config: Config;
-  db: Db;
-  store: JobStore;
-  ledger: QuotaLedger;
-  files: JobFiles;
-  hub: EventHub;
-  backends: Map<string, Backend>;
-  jobs: JobService;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    services: Services;
-  }
-}
 
 export const SECRET_HEADER = 'x-user-batch-secret';
 
@@ -118,30 +94,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     transformObject: jsonSchemaTransformObject,
   });
 
-  // 2. Shared services.
-  const db = openDb(join(config.dataDir, 'user-batch.sqlite'));
-  const store = new JobStore(db);
-  const ledger = new QuotaLedger(db, loadQuotaPolicy(config.quotaFile));
-  const files = new JobFiles(config.dataDir, config.rootDir);
-  const hub = new EventHub();
-  const backends = new Map<string, Backend>();
-  const localBackend = (): LocalBackend => new LocalBackend({
-    files, runnerCommand: config.runnerCommand, cancelGraceMs: config.cancelGraceMs, walltimeGraceMs: config.walltimeGraceMs,
-  });
-  for (const b of config.backends) {
-    if (b.type === 'htcondor' && b.htcondor) {
-      backends.set(b.name, makeHTCondorBackend(b.name, b.htcondor, config, files));
-    } else if (b.type === 'dask-gateway' && b.daskGateway) {
-      // the job's driver runs here, like a local job; its Dask work runs on the gateway's cluster
-      backends.set(b.name, new DaskGatewayBackend({ name: b.name, site: b.daskGateway, driver: localBackend() }));
-    } else {
-      backends.set(b.name, localBackend());
-    }
-  }
-  const jobs = new JobService({
-    db, store, ledger, files, hub, backends, log: app.log, catalogPlaces: { rootDir: config.rootDir, catalogRoots: config.catalogRoots },
-  });
-  app.decorate('services', { config, db, store, ledger, files, hub, backends, jobs });
+  // 2. Shared services, each a plugin that decorates the app and declares what it needs.
+  await app.register(storePlugin, { config });
+  await app.register(quotaPlugin);
+  await app.register(backendsPlugin);
+  await app.register(jobsPlugin);
 
   // 3. Auth, then one error handler for everything.
   registerAuth(app, config);
@@ -164,22 +121,5 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(catalogRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
 
-  // 5. Lifecycle: reconcile what a previous run left, then poll; stop cleanly.
-  app.addHook('onReady', async () => {
-    await jobs.reconcile();
-    jobs.startPolling(config.pollIntervalMs);
-  });
-  app.addHook('preClose', async () => {
-    eventRoutesClose(app);
-  });
-  app.addHook('onClose', async () => {
-    await jobs.stopPolling();
-    db.close();
-  });
   return app;
-}
-
-/** Open event streams would keep close() waiting forever: end them first. */
-function eventRoutesClose(app: FastifyInstance): void {
-  app.services.hub.closeAll();
 }

@@ -69,7 +69,7 @@ describe('live events', () => {
       while (!succeeded() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const pushed = succeeded();
       expect(pushed).toBeDefined();
-      const changedAt = Date.parse(t.app.services.store.events(job.id).find((e) => e.state === 'succeeded')!.at);
+      const changedAt = Date.parse(t.app.store.events(job.id).find((e) => e.state === 'succeeded')!.at);
       expect(pushed!.at - changedAt).toBeLessThan(1000);
 
       const states = aliceStream.events.filter((e) => e.event === 'job').map((e) => (e.data as Job).state);
@@ -81,7 +81,7 @@ describe('live events', () => {
       aliceStream.close();
       bobStream.close();
     }
-    await waitFor(() => t.app.services.hub.connections === 0, 'closed streams to be dropped', 2000);
+    await waitFor(() => t.app.hub.connections === 0, 'closed streams to be dropped', 2000);
   });
 
   it('needs the secret for the stream too', async () => {

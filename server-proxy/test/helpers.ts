@@ -105,7 +105,7 @@ export async function waitForState(app: FastifyInstance, id: string, states: str
 /** Everything the proxy wrote: job rows, job dirs, output dirs. */
 export function writtenState(app: FastifyInstance, dir: string): { rows: number; jobDirs: number; outputDirs: number } {
   const count = (p: string): number => (existsSync(p) ? readdirSync(p).length : 0);
-  const row = app.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
+  const row = app.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
   return { rows: row.n, jobDirs: count(join(dir, 'data', 'jobs')), outputDirs: count(join(dir, 'root', 'batch-jobs')) };
 }
 

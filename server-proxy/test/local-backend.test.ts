@@ -124,15 +124,15 @@ describe('reconcile after a restart (real processes)', () => {
     const running = await submit(t, cellsSpec({ name: 'adopt me', params: { sleep: 1.5 } }));
     const ended = await submit(t, cellsSpec({ name: 'ends while down', params: { sleep: 0.2 } }));
     // A job stored but never started: what a crash between the store write and the spawn leaves.
-    const local = first.services.backends.get('local')!;
+    const local = first.backends.get('local')!;
     const realSubmit = local.submit.bind(local);
     local.submit = () => new Promise(() => undefined); // the proxy "dies" before the spawn
     const spec = JobSpec.parse(cellsSpec({ name: 'never started' }));
-    void first.services.jobs.submit({ name: 'alice', groups: [] }, spec, undefined);
-    const stored = await waitFor(() => first.services.store.listOwned('alice').find((j) => j.name === 'never started'), 'the stored job');
+    void first.jobs.submit({ name: 'alice', groups: [] }, spec, undefined);
+    const stored = await waitFor(() => first.store.listOwned('alice').find((j) => j.name === 'never started'), 'the stored job');
     local.submit = realSubmit;
     expect(stored.state).toBe('pending');
-    await first.services.jobs.stopPolling(); // the proxy "dies": nothing watches the jobs any more
+    await first.jobs.stopPolling(); // the proxy "dies": nothing watches the jobs any more
     await waitFor(() => existsSync(join(dir, 'data', 'jobs', ended.id, 'exit.json')), 'the job to end while the proxy is down');
     await first.close();
 

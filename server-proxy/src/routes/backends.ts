@@ -5,8 +5,8 @@ export const backendRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/backends', {
     schema: { summary: 'Where jobs can run', response: { 200: BackendList } },
   }, async () => ({
-    backends: app.services.config.backends.map((b) => ({
-      name: b.name, label: b.label, default: b.default, sweepsInParallel: app.services.backends.get(b.name)?.sweepsInParallel ?? false, type: b.type,
+    backends: app.config.backends.map((b) => ({
+      name: b.name, label: b.label, default: b.default, sweepsInParallel: app.backends.get(b.name)?.sweepsInParallel ?? false, type: b.type,
     })),
   }));
 };

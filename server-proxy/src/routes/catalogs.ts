@@ -11,7 +11,7 @@ import { readJsonFile } from '../jobdir';
 const PARTITIONS_SHOWN = 500;
 
 export const catalogRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { store, files, ledger, config } = app.services;
+  const { store, files, ledger, config } = app;
   const places = { rootDir: config.rootDir, catalogRoots: config.catalogRoots };
 
   app.post('/catalogs/plan', {

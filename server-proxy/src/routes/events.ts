@@ -11,7 +11,7 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: z.string().describe('text/event-stream'), 401: ErrorBody },
     },
   }, async (request, reply) => {
-    const { hub, ledger } = app.services;
+    const { hub, ledger } = app;
     const { name, groups } = request.identity;
     reply.hijack();
     const res = reply.raw;

@@ -10,7 +10,7 @@ const MAX_LOG_BYTES = 256 * 1024;
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody } as const;
 
 export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { jobs, store, files, backends, config } = app.services;
+  const { jobs, store, files, backends, config } = app;
 
   const ownedJob = (id: string, user: string) => {
     const job = store.getOwned(id, user);

@@ -19,7 +19,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export const outputRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { store, backends, files } = app.services;
+  const { store, backends, files } = app;
 
   app.get('/jobs/:id/outputs', {
     schema: {

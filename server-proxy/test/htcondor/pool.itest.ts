@@ -184,7 +184,7 @@ describe('htcondor backend on a real pool', () => {
 
   it('a job put on hold can be released and then runs to completion', async () => {
     const job = await post(app, spec('hold and release', ['print("released ok")']));
-    const ref = await waitFor(() => app.services.store.get(job.id)?.backendRef as { clusterId: number } | null, 'a cluster');
+    const ref = await waitFor(() => app.store.get(job.id)?.backendRef as { clusterId: number } | null, 'a cluster');
     condor('condor_hold', String(ref.clusterId));
     const held = await waitForState(app, job.id, ['held'], 60_000);
     expect(held.stateReason).toMatch(/someone put it on hold \(condor_hold\) \(code 1\)/);
@@ -299,52 +299,52 @@ describe('htcondor backend on a real pool', () => {
   });
 
   it('polls every job with one condor_q (and at most one condor_history)', async () => {
-    await app.services.jobs.stopPolling();
+    await app.jobs.stopPolling();
     const jobs = [];
     const beforeSubmits = calls(s).length;
     for (let i = 0; i < 3; i++) jobs.push(await post(app, spec(`poll ${i}`, ['import time\ntime.sleep(30)'])));
     // a submit is one condor_submit, nothing else
     expect(calls(s).slice(beforeSubmits)).toEqual(['condor_submit', 'condor_submit', 'condor_submit']);
-    expect(app.services.store.listActive().filter((j) => j.backend === 'htcondor').length).toBeGreaterThanOrEqual(3);
+    expect(app.store.listActive().filter((j) => j.backend === 'htcondor').length).toBeGreaterThanOrEqual(3);
     const before = calls(s).length;
-    await app.services.jobs.pollOnce();
+    await app.jobs.pollOnce();
     const during = calls(s).slice(before);
     expect(during.filter((t) => t === 'condor_q')).toHaveLength(1);
     expect(during.filter((t) => t === 'condor_history').length).toBeLessThanOrEqual(1);
     expect(during.filter((t) => t !== 'condor_q' && t !== 'condor_history')).toEqual([]);
     for (const j of jobs) await app.inject({ method: 'POST', url: `/api/jobs/${j.id}/cancel` });
-    app.services.jobs.startPolling(500);
+    app.jobs.startPolling(500);
   }, 150_000);
 
   it('a stored job whose cluster exists is adopted on reconcile, never submitted twice', async () => {
-    await app.services.jobs.stopPolling();
+    await app.jobs.stopPolling();
     const job = await post(app, spec('adopt me', ['print("adopted")']));
     const first = clustersFor(job.id);
     expect(first).toHaveLength(1);
     // as if the proxy died between condor_submit and recording the cluster
-    app.services.store.update(job.id, { state: 'pending', backendRef: null });
-    await app.services.jobs.reconcile();
-    const after = app.services.store.get(job.id);
+    app.store.update(job.id, { state: 'pending', backendRef: null });
+    await app.jobs.reconcile();
+    const after = app.store.get(job.id);
     expect((after?.backendRef as { clusterId: number }).clusterId).toBe(first[0]);
-    app.services.jobs.startPolling(500);
+    app.jobs.startPolling(500);
     await waitForState(app, job.id, ['succeeded'], 120_000);
     expect(clustersFor(job.id)).toEqual(first);
   }, 180_000);
 
   it('a job HTCondor no longer knows is marked lost at the next poll, not left queued', async () => {
-    await app.services.jobs.stopPolling();
+    await app.jobs.stopPolling();
     const job = await post(app, spec('forgotten', ['print(1)']));
     await app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
     // a stored, submitted job whose id HTCondor has in neither its queue nor its history (as after
     // a history purge, or a schedd that lost its queue): a copy of the real record under a new id
-    const record = app.services.store.get(job.id);
+    const record = app.store.get(job.id);
     if (!record) throw new Error('no record');
     const forgotten = `${job.id}x`;
-    app.services.store.insert({ ...record, id: forgotten, state: 'queued', stateReason: 'Waiting in the HTCondor queue.', endedAt: null, backendRef: { clusterId: 999_999, procId: 0, schedd: null } });
+    app.store.insert({ ...record, id: forgotten, state: 'queued', stateReason: 'Waiting in the HTCondor queue.', endedAt: null, backendRef: { clusterId: 999_999, procId: 0, schedd: null } });
     mkdirSync(join(s.dir, 'data', 'jobs', forgotten), { recursive: true });
-    await app.services.jobs.pollOnce();
-    app.services.jobs.startPolling(500);
-    const after = app.services.store.get(forgotten);
+    await app.jobs.pollOnce();
+    app.jobs.startPolling(500);
+    const after = app.store.get(forgotten);
     expect(after).toMatchObject({ state: 'lost' });
     expect(after?.stateReason).toBe('HTCondor no longer knows this job (neither in its queue nor in its recent history) and the job never reported how it ended. Run it again.');
   }, 120_000);
