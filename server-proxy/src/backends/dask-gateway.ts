@@ -50,8 +50,12 @@ const ALL_STATUSES = ClusterStatus.options.join(',');
 /** A cluster younger than this is never taken for an orphan (its job may be mid-submit). */
 const ORPHAN_MIN_AGE_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** How long a failed job's end waits for an unreachable gateway, to say whether its cluster died. */
-const WAIT_FOR_GATEWAY_MS = 30_000;
+/**
+ * How long a failed job's end waits for an unreachable gateway, to say whether its cluster died.
+ * A restarting gateway on a busy 2-core host took over 30 s to answer again (seen in the tests);
+ * the job ends either way, only its reason waits.
+ */
+const WAIT_FOR_GATEWAY_MS = 90_000;
 
 /** The gateway's REST API, as one user. */
 export class GatewayClient {
