@@ -27,13 +27,11 @@ export function parseFile<T>(schema: z.ZodType<T>, file: string): T | null {
 }
 
 export function walltimeReason(seconds: number): string {
-  const span = seconds % 60 === 0
-    ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}`
-    : `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const span = seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
   return `Stopped after the walltime of ${span}.`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
 
 /** Length of the buffer without a trailing, incomplete UTF-8 character. */
 function completeUtf8Length(buf: Buffer): number {
@@ -119,7 +117,13 @@ export class LocalBackend implements Backend {
     const ref: ProcessRef = { pid, pgid: pid, procStartTicks: processStartTicks(pid) };
     // Written before the store learns the pid, so a restart after a crash here adopts the job instead of starting it twice.
     writeFileAtomic(join(jobDir, JOB_FILES.spawn), JSON.stringify(ref));
-    return { jobId: job.id, state: 'running', stateReason: `Running as process group ${pid} on this server.`, startedAt: new Date().toISOString(), backendRef: ref };
+    return {
+      jobId: job.id,
+      state: 'running',
+      stateReason: `Running as process group ${pid} on this server.`,
+      startedAt: new Date().toISOString(),
+      backendRef: ref,
+    };
   }
 
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
@@ -226,11 +230,7 @@ export class LocalBackend implements Backend {
     }
     return progressChanged ? { jobId: job.id, progress } : null;
   }
-  private finalUpdate(
-    job: JobRecord,
-    progress: Progress | null,
-    how: FinalHow,
-  ): JobUpdate {
+  private finalUpdate(job: JobRecord, progress: Progress | null, how: FinalHow): JobUpdate {
     return finalFromJobDir(this.opts.files.jobDir(job.id), job, progress, how);
   }
 }
@@ -257,12 +257,14 @@ export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress 
       return {
         ...ended,
         state: 'failed',
-        stateReason: error
-          ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
-          : 'A cell raised an error; see the log.',
+        stateReason: error ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}` : 'A cell raised an error; see the log.',
       };
     case 'partition_error':
-      return { ...ended, state: 'failed', stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.') };
+      return {
+        ...ended,
+        state: 'failed',
+        stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.'),
+      };
     case 'items_failed':
       return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
     case 'runner_error':
