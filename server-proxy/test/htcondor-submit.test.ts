@@ -134,6 +134,7 @@ describe('HTCondor submit description', () => {
     // control characters become spaces; quotes and a trailing backslash cannot end the value
     expect(batch).toBe(
       name
+        // eslint-disable-next-line no-control-regex -- the expected value is built by replacing control characters
         .replace(/[\u0000-\u001f\u2028]+/g, ' ')
         .replace(/"/g, "'")
         .replace(/\\/g, '/')

@@ -33,7 +33,17 @@ test.describe('Run script in batch on the local backend', () => {
     await expect(editor).toContainText('fitting');
     // An edit not saved yet: the job must run the text as the editor has it.
     await page.evaluate(() => {
-      const widget = window.jupyterapp.shell.currentWidget as any;
+      // the current widget is the script's document widget (only the part used here is typed)
+      const widget = window.jupyterapp.shell.currentWidget as unknown as {
+        context: {
+          model: {
+            sharedModel: {
+              getSource(): string;
+              setSource(source: string): void;
+            };
+          };
+        };
+      };
       const model = widget.context.model.sharedModel;
       model.setSource(model.getSource() + 'print("an unsaved edit")\n');
     });

@@ -49,6 +49,7 @@ export type Argument = string | typeof ItemArgument;
 
 export class SubmitValueError extends Error {}
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they cannot go into a submit file
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
 /** A value may never break the line it is on. */

@@ -2,7 +2,7 @@ import type { CatalogPlan as ApiCatalogPlan, PlannedPartition } from '@user-batc
 import { z } from 'zod';
 import { CatalogError } from './errors';
 import { type CircleTest, pixelMayMeet, regionTest } from './geometry';
-import { type CatalogInfo, type Column, readCatalogInfo } from './hats';
+import { type CatalogInfo, readCatalogInfo } from './hats';
 import { parseRegion, Region } from './region';
 
 /**
