@@ -26,11 +26,15 @@ class ProxyBundleHook(BuildHookInterface):
         proxy = Path(self.root) / "server-proxy"
         node = shutil.which("node")
         if node is None:
-            raise RuntimeError("building the wheel needs Node.js 20 (node on PATH) to bundle the proxy")
+            raise RuntimeError(
+                "building the wheel needs Node.js 20 (node on PATH) to bundle the proxy"
+            )
         bundle = proxy / "bundle"
         if subprocess.run([node, str(proxy / "scripts" / "bundle.mjs"), str(bundle)]).returncode:
-            raise RuntimeError("bundling the proxy failed (see above); it needs the proxy's npm "
-                               "packages and the built better-sqlite3: run bin/setup first")
+            raise RuntimeError(
+                "bundling the proxy failed (see above); it needs the proxy's npm "
+                "packages and the built better-sqlite3: run bin/setup first"
+            )
         build_data["force_include"][str(bundle)] = "user_batch/proxy"
         build_data["pure_python"] = False
         platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")

@@ -28,6 +28,7 @@ const readers = {
   }
 };
 const files = {
+  lint: ['lint.xml', 'junit'],
   contract: ['contract.json', 'jest'],
   proxy: ['proxy.json', 'jest'],
   ext: ['ext.json', 'jest'],

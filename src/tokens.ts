@@ -36,7 +36,9 @@ export namespace Batch {
   /** What kind of backend runs the job; `dask-gateway` jobs get a Dask cluster. */
   export type BackendType = Contract.BackendType;
   /** Dask Gateway: a cluster that scales itself between the two counts. */
-  export type IAdaptiveWorkers = NonNullable<Contract.JobResources['adaptiveWorkers']>;
+  export type IAdaptiveWorkers = NonNullable<
+    Contract.JobResources['adaptiveWorkers']
+  >;
   export type IResources = Contract.JobResources;
   /** A sky region a catalog run reads; ra/dec in degrees. */
   export type Region = Contract.Region;

@@ -21,7 +21,10 @@ export const Progress = z.object({
   total: z.number().int(),
   done: z.number().int(),
   failed: z.number().int(),
-  items: z.string().regex(/^[qrhdfc]*$/).optional(),
+  items: z
+    .string()
+    .regex(/^[qrhdfc]*$/)
+    .optional(),
 });
 export type Progress = z.infer<typeof Progress>;
 
@@ -97,10 +100,24 @@ export type QuotaStatus = z.infer<typeof QuotaStatus>;
 
 /** Every `code` an error answer may carry; the sentence in `error` is for the person. */
 export const ERROR_CODES = [
-  'invalid_request', 'body_too_large', 'unauthorized', 'not_found', 'internal',
-  'unknown_backend', 'account_not_allowed', 'idempotency_conflict', 'quota_exceeded',
-  'job_finished', 'not_held', 'invalid_path',
-  'not_hats', 'invalid_region', 'unknown_column', 'catalog_not_allowed', 'not_a_catalog_run', 'no_preview',
+  'invalid_request',
+  'body_too_large',
+  'unauthorized',
+  'not_found',
+  'internal',
+  'unknown_backend',
+  'account_not_allowed',
+  'idempotency_conflict',
+  'quota_exceeded',
+  'job_finished',
+  'not_held',
+  'invalid_path',
+  'not_hats',
+  'invalid_region',
+  'unknown_column',
+  'catalog_not_allowed',
+  'not_a_catalog_run',
+  'no_preview',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const ErrorBody = z

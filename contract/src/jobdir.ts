@@ -155,28 +155,39 @@ export interface JobDirEntry {
   readonly schema?: z.ZodType;
 }
 
-const entry = (name: string, python: string, writtenBy: Writer, about: string, schema?: z.ZodType): JobDirEntry =>
-  ({ name, python, writtenBy, about, ...(schema ? { schema } : {}) });
+const entry = (name: string, python: string, writtenBy: Writer, about: string, schema?: z.ZodType): JobDirEntry => ({
+  name,
+  python,
+  writtenBy,
+  about,
+  ...(schema ? { schema } : {}),
+});
 
 /** Every file of the job folder, in the order docs/contract.md lists them. */
 export const JOB_DIR = {
   spec: entry('spec.json', 'SPEC_JSON', 'proxy', 'the job spec as submitted (defaults filled in)'),
   run: entry('run.json', 'RUN_JSON', 'proxy', 'what the runner runs; written last, its presence means the folder is complete', RunFile),
-  catalog: entry('catalog.json', 'CATALOG_JSON', 'proxy', 'a catalog run: the driver\'s input', CatalogFile),
+  catalog: entry('catalog.json', 'CATALOG_JSON', 'proxy', "a catalog run: the driver's input", CatalogFile),
   plan: entry('plan.json', 'PLAN_JSON', 'proxy', 'a catalog run: the plan made at submit', PlanFile),
-  sweep: entry('sweep.json', 'SWEEP_JSON', 'proxy', 'a sweep: each item\'s parameter values', SweepFile),
+  sweep: entry('sweep.json', 'SWEEP_JSON', 'proxy', "a sweep: each item's parameter values", SweepFile),
   inputNotebook: entry('input.ipynb', 'INPUT_NOTEBOOK', 'proxy', 'a notebook job: the notebook to run'),
   spawn: entry('spawn.json', 'SPAWN_JSON', 'proxy', 'local backend: the process the proxy started', SpawnFile),
-  launch: entry('launch.json', 'LAUNCH_JSON', 'runner', 'the runner\'s process, first thing it writes', LaunchFile),
+  launch: entry('launch.json', 'LAUNCH_JSON', 'runner', "the runner's process, first thing it writes", LaunchFile),
   env: entry('env.json', 'ENV_JSON', 'runner', 'interpreter, packages, host, platform', EnvFile),
   progress: entry('progress.json', 'PROGRESS_JSON', 'runner', 'cells, items or partitions done so far', ProgressFile),
   error: entry('error.json', 'ERROR_JSON', 'runner', 'the first error', ErrorFile),
   exit: entry('exit.json', 'EXIT_JSON', 'runner', 'how the runner ended; its presence means it ended', ExitFile),
-  partitions: entry('partitions.json', 'PARTITIONS_JSON', 'runner', 'a catalog run: each partition\'s state', PartitionsFile),
+  partitions: entry('partitions.json', 'PARTITIONS_JSON', 'runner', "a catalog run: each partition's state", PartitionsFile),
   previewArrow: entry('preview.arrow', 'PREVIEW_ARROW', 'runner', 'a catalog run: the first rows of the result, Arrow IPC'),
   preview: entry('preview.json', 'PREVIEW_JSON', 'runner', 'a catalog run: what preview.arrow holds', PreviewFile),
-  catalogProvenance: entry('catalog-provenance.json', 'CATALOG_PROVENANCE_JSON', 'runner', 'a catalog run: the driver\'s record', CatalogProvenanceFile),
-  outputLog: entry('output.log', 'OUTPUT_LOG', 'runner', 'the job\'s log (stdout and stderr)'),
+  catalogProvenance: entry(
+    'catalog-provenance.json',
+    'CATALOG_PROVENANCE_JSON',
+    'runner',
+    "a catalog run: the driver's record",
+    CatalogProvenanceFile,
+  ),
+  outputLog: entry('output.log', 'OUTPUT_LOG', 'runner', "the job's log (stdout and stderr)"),
   items: entry('items', 'ITEMS_DIR', 'runner', 'a sweep: one folder per item (items/N/), each a small job folder'),
 } as const satisfies Record<string, JobDirEntry>;
 

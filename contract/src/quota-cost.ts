@@ -64,55 +64,83 @@ export interface QuotaRefusal {
  * The first limit the job would break, with a sentence saying what to do; null when it fits.
  * `estimate`: a planned cost (a catalog run) that must also fit the core-hours left.
  */
-export function quotaRefusal(
-  quota: QuotaView,
-  req: CostRequest,
-  estimate?: { coreHours: number; of: string },
-): QuotaRefusal | null {
+export function quotaRefusal(quota: QuotaView, req: CostRequest, estimate?: { coreHours: number; of: string }): QuotaRefusal | null {
   const { limits, usage, windowHours } = quota;
   const runs = req.runs ?? 1;
   const workers = req.workers ?? 1;
   const { cores, coreHours } = jobCost(req);
   const what = [runs > 1 ? `${runs} sweep items` : '', workers > 1 ? `${workers} workers` : '', plural(req.cpus, 'core', 'cores')]
-    .filter(Boolean).join(' × ');
-  const refuse = (limit: QuotaLimitName, used: number, asked: number, message: string): QuotaRefusal =>
-    ({ limit, limitValue: limits[limit] ?? 0, usage: used, request: asked, message });
+    .filter(Boolean)
+    .join(' × ');
+  const refuse = (limit: QuotaLimitName, used: number, asked: number, message: string): QuotaRefusal => ({
+    limit,
+    limitValue: limits[limit] ?? 0,
+    usage: used,
+    request: asked,
+    message,
+  });
 
   const perCluster = limits.daskWorkersPerCluster;
   if (perCluster !== undefined && workers > perCluster) {
-    return refuse('daskWorkersPerCluster', 0, workers,
-      `Dask workers per cluster limit is ${perCluster}; you asked for ${workers}. Ask for at most ${plural(perCluster, 'worker', 'workers')}.`);
+    return refuse(
+      'daskWorkersPerCluster',
+      0,
+      workers,
+      `Dask workers per cluster limit is ${perCluster}; you asked for ${workers}. Ask for at most ${plural(perCluster, 'worker', 'workers')}.`,
+    );
   }
   if (req.memoryMiB > limits.memoryPerJobMiB) {
-    return refuse('memoryPerJobMiB', 0, req.memoryMiB,
-      `Memory per job limit is ${limits.memoryPerJobMiB} MiB; you asked for ${req.memoryMiB} MiB. Ask for at most ${limits.memoryPerJobMiB} MiB.`);
+    return refuse(
+      'memoryPerJobMiB',
+      0,
+      req.memoryMiB,
+      `Memory per job limit is ${limits.memoryPerJobMiB} MiB; you asked for ${req.memoryMiB} MiB. Ask for at most ${limits.memoryPerJobMiB} MiB.`,
+    );
   }
   if (usage.concurrentJobs + 1 > limits.concurrentJobs) {
-    return refuse('concurrentJobs', usage.concurrentJobs, 1,
-      `Concurrent jobs limit is ${limits.concurrentJobs}; you have ${usage.concurrentJobs} not yet finished. Wait for a job to finish or cancel one.`);
+    return refuse(
+      'concurrentJobs',
+      usage.concurrentJobs,
+      1,
+      `Concurrent jobs limit is ${limits.concurrentJobs}; you have ${usage.concurrentJobs} not yet finished. Wait for a job to finish or cancel one.`,
+    );
   }
   if (usage.concurrentCores + cores > limits.concurrentCores) {
     const fit = Math.max(0, limits.concurrentCores - usage.concurrentCores);
-    const advice = fit === 0
-      ? 'Wait for a job to finish or cancel one.'
-      : runs > 1 && req.sweepsInParallel
-        ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
-        : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
-    return refuse('concurrentCores', usage.concurrentCores, cores,
-      `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${cores > req.cpus ? ` (${what})` : ''}. ${advice}`);
+    const advice =
+      fit === 0
+        ? 'Wait for a job to finish or cancel one.'
+        : runs > 1 && req.sweepsInParallel
+          ? `A sweep running all at once needs items × cores; use at most ${plural(Math.floor(fit / req.cpus), 'item', 'items')} of ${plural(req.cpus, 'core', 'cores')}, or the local backend (one item at a time), or wait for a job to finish.`
+          : `Ask for at most ${plural(fit, 'core', 'cores')} or wait for a job to finish.`;
+    return refuse(
+      'concurrentCores',
+      usage.concurrentCores,
+      cores,
+      `Concurrent cores limit is ${limits.concurrentCores}; you are using ${usage.concurrentCores} and asked for ${cores}${cores > req.cpus ? ` (${what})` : ''}. ${advice}`,
+    );
   }
   if (usage.coreHours + coreHours > limits.coreHours + EPSILON) {
     const fit = roundCoreHours(Math.max(0, limits.coreHours - usage.coreHours));
-    const advice = fit > 0
-      ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${windowHours}-hour window.`
-      : `Wait for older jobs to leave the ${windowHours}-hour window.`;
-    return refuse('coreHours', usage.coreHours, coreHours,
-      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`);
+    const advice =
+      fit > 0
+        ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${windowHours}-hour window.`
+        : `Wait for older jobs to leave the ${windowHours}-hour window.`;
+    return refuse(
+      'coreHours',
+      usage.coreHours,
+      coreHours,
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`,
+    );
   }
   if (estimate && usage.coreHours + estimate.coreHours > limits.coreHours + EPSILON) {
     const left = roundCoreHours(Math.max(0, limits.coreHours - usage.coreHours));
-    return refuse('coreHours', usage.coreHours, roundCoreHours(estimate.coreHours),
-      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`);
+    return refuse(
+      'coreHours',
+      usage.coreHours,
+      roundCoreHours(estimate.coreHours),
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`,
+    );
   }
   return null;
 }

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import {
-  MAX_CPUS, MAX_MEMORY_MIB, MAX_SWEEP_ITEMS, MAX_WALLTIME_SECONDS, MAX_WORKERS, MIN_MEMORY_MIB,
-} from './limits';
+import { MAX_CPUS, MAX_MEMORY_MIB, MAX_SWEEP_ITEMS, MAX_WALLTIME_SECONDS, MAX_WORKERS, MIN_MEMORY_MIB } from './limits';
 import { isPythonIdentifier } from './python';
 
 /** The parts of a job spec every kind shares: where it comes from, its resources, parameters and sweep. */
@@ -11,10 +9,10 @@ export const RelativePath = z
   .string()
   .min(1)
   .max(1024)
-  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0'), {
+  .refine(p => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0'), {
     message: 'must be relative to the Jupyter root (no leading "/")',
   })
-  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
+  .refine(p => !p.split('/').includes('..'), { message: 'must not contain ".."' });
 
 export const CellRole = z.enum(['setup', 'main']);
 export type CellRole = z.infer<typeof CellRole>;
@@ -41,10 +39,10 @@ export const Resources = z
     workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
     adaptiveWorkers: AdaptiveWorkers.optional(),
   })
-  .refine((r) => !(r.workers !== undefined && r.adaptiveWorkers !== undefined), {
+  .refine(r => !(r.workers !== undefined && r.adaptiveWorkers !== undefined), {
     message: 'give either a fixed number of workers or an adaptive range, not both',
   })
-  .refine((r) => !r.adaptiveWorkers || r.adaptiveWorkers.minimum <= r.adaptiveWorkers.maximum, {
+  .refine(r => !r.adaptiveWorkers || r.adaptiveWorkers.minimum <= r.adaptiveWorkers.maximum, {
     message: 'the adaptive minimum of workers is larger than the maximum',
     path: ['adaptiveWorkers'],
   });
@@ -81,7 +79,11 @@ export const Sweep = z
     items.forEach((item, index) => {
       for (const name of Object.keys(item)) {
         if (!isPythonIdentifier(name)) {
-          ctx.addIssue({ code: 'custom', path: [index, name], message: `sweep item ${index + 1}: parameter name "${name}" ${NOT_IDENTIFIER}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, name],
+            message: `sweep item ${index + 1}: parameter name "${name}" ${NOT_IDENTIFIER}`,
+          });
         }
       }
     });
@@ -91,7 +93,7 @@ export const Sweep = z
 export const Outputs = z
   .array(z.string().min(1).max(500))
   .max(100)
-  .refine((globs) => !globs.some((g) => g.startsWith('/') || g.split('/').includes('..')), {
+  .refine(globs => !globs.some(g => g.startsWith('/') || g.split('/').includes('..')), {
     message: 'output globs must stay inside the output folder',
   });
 
@@ -115,5 +117,5 @@ export const SpecBase = z.object({
 
 /** A message for a field a kind needs, given when it is missing (not zod's "expected object, received undefined"). */
 export function whenMissing(message: string): { error: (issue: { input?: unknown }) => string | undefined } {
-  return { error: (issue) => (issue.input === undefined ? message : undefined) };
+  return { error: issue => (issue.input === undefined ? message : undefined) };
 }

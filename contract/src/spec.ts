@@ -12,7 +12,7 @@ import { ScriptSpec } from './kinds/script';
  */
 export const JobSpec = z
   .discriminatedUnion('kind', [CellsSpec, NotebookSpec, ScriptSpec, CatalogSpec], {
-    error: (issue) => (issue.code === 'invalid_union' ? 'kind must be one of "cells", "notebook", "script", "catalog"' : undefined),
+    error: issue => (issue.code === 'invalid_union' ? 'kind must be one of "cells", "notebook", "script", "catalog"' : undefined),
   })
   .meta({ id: 'JobSpec', title: 'User Batch job spec' });
 /** A job spec as the proxy holds it after validation (defaults filled in). */

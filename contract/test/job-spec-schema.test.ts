@@ -8,7 +8,9 @@ describe('JSON Schema of the job spec', () => {
       properties: Record<string, { enum?: string[]; properties?: Record<string, { minimum?: number }> }>;
       required: string[];
     };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'parameters', 'resources', 'backend', 'account']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'kind', 'source', 'parameters', 'resources', 'backend', 'account']),
+    );
     expect(schema.properties.kind.enum).toEqual(['cells', 'notebook', 'script', 'catalog']);
     expect(schema.properties.resources.properties?.cpus.minimum).toBe(1);
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'backend']));

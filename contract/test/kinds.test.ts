@@ -8,35 +8,77 @@ const script = { ...base, kind: 'script', source: { notebookPath: 'run.py', scri
 const catalog = {
   ...base,
   kind: 'catalog',
-  source: { notebookPath: 'a.ipynb', catalog: { path: 'catalogs/synthetic', region: { type: 'cone', ra: 10, dec: 5, radiusArcsec: 60 }, function: { name: 'f', source: 'def f(df):\n    return df' } } },
+  source: {
+    notebookPath: 'a.ipynb',
+    catalog: {
+      path: 'catalogs/synthetic',
+      region: { type: 'cone', ra: 10, dec: 5, radiusArcsec: 60 },
+      function: { name: 'f', source: 'def f(df):\n    return df' },
+    },
+  },
 };
 
 const messages = (input: unknown): string[] => {
   const result = JobSpec.safeParse(input);
-  return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  return result.success ? [] : result.error.issues.map(i => `${i.path.join('.')}: ${i.message}`);
 };
 
 describe.each([
-  ['cells', cells, [
-    [{ ...cells, source: { notebookPath: 'a.ipynb' } }, 'source.cells: a "cells" job needs at least one main cell'],
-    [{ ...cells, source: { notebookPath: 'a.ipynb', cells: [{ id: 's', role: 'setup', source: '' }] } }, 'source.cells: a "cells" job needs at least one main cell'],
-    [{ ...cells, source: { ...cells.source, notebookPath: '../x.ipynb' } }, 'source.notebookPath: must not contain ".."'],
-  ]],
-  ['notebook', notebook, [
-    [{ ...notebook, source: { notebookPath: 'a.ipynb' } }, 'source.notebook: a "notebook" job needs the notebook JSON'],
-    [{ ...notebook, source: { notebookPath: 'a.ipynb', notebook: { nbformat: 4 } } }, 'source.notebook.cells: the notebook must be nbformat v4 JSON with a "cells" list'],
-  ]],
-  ['script', script, [
-    [{ ...script, source: { notebookPath: 'run.py' } }, 'source.script: a "script" job needs source.script.content (the Python file\'s text)'],
-  ]],
-  ['catalog', catalog, [
-    [{ ...catalog, source: { notebookPath: 'a.ipynb' } }, 'source.catalog: a "catalog" job needs source.catalog (path, function)'],
-    [{ ...catalog, source: { notebookPath: 'a.ipynb', catalog: { path: 'c', function: { name: 'f', source: 'def g(df): pass' } } } },
-      'source.catalog.function: the function source does not define "def f(df): ..."'],
-    [{ ...catalog, sweep: [{ a: 1 }] }, 'sweep: a catalog run cannot also be a sweep'],
-    [{ ...catalog, source: { notebookPath: 'a.ipynb', catalog: { ...catalog.source.catalog, region: { type: 'cone', ra: 400, dec: 0, radiusArcsec: 1 } } } },
-      'source.catalog.region.ra: ra must be between 0 and 360 degrees; got 400'],
-  ]],
+  [
+    'cells',
+    cells,
+    [
+      [{ ...cells, source: { notebookPath: 'a.ipynb' } }, 'source.cells: a "cells" job needs at least one main cell'],
+      [
+        { ...cells, source: { notebookPath: 'a.ipynb', cells: [{ id: 's', role: 'setup', source: '' }] } },
+        'source.cells: a "cells" job needs at least one main cell',
+      ],
+      [{ ...cells, source: { ...cells.source, notebookPath: '../x.ipynb' } }, 'source.notebookPath: must not contain ".."'],
+    ],
+  ],
+  [
+    'notebook',
+    notebook,
+    [
+      [{ ...notebook, source: { notebookPath: 'a.ipynb' } }, 'source.notebook: a "notebook" job needs the notebook JSON'],
+      [
+        { ...notebook, source: { notebookPath: 'a.ipynb', notebook: { nbformat: 4 } } },
+        'source.notebook.cells: the notebook must be nbformat v4 JSON with a "cells" list',
+      ],
+    ],
+  ],
+  [
+    'script',
+    script,
+    [
+      [
+        { ...script, source: { notebookPath: 'run.py' } },
+        'source.script: a "script" job needs source.script.content (the Python file\'s text)',
+      ],
+    ],
+  ],
+  [
+    'catalog',
+    catalog,
+    [
+      [{ ...catalog, source: { notebookPath: 'a.ipynb' } }, 'source.catalog: a "catalog" job needs source.catalog (path, function)'],
+      [
+        { ...catalog, source: { notebookPath: 'a.ipynb', catalog: { path: 'c', function: { name: 'f', source: 'def g(df): pass' } } } },
+        'source.catalog.function: the function source does not define "def f(df): ..."',
+      ],
+      [{ ...catalog, sweep: [{ a: 1 }] }, 'sweep: a catalog run cannot also be a sweep'],
+      [
+        {
+          ...catalog,
+          source: {
+            notebookPath: 'a.ipynb',
+            catalog: { ...catalog.source.catalog, region: { type: 'cone', ra: 400, dec: 0, radiusArcsec: 1 } },
+          },
+        },
+        'source.catalog.region.ra: ra must be between 0 and 360 degrees; got 400',
+      ],
+    ],
+  ],
 ] as const)('kind %s', (_kind, valid, invalid) => {
   it('accepts a valid spec and fills in the defaults', () => {
     const spec = JobSpec.parse(valid);
@@ -49,8 +91,14 @@ describe.each([
 
 describe('rules every kind shares', () => {
   it.each([
-    [{ ...cells, parameters: { 'my-param': 1 } }, 'parameters.my-param: parameter name "my-param" is not a Python identifier (letters, digits, _; not a keyword)'],
-    [{ ...notebook, sweep: [{ a: 1 }, { class: 2 }] }, 'sweep.1.class: sweep item 2: parameter name "class" is not a Python identifier (letters, digits, _; not a keyword)'],
+    [
+      { ...cells, parameters: { 'my-param': 1 } },
+      'parameters.my-param: parameter name "my-param" is not a Python identifier (letters, digits, _; not a keyword)',
+    ],
+    [
+      { ...notebook, sweep: [{ a: 1 }, { class: 2 }] },
+      'sweep.1.class: sweep item 2: parameter name "class" is not a Python identifier (letters, digits, _; not a keyword)',
+    ],
     [{ ...script, outputs: ['../x'] }, 'outputs: output globs must stay inside the output folder'],
     [{ ...cells, kind: 'shell' }, 'kind: kind must be one of "cells", "notebook", "script", "catalog"'],
   ])('refuses %#', (input, message) => {
@@ -60,7 +108,10 @@ describe('rules every kind shares', () => {
   it('keeps the JSON a client sends: a parsed spec serialises to the same fields', () => {
     const spec = JobSpec.parse({ ...cells, parameters: { n: 3 }, sweep: [{ n: 1 }, { n: 2 }] });
     expect(spec).toEqual({
-      ...cells, parameters: { n: 3 }, sweep: [{ n: 1 }, { n: 2 }], resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 3600 },
+      ...cells,
+      parameters: { n: 3 },
+      sweep: [{ n: 1 }, { n: 2 }],
+      resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 3600 },
     });
   });
 });

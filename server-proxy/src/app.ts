@@ -40,7 +40,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 function describeValidation(context: string | undefined, issues: { instancePath: string; message?: string }[]): string {
   const what = context === 'body' ? 'The job spec' : `The request ${context ?? 'input'}`;
-  const listed = issues.slice(0, 3).map((i) => {
+  const listed = issues.slice(0, 3).map(i => {
     const path = i.instancePath.replace(/^\//, '').replace(/\//g, '.');
     return path ? `${path}: ${i.message ?? 'invalid'}` : (i.message ?? 'invalid');
   });
@@ -50,10 +50,13 @@ function describeValidation(context: string | undefined, issues: { instancePath:
 
 function toErrorReply(err: FastifyError | HttpError, bodyLimit: number): { status: number; body: ErrorBody } {
   if (err instanceof HttpError) {
-    return { status: err.statusCode, body: { error: err.message, code: err.code, ...(err.details !== undefined ? { details: err.details } : {}) } };
+    return {
+      status: err.statusCode,
+      body: { error: err.message, code: err.code, ...(err.details !== undefined ? { details: err.details } : {}) },
+    };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const issues = err.validation.map((v) => ({ path: v.instancePath, message: v.message }));
+    const issues = err.validation.map(v => ({ path: v.instancePath, message: v.message }));
     return {
       status: 400,
       body: { error: describeValidation(err.validationContext, err.validation), code: 'invalid_request', details: { issues } },
@@ -63,19 +66,29 @@ function toErrorReply(err: FastifyError | HttpError, bodyLimit: number): { statu
     const mib = Math.round(bodyLimit / 1024 / 1024);
     return {
       status: 413,
-      body: { error: `The request is larger than ${mib} MiB. Clear large cell outputs from the notebook or submit fewer cells.`, code: 'body_too_large' },
+      body: {
+        error: `The request is larger than ${mib} MiB. Clear large cell outputs from the notebook or submit fewer cells.`,
+        code: 'body_too_large',
+      },
     };
   }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-      ? 'Send the request body as JSON (Content-Type: application/json).'
-      : err.code?.startsWith('FST_ERR_CTP') || err instanceof SyntaxError
-        ? `The request body is not valid JSON (${err.message}).`
-        : err.message;
+    const message =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Send the request body as JSON (Content-Type: application/json).'
+        : err.code?.startsWith('FST_ERR_CTP') || err instanceof SyntaxError
+          ? `The request body is not valid JSON (${err.message}).`
+          : err.message;
     return { status, body: { error: message, code: status === 404 ? 'not_found' : 'invalid_request' } };
   }
-  return { status: 500, body: { error: 'The proxy hit an internal error; it has been logged. Try again, and report it if it keeps happening.', code: 'internal' } };
+  return {
+    status: 500,
+    body: {
+      error: 'The proxy hit an internal error; it has been logged. Try again, and report it if it keeps happening.',
+      code: 'internal',
+    },
+  };
 }
 
 export interface BuildOptions {

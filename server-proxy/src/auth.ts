@@ -27,7 +27,7 @@ function secretMatches(given: string | undefined, expected: string): boolean {
 /** Every request except health carries the launch secret (if set) and resolves to one user. */
 export function registerAuth(app: FastifyInstance, config: Config): void {
   app.decorateRequest('identity', null as unknown as Identity);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async request => {
     const path = request.url.split('?')[0];
     if (PUBLIC_PATHS.has(path)) return;
     if (config.secret !== undefined && !secretMatches(headerValue(request, 'x-user-batch-secret'), config.secret)) {
@@ -39,12 +39,12 @@ export function registerAuth(app: FastifyInstance, config: Config): void {
     }
     const user = headerValue(request, 'x-auth-request-user')?.trim();
     if (!user) {
-      throw new HttpError(401, 'unauthorized', 'No X-Auth-Request-User header: the request did not come through the platform\'s login.');
+      throw new HttpError(401, 'unauthorized', "No X-Auth-Request-User header: the request did not come through the platform's login.");
     }
     const groups = (headerValue(request, 'x-auth-request-groups') ?? '')
       .split(',')
-      .map((g) => g.trim())
-      .filter((g) => g.length > 0);
+      .map(g => g.trim())
+      .filter(g => g.length > 0);
     request.identity = { name: user, groups };
   });
 }

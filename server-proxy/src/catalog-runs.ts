@@ -21,21 +21,28 @@ export function resolveCatalogDir(path: string, places: CatalogPlaces): string {
   try {
     real = realpathSync(wanted);
   } catch {
-    throw new HttpError(400, 'not_hats', `There is no catalog folder at ${path}; give the path of a HATS catalog folder (the one holding partition_info.csv).`);
+    throw new HttpError(
+      400,
+      'not_hats',
+      `There is no catalog folder at ${path}; give the path of a HATS catalog folder (the one holding partition_info.csv).`,
+    );
   }
   if (!statSync(real).isDirectory()) {
     throw new HttpError(400, 'not_hats', `${path} is a file, not a catalog folder; give the folder that holds partition_info.csv.`);
   }
-  const roots = [places.rootDir, ...places.catalogRoots].map((r) => {
+  const roots = [places.rootDir, ...places.catalogRoots].map(r => {
     try {
       return realpathSync(r);
     } catch {
       return resolve(r);
     }
   });
-  if (!roots.some((root) => inside(real, root))) {
-    throw new HttpError(400, 'catalog_not_allowed',
-      `Catalogs are read from your Jupyter folder or the site's catalog folders (${places.catalogRoots.join(', ') || 'none configured'}); ${path} is elsewhere.`);
+  if (!roots.some(root => inside(real, root))) {
+    throw new HttpError(
+      400,
+      'catalog_not_allowed',
+      `Catalogs are read from your Jupyter folder or the site's catalog folders (${places.catalogRoots.join(', ') || 'none configured'}); ${path} is elsewhere.`,
+    );
   }
   return real;
 }

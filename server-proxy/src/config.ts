@@ -93,22 +93,32 @@ const SiteConfig = z
             schedd: z.string().min(1).optional(),
             pool: z.string().min(1).optional(),
             jobOwner: z.object({ uid: z.number().int().min(1), gid: z.number().int().min(1) }).optional(),
-            requestDiskKiB: z.number().int().min(1024).default(1024 * 1024),
+            requestDiskKiB: z
+              .number()
+              .int()
+              .min(1024)
+              .default(1024 * 1024),
             environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
             address: z.url({ protocol: /^https?$/ }).optional(),
-            proxyAddress: z.string().regex(/^(gateway|tls|tcp):\/\/[^\s]+$/, 'gateway://host:port').optional(),
-            auth: z.discriminatedUnion('type', [
-              z.object({ type: z.literal('basic'), passwordFile: z.string().min(1) }).strict(),
-              z.object({ type: z.literal('jupyterhub'), tokenFile: z.string().min(1) }).strict(),
-            ]).optional(),
+            proxyAddress: z
+              .string()
+              .regex(/^(gateway|tls|tcp):\/\/[^\s]+$/, 'gateway://host:port')
+              .optional(),
+            auth: z
+              .discriminatedUnion('type', [
+                z.object({ type: z.literal('basic'), passwordFile: z.string().min(1) }).strict(),
+                z.object({ type: z.literal('jupyterhub'), tokenFile: z.string().min(1) }).strict(),
+              ])
+              .optional(),
             startTimeoutSeconds: z.number().int().min(1).default(120),
           })
           .strict()
-          .refine((b) => b.type !== 'htcondor' || b.stagingDir !== undefined, {
+          .refine(b => b.type !== 'htcondor' || b.stagingDir !== undefined, {
             message: 'an htcondor backend needs stagingDir (the folder shared with the execute nodes)',
           })
-          .refine((b) => b.type !== 'dask-gateway' || (b.address !== undefined && b.auth !== undefined), {
-            message: 'a dask-gateway backend needs address (http://host:port) and auth ({type: basic, passwordFile} or {type: jupyterhub, tokenFile})',
+          .refine(b => b.type !== 'dask-gateway' || (b.address !== undefined && b.auth !== undefined), {
+            message:
+              'a dask-gateway backend needs address (http://host:port) and auth ({type: basic, passwordFile} or {type: jupyterhub, tokenFile})',
           }),
       )
       .min(1)
@@ -124,8 +134,8 @@ const SiteConfig = z
 function splitList(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+    .map(s => s.trim())
+    .filter(s => s.length > 0);
 }
 
 function readSiteConfig(file: string | undefined): z.infer<typeof SiteConfig> {
@@ -174,29 +184,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     python,
     runnerCommand: site.runnerCommand ?? [python, '-m', 'user_batch.runner'],
     quotaFile: env.USER_BATCH_QUOTA_FILE || undefined,
-    backends: (site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true, type: 'local' as const }])
-      .map((b): BackendConfig => {
+    backends: (site.backends ?? [{ name: 'local', label: 'This server (local processes)', default: true, type: 'local' as const }]).map(
+      (b): BackendConfig => {
         if (b.type === 'dask-gateway' && b.address && b.auth) {
           return {
-            name: b.name, label: b.label, default: b.default, type: 'dask-gateway',
-            daskGateway: { address: b.address.replace(/\/+$/, ''), proxyAddress: b.proxyAddress, auth: b.auth, startTimeoutSeconds: b.startTimeoutSeconds },
+            name: b.name,
+            label: b.label,
+            default: b.default,
+            type: 'dask-gateway',
+            daskGateway: {
+              address: b.address.replace(/\/+$/, ''),
+              proxyAddress: b.proxyAddress,
+              auth: b.auth,
+              startTimeoutSeconds: b.startTimeoutSeconds,
+            },
           };
         }
         if (!('commandPrefix' in b) || b.type !== 'htcondor') return { name: b.name, label: b.label, default: b.default, type: b.type };
         return {
-          name: b.name, label: b.label, default: b.default, type: 'htcondor',
+          name: b.name,
+          label: b.label,
+          default: b.default,
+          type: 'htcondor',
           htcondor: {
-            commandPrefix: b.commandPrefix, stagingDir: resolve(b.stagingDir ?? '/'), python: b.python, schedd: b.schedd, pool: b.pool,
-            jobOwner: b.jobOwner, requestDiskKiB: b.requestDiskKiB, environment: b.environment,
+            commandPrefix: b.commandPrefix,
+            stagingDir: resolve(b.stagingDir ?? '/'),
+            python: b.python,
+            schedd: b.schedd,
+            pool: b.pool,
+            jobOwner: b.jobOwner,
+            requestDiskKiB: b.requestDiskKiB,
+            environment: b.environment,
           },
         };
-      }),
+      },
+    ),
     pollIntervalMs: site.pollIntervalMs ?? 300,
     // The runner needs up to ~5 s to interrupt the cell, stop the kernel and save (contract).
     cancelGraceMs: site.cancelGraceMs ?? 6000,
     walltimeGraceMs: site.walltimeGraceMs ?? 30000,
     bodyLimitBytes: 10 * 1024 * 1024,
-    catalogRoots: [...(site.catalogRoots ?? []), ...splitList(env.USER_BATCH_CATALOG_ROOTS)].map((r) => resolve(r)),
+    catalogRoots: [...(site.catalogRoots ?? []), ...splitList(env.USER_BATCH_CATALOG_ROOTS)].map(r => resolve(r)),
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
     version: packageVersion(),
   };

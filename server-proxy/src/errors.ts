@@ -13,5 +13,4 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (): HttpError =>
-  new HttpError(404, 'not_found', 'No such job. It may have been removed, or the id is mistyped.');
+export const notFound = (): HttpError => new HttpError(404, 'not_found', 'No such job. It may have been removed, or the id is mistyped.');

@@ -48,7 +48,7 @@ export function listOutputs(outputDir: string, outputDirRelative: string, globs?
       const relPath = rel ? `${rel}/${name}` : name;
       const st = lstatSync(abs);
       if (st.isDirectory()) walk(abs, relPath);
-      else if (st.isFile() && (!patterns || patterns.some((p) => p.test(relPath)))) {
+      else if (st.isFile() && (!patterns || patterns.some(p => p.test(relPath)))) {
         found.push({ path: relPath, size: st.size, sha256: hashFile(abs), jupyterPath: posix.join(outputDirRelative, relPath) });
       }
     }
@@ -58,7 +58,7 @@ export function listOutputs(outputDir: string, outputDirRelative: string, globs?
 }
 
 const traversal = (): HttpError =>
-  new HttpError(400, 'invalid_path', 'That output path leaves the job\'s output folder; use a path from the job\'s output list.');
+  new HttpError(400, 'invalid_path', "That output path leaves the job's output folder; use a path from the job's output list.");
 
 /** The real path of an output file, refusing anything that escapes the output folder. */
 export function resolveOutputFile(outputDir: string, relPath: string): string {

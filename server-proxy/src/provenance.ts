@@ -5,15 +5,9 @@ import { JOB_FILES, type OutputFile, type Provenance, runsOverPartitions } from 
 import { toJob, type JobRecord, type JobStore } from './store/jobs';
 
 /** The record that answers "what exactly produced this file?". */
-export function buildProvenance(
-  job: JobRecord,
-  store: JobStore,
-  files: JobFiles,
-  outputs: OutputFile[],
-  proxyVersion: string,
-): Provenance {
+export function buildProvenance(job: JobRecord, store: JobStore, files: JobFiles, outputs: OutputFile[], proxyVersion: string): Provenance {
   const dir = files.jobDir(job.id);
-  const notebookEntry = job.code.find((c) => c.kind === 'notebook' || c.kind === 'notebook-file' || c.kind === 'script');
+  const notebookEntry = job.code.find(c => c.kind === 'notebook' || c.kind === 'notebook-file' || c.kind === 'script');
   return {
     schemaVersion: 1,
     job: toJob(job),
@@ -29,7 +23,9 @@ export function buildProvenance(
     events: store.events(job.id),
     outputs,
     logs: logRecords(dir),
-    catalog: runsOverPartitions(job.kind) ? { plan: readJsonFile(join(dir, JOB_FILES.plan)), run: readJsonFile(join(dir, JOB_FILES.catalogProvenance)) } : null,
+    catalog: runsOverPartitions(job.kind)
+      ? { plan: readJsonFile(join(dir, JOB_FILES.plan)), run: readJsonFile(join(dir, JOB_FILES.catalogProvenance)) }
+      : null,
     proxyVersion,
   };
 }

@@ -75,7 +75,7 @@ export class QuotaLedger {
   status(user: string, groups: readonly string[]): QuotaStatus {
     return {
       user,
-      accounts: [user, ...groups.filter((g) => g !== user)],
+      accounts: [user, ...groups.filter(g => g !== user)],
       windowHours: this.policy.windowHours,
       limits: limitsFor(this.policy, user, groups),
       usage: this.usage(user),
@@ -87,8 +87,20 @@ export class QuotaLedger {
    * sentence), else records the reservation. `estimate`: a catalog run's planned core-hours, which must fit too.
    * Call inside the same IMMEDIATE transaction as the job insert, so parallel submissions serialise.
    */
-  reserve(jobId: string, user: string, groups: readonly string[], account: string, req: CostRequest, at: string, estimate?: { coreHours: number; of: string }): number {
-    const quota = { windowHours: this.policy.windowHours, limits: limitsFor(this.policy, user, groups), usage: this.usage(user, new Date(at)) };
+  reserve(
+    jobId: string,
+    user: string,
+    groups: readonly string[],
+    account: string,
+    req: CostRequest,
+    at: string,
+    estimate?: { coreHours: number; of: string },
+  ): number {
+    const quota = {
+      windowHours: this.policy.windowHours,
+      limits: limitsFor(this.policy, user, groups),
+      usage: this.usage(user, new Date(at)),
+    };
     const refusal = quotaRefusal(quota, req, estimate);
     if (refusal) {
       const { message, ...details } = refusal;
@@ -106,15 +118,12 @@ export class QuotaLedger {
 
   /** Replace the reservation by what the job really used: cpus × elapsed hours, or what the backend measured. */
   settle(jobId: string, startedAt: string | null, endedAt: string, usedCoreHours?: number): boolean {
-    const row = this.db
-      .prepare('SELECT cpus FROM quota_reservations WHERE job_id = ? AND settled_at IS NULL')
-      .get(jobId) as { cpus: number } | undefined;
+    const row = this.db.prepare('SELECT cpus FROM quota_reservations WHERE job_id = ? AND settled_at IS NULL').get(jobId) as
+      { cpus: number } | undefined;
     if (!row) return false;
     const elapsedMs = startedAt ? Math.max(0, Date.parse(endedAt) - Date.parse(startedAt)) : 0;
     const used = Math.round((usedCoreHours ?? (row.cpus * elapsedMs) / 3600_000) * 1e6) / 1e6;
-    this.db
-      .prepare('UPDATE quota_reservations SET used_core_hours = ?, settled_at = ? WHERE job_id = ?')
-      .run(used, endedAt, jobId);
+    this.db.prepare('UPDATE quota_reservations SET used_core_hours = ?, settled_at = ? WHERE job_id = ?').run(used, endedAt, jobId);
     return true;
   }
 }

@@ -31,7 +31,6 @@ function exitWhenOrphaned(log: { warn: (obj: object, msg: string) => void }, clo
 }
 
 main().catch((err: unknown) => {
-  // eslint-disable-next-line no-console
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -43,20 +43,27 @@ export class JobService {
     const { db, store, ledger, files, hub, backends } = this.deps;
     this.groupsSeen.set(user.name, user.groups);
     if (headerKey && spec.idempotencyKey && headerKey !== spec.idempotencyKey) {
-      throw new HttpError(400, 'invalid_request', 'The Idempotency-Key header and the spec\'s idempotencyKey differ; send one key.');
+      throw new HttpError(400, 'invalid_request', "The Idempotency-Key header and the spec's idempotencyKey differ; send one key.");
     }
     const key = headerKey ?? spec.idempotencyKey;
     const backend = backends.get(spec.backend);
     if (!backend) {
-      throw new HttpError(400, 'unknown_backend',
-        `Unknown backend "${spec.backend}"; this proxy offers: ${[...backends.keys()].join(', ')}.`, { backends: [...backends.keys()] });
+      throw new HttpError(
+        400,
+        'unknown_backend',
+        `Unknown backend "${spec.backend}"; this proxy offers: ${[...backends.keys()].join(', ')}.`,
+        { backends: [...backends.keys()] },
+      );
     }
     const account = spec.account ?? user.name;
     const accounts = [user.name, ...user.groups];
     if (!accounts.includes(account)) {
-      throw new HttpError(403, 'account_not_allowed',
+      throw new HttpError(
+        403,
+        'account_not_allowed',
         `You cannot charge account "${account}"; choose your own name (${user.name})${user.groups.length ? ` or one of your groups (${user.groups.join(', ')})` : ''}.`,
-        { accounts });
+        { accounts },
+      );
     }
     // a catalog run is planned before anything is stored: a bad folder or region is a 400, and
     // the plan's estimate must fit the quota
@@ -69,37 +76,72 @@ export class JobService {
     const now = new Date().toISOString();
     const outputDir = files.outputDirRelative(id);
     const record: JobRecord = {
-      id, user: user.name, name: spec.name, kind: spec.kind, backend: spec.backend, account,
-      state: 'pending', stateReason: 'Waiting to start.', createdAt: now, startedAt: null, endedAt: null, exitCode: null,
-      resources: spec.resources, progress: null, outputDir,
+      id,
+      user: user.name,
+      name: spec.name,
+      kind: spec.kind,
+      backend: spec.backend,
+      account,
+      state: 'pending',
+      stateReason: 'Waiting to start.',
+      createdAt: now,
+      startedAt: null,
+      endedAt: null,
+      exitCode: null,
+      resources: spec.resources,
+      progress: null,
+      outputDir,
       outputNotebook: outputNotebook === null ? null : posix.join(outputDir, outputNotebook),
-      error: null, cost: { reservedCoreHours: 0, usedCoreHours: null }, notebookPath: spec.source.notebookPath,
-      spec, specSha256: hash, code: blobs.map((b) => b.entry), backendRef: null, cancelRequested: false,
+      error: null,
+      cost: { reservedCoreHours: 0, usedCoreHours: null },
+      notebookPath: spec.source.notebookPath,
+      spec,
+      specSha256: hash,
+      code: blobs.map(b => b.entry),
+      backendRef: null,
+      cancelRequested: false,
     };
-    const existing = db.transaction((): JobRecord | null => {
-      if (key) {
-        const used = store.findIdempotency(user.name, key);
-        if (used && used.specSha256 !== hash) {
-          throw new HttpError(409, 'idempotency_conflict',
-            'This Idempotency-Key was already used for a different job spec; use a new key for a new job.', { jobId: used.jobId });
+    const existing = db
+      .transaction((): JobRecord | null => {
+        if (key) {
+          const used = store.findIdempotency(user.name, key);
+          if (used && used.specSha256 !== hash) {
+            throw new HttpError(
+              409,
+              'idempotency_conflict',
+              'This Idempotency-Key was already used for a different job spec; use a new key for a new job.',
+              { jobId: used.jobId },
+            );
+          }
+          if (used) return store.get(used.jobId);
         }
-        if (used) return store.get(used.jobId);
-      }
-      // A refusal throws and rolls the insert back with it: nothing is written.
-      store.insert(record);
-      record.cost.reservedCoreHours = ledger.reserve(id, user.name, user.groups, account, {
-        cpus: spec.resources.cpus,
-        memoryMiB: spec.resources.memoryMiB,
-        walltimeSeconds: spec.resources.walltimeSeconds,
-        runs: spec.sweep?.length ?? 1,
-        sweepsInParallel: backend.sweepsInParallel,
-        workers,
-      }, now, catalog
-        ? { coreHours: catalog.plan.estimate.coreHours, of: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)` }
-        : undefined);
-      if (key) store.insertIdempotency(user.name, key, hash, id, now);
-      return null;
-    }).immediate();
+        // A refusal throws and rolls the insert back with it: nothing is written.
+        store.insert(record);
+        record.cost.reservedCoreHours = ledger.reserve(
+          id,
+          user.name,
+          user.groups,
+          account,
+          {
+            cpus: spec.resources.cpus,
+            memoryMiB: spec.resources.memoryMiB,
+            walltimeSeconds: spec.resources.walltimeSeconds,
+            runs: spec.sweep?.length ?? 1,
+            sweepsInParallel: backend.sweepsInParallel,
+            workers,
+          },
+          now,
+          catalog
+            ? {
+                coreHours: catalog.plan.estimate.coreHours,
+                of: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)`,
+              }
+            : undefined,
+        );
+        if (key) store.insertIdempotency(user.name, key, hash, id, now);
+        return null;
+      })
+      .immediate();
     if (existing) return { job: toJob(existing), created: false };
 
     hub.publishJob(toJob(record));
@@ -108,7 +150,7 @@ export class JobService {
       files.write(id, spec, blobs, catalog);
     } catch (err) {
       this.deps.log.error({ err, jobId: id }, 'could not write job directory');
-      return { job: this.fail(id, 'The proxy could not write the job\'s files; check free disk space and try again.'), created: true };
+      return { job: this.fail(id, "The proxy could not write the job's files; check free disk space and try again."), created: true };
     }
     return { job: await this.start(id, backend), created: true };
   }
@@ -121,7 +163,7 @@ export class JobService {
     }
     const backend = this.deps.backends.get(job.backend);
     if (!backend) throw new Error(`backend ${job.backend} of job ${id} is not configured`);
-    this.apply({ jobId: id, stateReason: 'Cancelling: stopping the job\'s processes.' }, { cancelRequested: true });
+    this.apply({ jobId: id, stateReason: "Cancelling: stopping the job's processes." }, { cancelRequested: true });
     const update = await backend.cancel({ ...job, cancelRequested: true });
     this.apply(update);
     const after = this.deps.store.get(id);
@@ -146,7 +188,7 @@ export class JobService {
   /** Match every non-final job against its backend (after a restart). */
   async reconcile(): Promise<void> {
     for (const [name, backend] of this.deps.backends) {
-      const jobs = this.deps.store.listActive().filter((j) => j.backend === name);
+      const jobs = this.deps.store.listActive().filter(j => j.backend === name);
       if (jobs.length === 0) continue;
       for (const update of await backend.reconcile(jobs)) {
         if (update.needsSubmit) {
@@ -164,7 +206,7 @@ export class JobService {
 
   async pollOnce(): Promise<void> {
     for (const [name, backend] of this.deps.backends) {
-      const jobs = this.deps.store.listActive().filter((j) => j.backend === name && j.backendRef !== null);
+      const jobs = this.deps.store.listActive().filter(j => j.backend === name && j.backendRef !== null);
       if (jobs.length === 0) continue;
       for (const update of await backend.poll(jobs)) this.apply(update);
     }
@@ -193,27 +235,29 @@ export class JobService {
     const { jobId, needsSubmit: _n, usedCoreHours, ...fields } = update;
     const patch: JobPatch = { ...fields, ...extra };
     // Read and write in one IMMEDIATE transaction, so two watchers of one store cannot both end a job.
-    const outcome = db.transaction((): { settled: boolean } | null => {
-      const current = store.get(jobId);
-      if (!current || isFinal(current.state)) return null;
-      const stateChanged = patch.state !== undefined && patch.state !== current.state;
-      const reasonChanged = patch.stateReason !== undefined && patch.stateReason !== current.stateReason;
-      const progressChanged = patch.progress !== undefined && JSON.stringify(patch.progress) !== JSON.stringify(current.progress);
-      if (!stateChanged && !reasonChanged && !progressChanged && Object.keys(extra).length === 0 && patch.backendRef === undefined) {
-        return null;
-      }
-      store.update(jobId, patch);
-      if (stateChanged || reasonChanged) {
-        store.addEvent(jobId, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
-      }
-      let settled = false;
-      if (patch.state && isFinal(patch.state)) {
-        const endedAt = patch.endedAt ?? new Date().toISOString();
-        if (!patch.endedAt) store.update(jobId, { endedAt });
-        settled = ledger.settle(jobId, patch.startedAt ?? current.startedAt, endedAt, usedCoreHours);
-      }
-      return { settled };
-    }).immediate();
+    const outcome = db
+      .transaction((): { settled: boolean } | null => {
+        const current = store.get(jobId);
+        if (!current || isFinal(current.state)) return null;
+        const stateChanged = patch.state !== undefined && patch.state !== current.state;
+        const reasonChanged = patch.stateReason !== undefined && patch.stateReason !== current.stateReason;
+        const progressChanged = patch.progress !== undefined && JSON.stringify(patch.progress) !== JSON.stringify(current.progress);
+        if (!stateChanged && !reasonChanged && !progressChanged && Object.keys(extra).length === 0 && patch.backendRef === undefined) {
+          return null;
+        }
+        store.update(jobId, patch);
+        if (stateChanged || reasonChanged) {
+          store.addEvent(jobId, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
+        }
+        let settled = false;
+        if (patch.state && isFinal(patch.state)) {
+          const endedAt = patch.endedAt ?? new Date().toISOString();
+          if (!patch.endedAt) store.update(jobId, { endedAt });
+          settled = ledger.settle(jobId, patch.startedAt ?? current.startedAt, endedAt, usedCoreHours);
+        }
+        return { settled };
+      })
+      .immediate();
     if (!outcome) return null;
     const after = store.get(jobId);
     if (!after) return null;

@@ -38,12 +38,17 @@ describe('job lifecycle through the API', () => {
     // run.json carries what the runner needs, in the contract's shape
     const run = JSON.parse(readFileSync(join(t.dir, 'data', 'jobs', created.id, 'run.json'), 'utf8'));
     expect(run).toMatchObject({
-      jobId: created.id, kind: 'cells', kernelName: 'python3', notebookDir: join(t.dir, 'root', 'work'),
-      outputDir: join(t.dir, 'root', 'batch-jobs', created.id), outputNotebook: 'analysis.ipynb', parameters: { threshold: 0.75 },
+      jobId: created.id,
+      kind: 'cells',
+      kernelName: 'python3',
+      notebookDir: join(t.dir, 'root', 'work'),
+      outputDir: join(t.dir, 'root', 'batch-jobs', created.id),
+      outputNotebook: 'analysis.ipynb',
+      parameters: { threshold: 0.75 },
     });
 
     const list = await t.app.inject({ method: 'GET', url: '/api/jobs' });
-    expect(list.json<{ jobs: Job[] }>().jobs.map((j) => j.id)).toContain(created.id);
+    expect(list.json<{ jobs: Job[] }>().jobs.map(j => j.id)).toContain(created.id);
 
     const log = await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/logs?from=0` });
     const chunk = log.json<{ text: string; next: number; size: number; complete: boolean }>();
@@ -53,9 +58,10 @@ describe('job lifecycle through the API', () => {
     const tail = await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/logs?from=${chunk.next}` });
     expect(tail.json()).toMatchObject({ text: '', from: chunk.size });
 
-    const outputs = (await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/outputs` })).json<{ outputs: OutputFile[] }>().outputs;
-    expect(outputs.map((o) => o.path).sort()).toEqual(['analysis.ipynb', 'plots/result.txt']);
-    const result = outputs.find((o) => o.path === 'plots/result.txt');
+    const outputs = (await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/outputs` })).json<{ outputs: OutputFile[] }>()
+      .outputs;
+    expect(outputs.map(o => o.path).sort()).toEqual(['analysis.ipynb', 'plots/result.txt']);
+    const result = outputs.find(o => o.path === 'plots/result.txt');
     expect(result).toMatchObject({ jupyterPath: `batch-jobs/${created.id}/plots/result.txt`, sha256: sha('threshold=0.75\n') });
 
     const file = await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/outputs/plots/result.txt` });
@@ -65,9 +71,9 @@ describe('job lifecycle through the API', () => {
     const prov = await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/provenance?download=1` });
     expect(prov.headers['content-disposition']).toContain('attachment');
     const record = prov.json<Provenance>();
-    expect(record.code.map((c) => c.sha256)).toEqual([sha('import math'), sha('x = math.sqrt(2)'), sha('print(x)')]);
+    expect(record.code.map(c => c.sha256)).toEqual([sha('import math'), sha('x = math.sqrt(2)'), sha('print(x)')]);
     expect(record.parameters).toEqual({ threshold: 0.75 });
-    expect(record.events.map((e) => e.state)).toEqual(['pending', 'running', 'succeeded']);
+    expect(record.events.map(e => e.state)).toEqual(['pending', 'running', 'succeeded']);
     expect(record.outputs).toHaveLength(2);
     expect(record.environment).toMatchObject({ python: { version: expect.any(String) } });
 
@@ -78,9 +84,15 @@ describe('job lifecycle through the API', () => {
   });
 
   it('runs a whole notebook and records the notebook hash', async () => {
-    const notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', source: 'y = 2', metadata: {}, outputs: [] }] };
+    const notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ cell_type: 'code', source: 'y = 2', metadata: {}, outputs: [] }],
+    };
     const res = await t.app.inject({
-      method: 'POST', url: '/api/jobs',
+      method: 'POST',
+      url: '/api/jobs',
       payload: { ...cellsSpec(), kind: 'notebook', source: { notebookPath: 'nb/whole.ipynb', notebook } },
     });
     expect(res.statusCode).toBe(201);
@@ -88,8 +100,9 @@ describe('job lifecycle through the API', () => {
     expect(job.state).toBe('succeeded');
     const prov = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json<Provenance>();
     expect(prov.notebook.sha256).toBe(sha(JSON.stringify(notebook)));
-    expect(readFileSync(join(t.dir, 'data', 'objects', 'sha256', prov.notebook.sha256!.slice(0, 2), prov.notebook.sha256!), 'utf8'))
-      .toBe(JSON.stringify(notebook));
+    expect(readFileSync(join(t.dir, 'data', 'objects', 'sha256', prov.notebook.sha256!.slice(0, 2), prov.notebook.sha256!), 'utf8')).toBe(
+      JSON.stringify(notebook),
+    );
   });
 
   it('records the saved notebook a cells job came from, and the log, by sha256', async () => {
@@ -111,7 +124,12 @@ describe('job lifecycle through the API', () => {
     const job = await waitForState(t.app, res.json<Job>().id, ['succeeded', 'failed']);
     expect(job.state).toBe('failed');
     expect(job.stateReason).toBe('Cell setup1 raised ValueError: bad value');
-    expect(job.error).toEqual({ ename: 'ValueError', evalue: 'bad value', traceback: 'Traceback:\nValueError: bad value', cellId: 'setup1' });
+    expect(job.error).toEqual({
+      ename: 'ValueError',
+      evalue: 'bad value',
+      traceback: 'Traceback:\nValueError: bad value',
+      cellId: 'setup1',
+    });
   });
 
   it('cancels a running job, and refuses to cancel it twice', async () => {

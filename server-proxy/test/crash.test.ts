@@ -29,13 +29,17 @@ describe('the built proxy survives being killed', () => {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await waitFor(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${onPort}/api/health`)).ok;
-      } catch {
-        return false;
-      }
-    }, 'the proxy to listen', 30_000);
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${onPort}/api/health`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      'the proxy to listen',
+      30_000,
+    );
     return child;
   };
   const post = async (spec: Record<string, unknown>, key?: string, to = base): Promise<{ status: number; job: Job }> => {
@@ -67,19 +71,22 @@ describe('the built proxy survives being killed', () => {
     const ids = [ok.job.id, bad.job.id, dies.job.id];
 
     proxy.kill('SIGKILL');
-    await new Promise<void>((r) => proxy!.once('exit', () => r()));
+    await new Promise<void>(r => proxy!.once('exit', () => r()));
     // The jobs outlive the proxy (own process groups) and record how they ended.
     await waitFor(() => existsSync(join(dir, 'data', 'jobs', ok.job.id, 'exit.json')), 'the job to finish while the proxy is down');
     await waitFor(() => existsSync(join(dir, 'data', 'jobs', bad.job.id, 'exit.json')), 'the failing job to finish');
-    await new Promise((r) => setTimeout(r, 2000)); // the crashing job has died by now too
+    await new Promise(r => setTimeout(r, 2000)); // the crashing job has died by now too
 
     proxy = await start();
     const list = (await (await fetch(`${base}/api/jobs`, { headers })).json()) as { jobs: Job[] };
-    expect(list.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
-    const byId = new Map(list.jobs.map((j) => [j.id, j]));
+    expect(list.jobs.map(j => j.id).sort()).toEqual([...ids].sort());
+    const byId = new Map(list.jobs.map(j => [j.id, j]));
     expect(byId.get(ok.job.id)).toMatchObject({ state: 'succeeded', exitCode: 0 });
     expect(byId.get(bad.job.id)).toMatchObject({ state: 'failed', error: { ename: 'ValueError' } });
-    expect(byId.get(dies.job.id)).toMatchObject({ state: 'failed', stateReason: "The job's process ended without reporting how (killed or crashed)." });
+    expect(byId.get(dies.job.id)).toMatchObject({
+      state: 'failed',
+      stateReason: "The job's process ended without reporting how (killed or crashed).",
+    });
 
     const retried = await post(cellsSpec({ name: 'will succeed', params: { sleep: 1.5 } }), 'retry-me');
     expect(retried.status).toBe(200);
@@ -91,22 +98,28 @@ describe('the built proxy survives being killed', () => {
     expect(quota.usage.concurrentJobs).toBe(0);
 
     proxy.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => proxy!.once('exit', (c) => r(c)));
+    const code = await new Promise<number | null>(r => proxy!.once('exit', c => r(c)));
     expect(code).toBe(0);
   }, 120_000);
 
   it('never lets two proxy processes sharing one store exceed a quota together', async () => {
     const shared = tempDir('user-batch-shared-');
     writeFileSync(join(shared, 'quota.yaml'), 'default: { concurrentJobs: 3, concurrentCores: 100, coreHours: 1000 }\n');
-    const env = { USER_BATCH_DATA_DIR: join(shared, 'data'), USER_BATCH_ROOT_DIR: join(shared, 'root'), USER_BATCH_QUOTA_FILE: join(shared, 'quota.yaml') };
+    const env = {
+      USER_BATCH_DATA_DIR: join(shared, 'data'),
+      USER_BATCH_ROOT_DIR: join(shared, 'root'),
+      USER_BATCH_QUOTA_FILE: join(shared, 'quota.yaml'),
+    };
     const ports = [await freePort(), await freePort()];
     const proxies = [await start(env, ports[0]), await start(env, ports[1])];
     try {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => post(cellsSpec({ name: `shared ${i}`, params: { sleep: 3 } }), undefined, `http://127.0.0.1:${ports[i % 2]}`)),
+        Array.from({ length: 20 }, (_, i) =>
+          post(cellsSpec({ name: `shared ${i}`, params: { sleep: 3 } }), undefined, `http://127.0.0.1:${ports[i % 2]}`),
+        ),
       );
-      expect(results.filter((r) => r.status === 201)).toHaveLength(3);
-      expect(results.filter((r) => r.status === 422)).toHaveLength(17);
+      expect(results.filter(r => r.status === 201)).toHaveLength(3);
+      expect(results.filter(r => r.status === 422)).toHaveLength(17);
     } finally {
       for (const p of proxies) p.kill('SIGKILL');
     }
@@ -127,7 +140,7 @@ describe('the built proxy survives being killed', () => {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const pid = await new Promise<number>(resolve => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
     const alive = (): boolean => {
       try {
         process.kill(pid, 0);
@@ -136,13 +149,17 @@ describe('the built proxy survives being killed', () => {
         return false;
       }
     };
-    await waitFor(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${orphanPort}/api/health`)).ok;
-      } catch {
-        return false;
-      }
-    }, 'the proxy to listen', 30_000);
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${orphanPort}/api/health`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      'the proxy to listen',
+      30_000,
+    );
     parent.kill('SIGKILL');
     await waitFor(() => !alive(), 'the orphaned proxy to exit', 15_000);
     expect(alive()).toBe(false);

@@ -65,18 +65,18 @@ describe('live events', () => {
       const job = (await res.json()) as Job;
       const deadline = Date.now() + 10_000;
       const succeeded = (): Received | undefined =>
-        aliceStream.events.find((e) => e.event === 'job' && (e.data as Job).id === job.id && (e.data as Job).state === 'succeeded');
-      while (!succeeded() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        aliceStream.events.find(e => e.event === 'job' && (e.data as Job).id === job.id && (e.data as Job).state === 'succeeded');
+      while (!succeeded() && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));
       const pushed = succeeded();
       expect(pushed).toBeDefined();
-      const changedAt = Date.parse(t.app.store.events(job.id).find((e) => e.state === 'succeeded')!.at);
+      const changedAt = Date.parse(t.app.store.events(job.id).find(e => e.state === 'succeeded')!.at);
       expect(pushed!.at - changedAt).toBeLessThan(1000);
 
-      const states = aliceStream.events.filter((e) => e.event === 'job').map((e) => (e.data as Job).state);
+      const states = aliceStream.events.filter(e => e.event === 'job').map(e => (e.data as Job).state);
       expect(states[0]).toBe('pending');
       expect(states).toContain('running');
-      expect(aliceStream.events.some((e) => e.event === 'quota')).toBe(true);
-      expect(bobStream.events.filter((e) => e.event === 'job')).toEqual([]);
+      expect(aliceStream.events.some(e => e.event === 'quota')).toBe(true);
+      expect(bobStream.events.filter(e => e.event === 'job')).toEqual([]);
     } finally {
       aliceStream.close();
       bobStream.close();

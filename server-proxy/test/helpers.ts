@@ -86,7 +86,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
     const value = await probe();
     if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise(r => setTimeout(r, 25));
   }
 }
 
@@ -96,10 +96,14 @@ export async function getJob(app: FastifyInstance, id: string, headers: Record<s
 }
 
 export async function waitForState(app: FastifyInstance, id: string, states: string[], timeoutMs = 20_000): Promise<Job> {
-  return waitFor(async () => {
-    const job = await getJob(app, id);
-    return states.includes(job.state) ? job : null;
-  }, `job ${id} to reach ${states.join('/')}`, timeoutMs);
+  return waitFor(
+    async () => {
+      const job = await getJob(app, id);
+      return states.includes(job.state) ? job : null;
+    },
+    `job ${id} to reach ${states.join('/')}`,
+    timeoutMs,
+  );
 }
 
 /** Everything the proxy wrote: job rows, job dirs, output dirs. */
@@ -111,7 +115,7 @@ export function writtenState(app: FastifyInstance, dir: string): { rows: number;
 
 /** A port nothing listens on right now, for a server started as a child process. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
       const { port } = srv.address() as { port: number };

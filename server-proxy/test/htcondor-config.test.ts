@@ -23,14 +23,17 @@ describe('htcondor backend in the site config', () => {
     });
     expect(config.backends[0]).toEqual({ name: 'local', label: 'Here', default: true, type: 'local' });
     expect(config.backends[1]).toMatchObject({
-      name: 'htcondor', type: 'htcondor', htcondor: { commandPrefix: ['ssh', 'submit-host'], stagingDir: dir, requestDiskKiB: 1048576 },
+      name: 'htcondor',
+      type: 'htcondor',
+      htcondor: { commandPrefix: ['ssh', 'submit-host'], stagingDir: dir, requestDiskKiB: 1048576 },
     });
   });
 
   it('refuses an htcondor backend without a staging folder', () => {
     const dir = tempDir();
-    expect(() => loadConfig({ USER_BATCH_CONFIG: siteConfig(dir, [{ name: 'htcondor', label: 'Pool', type: 'htcondor' }]) }))
-      .toThrow(/needs stagingDir/);
+    expect(() => loadConfig({ USER_BATCH_CONFIG: siteConfig(dir, [{ name: 'htcondor', label: 'Pool', type: 'htcondor' }]) })).toThrow(
+      /needs stagingDir/,
+    );
   });
 
   it('refuses to start when the job folders are not on the staging folder the execute nodes share', async () => {

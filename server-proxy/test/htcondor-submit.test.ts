@@ -12,10 +12,30 @@ import {
 import { holdSentence } from '../src/backends/htcondor';
 
 const EXPECTED_COMMANDS = [
-  'universe', 'executable', 'transfer_executable', 'arguments', 'environment', 'getenv', 'initialdir', 'output',
-  'error', 'log', 'stream_output', 'stream_error', 'should_transfer_files', 'request_cpus', 'request_memory',
-  'request_disk', 'periodic_remove', 'kill_sig', 'accounting_group', 'accounting_group_user', 'batch_name',
-  'notification', '+UserBatchJobId', '+UserBatchUser',
+  'universe',
+  'executable',
+  'transfer_executable',
+  'arguments',
+  'environment',
+  'getenv',
+  'initialdir',
+  'output',
+  'error',
+  'log',
+  'stream_output',
+  'stream_error',
+  'should_transfer_files',
+  'request_cpus',
+  'request_memory',
+  'request_disk',
+  'periodic_remove',
+  'kill_sig',
+  'accounting_group',
+  'accounting_group_user',
+  'batch_name',
+  'notification',
+  '+UserBatchJobId',
+  '+UserBatchUser',
 ];
 
 function inputs(over: Partial<SubmitInputs> = {}): SubmitInputs {
@@ -105,18 +125,26 @@ describe('HTCondor submit description', () => {
     expect(parseNewArgs(get('arguments') ?? '')).toEqual(['-m', 'user_batch.runner', '/shared/data/jobs/mabc123']);
   });
 
-  it.each(ATTACKS)('a job name %j stays one literal batch_name', (name) => {
+  it.each(ATTACKS)('a job name %j stays one literal batch_name', name => {
     const text = renderSubmit(buildSubmitLines(inputs({ name })));
     const { commands, queues } = parseDescription(text);
     expect(commands.map(([c]) => c)).toEqual(EXPECTED_COMMANDS);
     expect(queues).toEqual(['queue 1']);
     const batch = unmacro(commands.find(([c]) => c === 'batch_name')?.[1] ?? '');
     // control characters become spaces; quotes and a trailing backslash cannot end the value
-    expect(batch).toBe(name.replace(/[\u0000-\u001f\u2028]+/g, ' ').replace(/"/g, "'").replace(/\\/g, '/').replace(/\s+/g, ' ').trim());
+    expect(batch).toBe(
+      name
+        // eslint-disable-next-line no-control-regex -- the expected value is built by replacing control characters
+        .replace(/[\u0000-\u001f\u2028]+/g, ' ')
+        .replace(/"/g, "'")
+        .replace(/\\/g, '/')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
     expect(batch).not.toMatch(/[\n\r"\\]/);
   });
 
-  it.each(ATTACKS.filter((a) => !/[\n\r\u2028]/.test(a)))('an argument or environment value %j arrives literally', (value) => {
+  it.each(ATTACKS.filter(a => !/[\n\r\u2028]/.test(a)))('an argument or environment value %j arrives literally', value => {
     expect(parseNewArgs(argumentsValue(['-m', value]))).toEqual(['-m', value]);
     const env = environmentValue({ P: value });
     expect(env).not.toMatch(/\$(?!\(DOLLAR\))/);
@@ -124,16 +152,22 @@ describe('HTCondor submit description', () => {
     expect(parseNewArgs(`"${m?.[1] ?? ''}"`)).toEqual([value]);
   });
 
-  it.each(['x\nqueue 100', 'x\r\n+Evil = 1', 'a\u2028b'])('rejects a line break in an argument, environment, path or attribute: %j', (value) => {
-    expect(() => argumentsValue([value])).toThrow(SubmitValueError);
-    expect(() => environmentValue({ P: value })).toThrow(SubmitValueError);
-    expect(() => plainValue('path', value)).toThrow(SubmitValueError);
-    expect(() => classAdString('attr', value)).toThrow(SubmitValueError);
-    expect(() => buildSubmitLines(inputs({ outputDir: `/shared/${value}` }))).toThrow(SubmitValueError);
-  });
+  it.each(['x\nqueue 100', 'x\r\n+Evil = 1', 'a\u2028b'])(
+    'rejects a line break in an argument, environment, path or attribute: %j',
+    value => {
+      expect(() => argumentsValue([value])).toThrow(SubmitValueError);
+      expect(() => environmentValue({ P: value })).toThrow(SubmitValueError);
+      expect(() => plainValue('path', value)).toThrow(SubmitValueError);
+      expect(() => classAdString('attr', value)).toThrow(SubmitValueError);
+      expect(() => buildSubmitLines(inputs({ outputDir: `/shared/${value}` }))).toThrow(SubmitValueError);
+    },
+  );
 
   it('a sweep is one cluster: "queue Item from" our item file, each proc with its item number and its own log', () => {
-    const text = renderSubmit(buildSubmitLines(inputs({ sweep: true, jobDir: '/shared/$(HOME)/jobs/m1' })), '/shared/$(HOME)/jobs/m1/items.txt');
+    const text = renderSubmit(
+      buildSubmitLines(inputs({ sweep: true, jobDir: '/shared/$(HOME)/jobs/m1' })),
+      '/shared/$(HOME)/jobs/m1/items.txt',
+    );
     const { commands, queues } = parseDescription(text);
     expect(queues).toEqual(['queue Item from /shared/$(DOLLAR)(HOME)/jobs/m1/items.txt']);
     expect(commands.map(([c]) => c)).toEqual([...EXPECTED_COMMANDS, '+UserBatchItem']);
@@ -143,7 +177,11 @@ describe('HTCondor submit description', () => {
     expect(get('output')).toBe('/shared/$(DOLLAR)(HOME)/jobs/m1/items/$(Item).log');
     expect(get('error')).toBe(get('output'));
     expect(get('arguments')).toBe(`"'-m' 'user_batch.runner' '/shared/$(DOLLAR)(HOME)/jobs/m1' '--item' '$(Item)'"`);
-    const macros = text.split('\n').filter((l) => !l.startsWith('#')).join('\n').match(/\$\((?!DOLLAR\))[^)]*\)/g);
+    const macros = text
+      .split('\n')
+      .filter(l => !l.startsWith('#'))
+      .join('\n')
+      .match(/\$\((?!DOLLAR\))[^)]*\)/g);
     expect(new Set(macros)).toEqual(new Set(['$(Item)']));
   });
 
@@ -160,7 +198,7 @@ describe('HTCondor submit description', () => {
     expect(classAdString('x', 'a"b\\c$(HOME)')).toBe('"a\\"b\\\\c$(DOLLAR)(HOME)"');
   });
 
-  it.each(['alice\nqueue', 'g dp02', '"alice"', '$(USER)', 'a=b', ''])('refuses %j as an accounting group or user', (bad) => {
+  it.each(['alice\nqueue', 'g dp02', '"alice"', '$(USER)', 'a=b', ''])('refuses %j as an accounting group or user', bad => {
     expect(() => buildSubmitLines(inputs({ account: bad }))).toThrow(SubmitValueError);
     expect(() => buildSubmitLines(inputs({ user: bad }))).toThrow(SubmitValueError);
   });

@@ -32,7 +32,10 @@ describe('local backend with real processes', () => {
   it("kills the kernel's own process group when the runner dies without cleaning up", async () => {
     const job = await submit(t, cellsSpec({ params: { fail: 'crash', kernel: true, sleep: 3 } }));
     const launchFile = join(t.dir, 'data', 'jobs', job.id, 'launch.json');
-    const kernelPgid = await waitFor(() => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { kernelPgid?: number }).kernelPgid, 'kernelPgid');
+    const kernelPgid = await waitFor(
+      () => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { kernelPgid?: number }).kernelPgid,
+      'kernelPgid',
+    );
     expect(processAlive(kernelPgid)).toBe(true);
     await waitForState(t.app, job.id, ['failed']);
     await waitFor(() => !processAlive(kernelPgid), 'the orphaned kernel to be killed', 5000);
@@ -41,7 +44,10 @@ describe('local backend with real processes', () => {
   it('shows a job stopped by a signal from outside as cancelled, with a reason', async () => {
     const job = await submit(t, cellsSpec({ params: { sleep: 30 } }));
     const launchFile = join(t.dir, 'data', 'jobs', job.id, 'launch.json');
-    const launch = await waitFor(() => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { pgid: number }), 'launch.json');
+    const launch = await waitFor(
+      () => existsSync(launchFile) && (JSON.parse(readFileSync(launchFile, 'utf8')) as { pgid: number }),
+      'launch.json',
+    );
     process.kill(-launch.pgid, 'SIGTERM');
     const done = await waitForState(t.app, job.id, ['cancelled', 'failed']);
     expect(done).toMatchObject({ state: 'cancelled', exitCode: 143, stateReason: 'The job was stopped by a signal before it finished.' });
@@ -63,7 +69,10 @@ describe('local backend with real processes', () => {
 
   it('stops a job that overruns its walltime even when the runner does not', async () => {
     const job = await submit(t, cellsSpec({ walltimeSeconds: 1, params: { sleep: 60, ignoreWalltime: true } }));
-    const ref = await waitFor(() => JSON.parse(readFileSync(join(t.dir, 'data', 'jobs', job.id, 'spawn.json'), 'utf8')) as { pid: number }, 'spawn.json');
+    const ref = await waitFor(
+      () => JSON.parse(readFileSync(join(t.dir, 'data', 'jobs', job.id, 'spawn.json'), 'utf8')) as { pid: number },
+      'spawn.json',
+    );
     const done = await waitForState(t.app, job.id, ['failed', 'succeeded'], 10_000);
     expect(done).toMatchObject({ state: 'failed', stateReason: 'Stopped after the walltime of 1 second.' });
     await waitFor(() => !processAlive(ref.pid), 'the overrunning process to be killed', 3000);
@@ -72,10 +81,18 @@ describe('local backend with real processes', () => {
   it("cancels the job's whole process group, even a process that ignores SIGTERM", async () => {
     const job = await submit(t, cellsSpec({ params: { sleep: 60, child: true, kernel: true, ignoreTerm: true } }));
     const jobDir = join(t.dir, 'data', 'jobs', job.id);
-    const launch = await waitFor(() => existsSync(join(jobDir, 'launch.json')) && (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { pgid: number; kernelPgid?: number }), 'launch.json');
-    await waitFor(() => (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { kernelPgid?: number }).kernelPgid, 'kernelPgid');
+    const launch = await waitFor(
+      () =>
+        existsSync(join(jobDir, 'launch.json')) &&
+        (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { pgid: number; kernelPgid?: number }),
+      'launch.json',
+    );
+    await waitFor(
+      () => (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { kernelPgid?: number }).kernelPgid,
+      'kernelPgid',
+    );
     const kernelPgid = (JSON.parse(readFileSync(join(jobDir, 'launch.json'), 'utf8')) as { kernelPgid: number }).kernelPgid;
-    await new Promise((r) => setTimeout(r, 300)); // let the runner start its child
+    await new Promise(r => setTimeout(r, 300)); // let the runner start its child
     const started = Date.now();
     const res = await t.app.inject({ method: 'POST', url: `/api/jobs/${job.id}/cancel` });
     expect(res.json<Job>().state).toBe('cancelled');
@@ -129,7 +146,7 @@ describe('reconcile after a restart (real processes)', () => {
     local.submit = () => new Promise(() => undefined); // the proxy "dies" before the spawn
     const spec = JobSpec.parse(cellsSpec({ name: 'never started' }));
     void first.jobs.submit({ name: 'alice', groups: [] }, spec, undefined);
-    const stored = await waitFor(() => first.store.listOwned('alice').find((j) => j.name === 'never started'), 'the stored job');
+    const stored = await waitFor(() => first.store.listOwned('alice').find(j => j.name === 'never started'), 'the stored job');
     local.submit = realSubmit;
     expect(stored.state).toBe('pending');
     await first.jobs.stopPolling(); // the proxy "dies": nothing watches the jobs any more

@@ -8,7 +8,12 @@ describe('logging', () => {
     const lines: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+        lines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter(l => l.length > 0),
+        );
         done();
       },
     });
@@ -17,14 +22,18 @@ describe('logging', () => {
     try {
       await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'top-secret-value' } });
       await app.inject({ method: 'GET', url: '/api/jobs', headers: { 'x-user-batch-secret': 'wrong' } });
-      await app.inject({ method: 'GET', url: '/api/quota?token=jupyter-token-value', headers: { 'x-user-batch-secret': 'top-secret-value' } });
+      await app.inject({
+        method: 'GET',
+        url: '/api/quota?token=jupyter-token-value',
+        headers: { 'x-user-batch-secret': 'top-secret-value' },
+      });
       app.log.info({ headers: { 'x-user-batch-secret': 'top-secret-value' } }, 'a careless log call');
     } finally {
       await app.close();
     }
-    const records = lines.map((l) => JSON.parse(l) as { msg?: string; headers?: Record<string, string> });
-    expect(records.some((r) => r.msg === 'incoming request')).toBe(true);
-    expect(records.find((r) => r.msg === 'a careless log call')?.headers?.['x-user-batch-secret']).toBe('[redacted]');
+    const records = lines.map(l => JSON.parse(l) as { msg?: string; headers?: Record<string, string> });
+    expect(records.some(r => r.msg === 'incoming request')).toBe(true);
+    expect(records.find(r => r.msg === 'a careless log call')?.headers?.['x-user-batch-secret']).toBe('[redacted]');
     expect(lines.join('\n')).not.toContain('top-secret-value');
     expect(lines.join('\n')).not.toContain('jupyter-token-value');
     expect(lines.join('\n')).toContain('/api/quota?token=[redacted]');

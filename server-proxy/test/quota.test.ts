@@ -12,16 +12,36 @@ function quotaFile(yaml: string): string {
 
 describe('quota policy', () => {
   it('adds group grants to the default and lets per-user overrides replace the result', () => {
-    const policy = loadQuotaPolicy(quotaFile(`
+    const policy = loadQuotaPolicy(
+      quotaFile(`
 windowHours: 12
 default: { concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192 }
 groups: { g_dp02: { concurrentJobs: 2, coreHours: 100 }, g_other: { concurrentCores: 8 } }
 users: { alice: { concurrentJobs: 10 } }
-`));
+`),
+    );
     expect(policy.windowHours).toBe(12);
-    expect(limitsFor(policy, 'bob', ['g_dp02', 'g_other'])).toEqual({ concurrentJobs: 6, concurrentCores: 12, coreHours: 120, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
-    expect(limitsFor(policy, 'alice', ['g_dp02'])).toEqual({ concurrentJobs: 10, concurrentCores: 4, coreHours: 120, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
-    expect(limitsFor(policy, 'carol', [])).toEqual({ concurrentJobs: 4, concurrentCores: 4, coreHours: 20, memoryPerJobMiB: 8192, daskWorkersPerCluster: 4 });
+    expect(limitsFor(policy, 'bob', ['g_dp02', 'g_other'])).toEqual({
+      concurrentJobs: 6,
+      concurrentCores: 12,
+      coreHours: 120,
+      memoryPerJobMiB: 8192,
+      daskWorkersPerCluster: 4,
+    });
+    expect(limitsFor(policy, 'alice', ['g_dp02'])).toEqual({
+      concurrentJobs: 10,
+      concurrentCores: 4,
+      coreHours: 120,
+      memoryPerJobMiB: 8192,
+      daskWorkersPerCluster: 4,
+    });
+    expect(limitsFor(policy, 'carol', [])).toEqual({
+      concurrentJobs: 4,
+      concurrentCores: 4,
+      coreHours: 20,
+      memoryPerJobMiB: 8192,
+      daskWorkersPerCluster: 4,
+    });
   });
 
   it('names the bad key when the quota file is wrong', () => {
@@ -45,8 +65,8 @@ describe('quota enforcement', () => {
         t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec({ name: `race ${i}`, params: { sleep: 2 } }) }),
       ),
     );
-    const accepted = results.filter((r) => r.statusCode === 201);
-    const refused = results.filter((r) => r.statusCode === 422);
+    const accepted = results.filter(r => r.statusCode === 201);
+    const refused = results.filter(r => r.statusCode === 422);
     expect(accepted).toHaveLength(3);
     expect(refused).toHaveLength(17);
     expect(refused[0].json()).toEqual({
@@ -74,14 +94,22 @@ describe('quota enforcement', () => {
     expect(tooLong.statusCode).toBe(422);
     expect(tooLong.json().error).toContain('Concurrent cores limit is 2; you are using 2 and asked for 2.');
     await t.app.inject({ method: 'POST', url: `/api/jobs/${ok.json<Job>().id}/cancel` });
-    const longer = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: { ...sweep, sweep: Array.from({ length: 6 }, () => ({})) } });
+    const longer = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      payload: { ...sweep, sweep: Array.from({ length: 6 }, () => ({})) },
+    });
     expect(longer.statusCode).toBe(422);
     expect(longer.json().error).toContain('this job reserves 12 (6 sweep items × 2 cores × walltime)');
   });
 
   it('says how many cores would fit, and settles the cost to what the job used', async () => {
     t = await makeApp({ USER_BATCH_GROUPS: '', USER_BATCH_QUOTA_FILE: quotaFile('default: { concurrentCores: 4, coreHours: 10 }\n') });
-    const first = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec({ cpus: 3, walltimeSeconds: 3600, params: { sleep: 1 } }) });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      payload: cellsSpec({ cpus: 3, walltimeSeconds: 3600, params: { sleep: 1 } }),
+    });
     expect(first.statusCode).toBe(201);
     expect(first.json<Job>().cost).toEqual({ reservedCoreHours: 3, usedCoreHours: null });
     const tooMany = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec({ cpus: 2 }) });

@@ -6,24 +6,35 @@ import type { Job } from '@user-batch/contract';
 import { PYTHON } from './catalog/helpers';
 import { makeApp, type TestApp, waitForState } from './helpers';
 
-const SCRIPT = 'import os, sys\nprint("argv", sys.argv[1:], "file", os.path.basename(__file__), "threshold", threshold)\n'
-  + 'if __name__ == "__main__":\n    open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "done.txt"), "w").write("ok")\n';
+const SCRIPT =
+  'import os, sys\nprint("argv", sys.argv[1:], "file", os.path.basename(__file__), "threshold", threshold)\n' +
+  'if __name__ == "__main__":\n    open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "done.txt"), "w").write("ok")\n';
 
 describe('script jobs', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await makeApp({ USER_BATCH_GROUPS: '', USER_BATCH_PYTHON: PYTHON }, { runnerCommand: [PYTHON, '-m', 'user_batch.runner'], pollIntervalMs: 200 });
+    t = await makeApp(
+      { USER_BATCH_GROUPS: '', USER_BATCH_PYTHON: PYTHON },
+      { runnerCommand: [PYTHON, '-m', 'user_batch.runner'], pollIntervalMs: 200 },
+    );
   });
   afterAll(async () => {
     await t.app.close();
   });
 
   it('runs the file as `python script.py args` would, with the parameters, and keeps an executed notebook', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: {
-      name: 'a script', kind: 'script', backend: 'local', parameters: { threshold: 0.25 },
-      source: { notebookPath: 'work/fit.py', script: { content: SCRIPT, args: ['--band', 'r'] } },
-      resources: { cpus: 1, memoryMiB: 1024, walltimeSeconds: 300 },
-    } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      payload: {
+        name: 'a script',
+        kind: 'script',
+        backend: 'local',
+        parameters: { threshold: 0.25 },
+        source: { notebookPath: 'work/fit.py', script: { content: SCRIPT, args: ['--band', 'r'] } },
+        resources: { cpus: 1, memoryMiB: 1024, walltimeSeconds: 300 },
+      },
+    });
     expect(res.statusCode).toBe(201);
     const job = res.json<Job>();
     expect(job).toMatchObject({ kind: 'script', outputNotebook: `batch-jobs/${job.id}/fit.ipynb` });
@@ -39,10 +50,17 @@ describe('script jobs', () => {
     expect(prov.notebook).toEqual({ path: 'work/fit.py', sha256: sha });
   }, 150_000);
 
-  it('refuses a script job without the file\'s text', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: {
-      name: 'empty', kind: 'script', backend: 'local', source: { notebookPath: 'work/fit.py' },
-    } });
+  it("refuses a script job without the file's text", async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      payload: {
+        name: 'empty',
+        kind: 'script',
+        backend: 'local',
+        source: { notebookPath: 'work/fit.py' },
+      },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain('a "script" job needs source.script.content');
   });

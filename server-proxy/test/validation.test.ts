@@ -55,14 +55,24 @@ describe('auth and isolation between users', () => {
 
   it('lets a user charge only their own name or their groups', async () => {
     const before = writtenState(t.app, t.dir);
-    const res = await t.app.inject({ method: 'POST', url: '/api/jobs', headers: as('carol', 'g_a,g_b'), payload: cellsSpec({ account: 'g_dp02' }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      headers: as('carol', 'g_a,g_b'),
+      payload: cellsSpec({ account: 'g_dp02' }),
+    });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({
       code: 'account_not_allowed',
       error: 'You cannot charge account "g_dp02"; choose your own name (carol) or one of your groups (g_a, g_b).',
     });
     expect(writtenState(t.app, t.dir)).toEqual(before);
-    const ok = await t.app.inject({ method: 'POST', url: '/api/jobs', headers: as('carol', 'g_a,g_b'), payload: cellsSpec({ account: 'g_b' }) });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      headers: as('carol', 'g_a,g_b'),
+      payload: cellsSpec({ account: 'g_b' }),
+    });
     expect(ok.statusCode).toBe(201);
     expect(ok.json<Job>().account).toBe('g_b');
   });
@@ -83,15 +93,45 @@ describe('bad input is refused with a message and writes nothing', () => {
     ['zero cpus', { ...spec, resources: { cpus: 0, memoryMiB: 1024, walltimeSeconds: 60 } }, 400, 'resources.cpus'],
     ['an unknown kind', { ...spec, kind: 'shell' }, 400, 'kind'],
     ['an unknown backend', { ...spec, backend: 'slurm' }, 400, 'Unknown backend "slurm"; this proxy offers: local.'],
-    ['a parameter that is not an identifier', { ...spec, parameters: { 'my-param': 1 } }, 400, 'parameter name "my-param" is not a Python identifier'],
+    [
+      'a parameter that is not an identifier',
+      { ...spec, parameters: { 'my-param': 1 } },
+      400,
+      'parameter name "my-param" is not a Python identifier',
+    ],
     ['a parameter named like a keyword', { ...spec, parameters: { class: 1 } }, 400, 'parameter name "class"'],
-    ['a sweep item with a bad parameter name', { ...spec, sweep: [{ a: 1 }, { 'b c': 2 }] }, 400, 'sweep item 2: parameter name "b c" is not a Python identifier'],
+    [
+      'a sweep item with a bad parameter name',
+      { ...spec, sweep: [{ a: 1 }, { 'b c': 2 }] },
+      400,
+      'sweep item 2: parameter name "b c" is not a Python identifier',
+    ],
     ['an empty sweep', { ...spec, sweep: [] }, 400, 'sweep'],
-    ['a notebook path climbing out of the root', { ...spec, source: { ...(spec.source as object), notebookPath: '../etc/x.ipynb' } }, 400, 'must not contain ".."'],
-    ['an absolute notebook path', { ...spec, source: { ...(spec.source as object), notebookPath: '/etc/x.ipynb' } }, 400, 'relative to the Jupyter root'],
-    ['cells without a main cell', { ...spec, source: { notebookPath: 'a.ipynb', cells: [{ id: 's', role: 'setup', source: '' }] } }, 400, 'at least one main cell'],
+    [
+      'a notebook path climbing out of the root',
+      { ...spec, source: { ...(spec.source as object), notebookPath: '../etc/x.ipynb' } },
+      400,
+      'must not contain ".."',
+    ],
+    [
+      'an absolute notebook path',
+      { ...spec, source: { ...(spec.source as object), notebookPath: '/etc/x.ipynb' } },
+      400,
+      'relative to the Jupyter root',
+    ],
+    [
+      'cells without a main cell',
+      { ...spec, source: { notebookPath: 'a.ipynb', cells: [{ id: 's', role: 'setup', source: '' }] } },
+      400,
+      'at least one main cell',
+    ],
     ['a notebook job without a notebook', { ...spec, kind: 'notebook' }, 400, 'needs the notebook JSON'],
-    ['memory over the per-job limit', cellsSpec({ memoryMiB: 100_000 }), 422, 'Memory per job limit is 8192 MiB; you asked for 100000 MiB.'],
+    [
+      'memory over the per-job limit',
+      cellsSpec({ memoryMiB: 100_000 }),
+      422,
+      'Memory per job limit is 8192 MiB; you asked for 100000 MiB.',
+    ],
   ];
 
   it.each(cases)('refuses %s', async (_what, payload, status, message) => {
@@ -104,7 +144,12 @@ describe('bad input is refused with a message and writes nothing', () => {
   });
 
   it('refuses a body that is not JSON', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/jobs', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain('not valid JSON');
     expect(writtenState(t.app, t.dir).rows).toBe(0);

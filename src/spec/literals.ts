@@ -20,7 +20,6 @@ export interface IParsedParameters {
   lines: Record<string, number>;
 }
 
-
 /**
  * Parse the parameters textarea: one `name = value` a line. Values are
  * Python or JSON literals (numbers, True/False/None, quoted strings, lists,

@@ -34,7 +34,9 @@ def test_user_batch_proxy_dir_wins_over_the_bundled_proxy(tmp_path, monkeypatch)
     fake_package(tmp_path, monkeypatch, bundled=True)
     monkeypatch.setenv("USER_BATCH_PROXY_DIR", str(tmp_path / "elsewhere"))
     assert serverproxy.proxy_dir() == tmp_path / "elsewhere"
-    assert serverproxy.setup_user_batch()["command"][1] == str(tmp_path / "elsewhere" / "dist" / "server.js")
+    assert serverproxy.setup_user_batch()["command"][1] == str(
+        tmp_path / "elsewhere" / "dist" / "server.js"
+    )
 
 
 def test_without_node_the_proxy_says_what_to_install(monkeypatch, caplog):

@@ -53,14 +53,25 @@ def wait_for(check, what: str, timeout: float = 90):
 
 def outside_checkout_env(venv: Path, home: Path) -> dict[str, str]:
     """This environment with the venv first on PATH and every trace of the checkout removed."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("USER_BATCH_", "JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
-    path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
-            if p and not Path(p).resolve().is_relative_to(REPO)]
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), *path])  # node stays: it is needed at run time
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("USER_BATCH_", "JUPYTER", "PYTHON", "VIRTUAL_ENV"))
+    }
+    path = [
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not Path(p).resolve().is_relative_to(REPO)
+    ]
+    env["PATH"] = os.pathsep.join(
+        [str(venv / "bin"), *path]
+    )  # node stays: it is needed at run time
     env["PYTHONNOUSERSITE"] = "1"
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    env.update(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+    )
     return env
 
 
@@ -82,8 +93,22 @@ def wheel(scratch) -> Path:
     if not (REPO / "user_batch" / "labextension" / "package.json").is_file():
         pytest.fail("the lab extension is not built: run bin/setup")
     out = scratch / "wheelhouse"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(REPO)], check=True, cwd=scratch)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
+        check=True,
+        cwd=scratch,
+    )
     [built] = out.glob("user_batch-*.whl")
     return built
 
@@ -94,18 +119,37 @@ def venv(wheel, scratch) -> tuple[Path, dict[str, str]]:
     env = outside_checkout_env(venv, scratch / "jupyter")
     # without a pip of its own (installing one takes seconds): this pip installs into it through
     # --python; --no-compile since byte-compiling JupyterLab's dependencies is a large part of it
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, cwd=scratch, env=env)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--disable-pip-version-check", "--no-compile", str(wheel)], check=True, cwd=scratch, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, cwd=scratch, env=env
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-compile",
+            str(wheel),
+        ],
+        check=True,
+        cwd=scratch,
+        env=env,
+    )
     return venv, env
 
 
 def test_the_wheel_carries_the_proxy_and_says_which_platform_it_is_for(wheel):
     assert not wheel.name.endswith("-none-any.whl"), wheel.name  # a native module is inside
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ["user_batch/proxy/dist/server.js",
-                   "user_batch/proxy/node_modules/better-sqlite3/build/Release/better_sqlite3.node",
-                   "share/jupyter/labextensions/user-batch/package.json"]:
+    for needed in [
+        "user_batch/proxy/dist/server.js",
+        "user_batch/proxy/node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+        "share/jupyter/labextensions/user-batch/package.json",
+    ]:
         assert any(n.endswith(needed) for n in names), needed
 
 
@@ -113,51 +157,105 @@ def test_pip_install_then_jupyter_lab_runs_a_job(venv, tmp_path):
     venv, env = venv
     python = venv / "bin" / "python"
     where = subprocess.run(
-        [str(python), "-c", "import user_batch.serverproxy as s; print(s.__file__); print(s.setup_user_batch()['command'][1])"],
-        check=True, cwd=tmp_path, env=env, capture_output=True, text=True).stdout.split()
-    assert all(Path(p).is_relative_to(venv) for p in where), where  # the installed package and its proxy
+        [
+            str(python),
+            "-c",
+            "import user_batch.serverproxy as s; "
+            "print(s.__file__); print(s.setup_user_batch()['command'][1])",
+        ],
+        check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert all(Path(p).is_relative_to(venv) for p in where), (
+        where
+    )  # the installed package and its proxy
 
     root, data = tmp_path / "root", tmp_path / "data"
     root.mkdir()
     # a real HATS catalog, so the plan below reads Parquet footers with the bundled hyparquet;
     # made (by the checkout's venv, which has lsdb) while the lab starts and the job runs
-    catalog = subprocess.Popen([sys.executable, str(REPO / "tests" / "fixtures" / "make_catalog.py"),
-                                str(root / "catalogs" / "synthetic"), "--rows", str(CATALOG_ROWS)],
-                               stdout=subprocess.DEVNULL)
+    catalog = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "tests" / "fixtures" / "make_catalog.py"),
+            str(root / "catalogs" / "synthetic"),
+            "--rows",
+            str(CATALOG_ROWS),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
-    args = [str(venv / "bin" / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0"]
+    args = [
+        str(venv / "bin" / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+    ]
     if os.geteuid() == 0:
         args.append("--allow-root")
     lab_log = tmp_path / "lab.log"
     with open(lab_log, "wb") as log:
-        lab = subprocess.Popen(args, cwd=tmp_path, env=dict(env, USER_BATCH_DATA_DIR=str(data)),
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        lab = subprocess.Popen(
+            args,
+            cwd=tmp_path,
+            env=dict(env, USER_BATCH_DATA_DIR=str(data)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
 
     def api(path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
-            f"{base}/user-batch/api{path}", data=None if body is None else json.dumps(body).encode(),
+            f"{base}/user-batch/api{path}",
+            data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
-            method="GET" if body is None else "POST")
+            method="GET" if body is None else "POST",
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
     try:
-        page = wait_for(lambda: urllib.request.urlopen(f"{base}/lab?token={TOKEN}", timeout=10).read().decode(),
-                        "JupyterLab")
+        page = wait_for(
+            lambda: urllib.request.urlopen(f"{base}/lab?token={TOKEN}", timeout=10).read().decode(),
+            "JupyterLab",
+        )
         assert re.search(r'"name":\s*"user-batch"', page), "the lab does not load the extension"
-        job = api("/jobs", {
-            "name": "from the wheel", "kind": "cells", "backend": "local",
-            "source": {"notebookPath": "analysis.ipynb", "cells": [{
-                "id": "write", "role": "main",
-                "source": "import sys\nopen('made.txt', 'w').write('written by a job')\nprint('ran in', sys.prefix)"}]},
-            "resources": {"cpus": 1, "memoryMiB": 1024, "walltimeSeconds": 120},
-        })
+        job = api(
+            "/jobs",
+            {
+                "name": "from the wheel",
+                "kind": "cells",
+                "backend": "local",
+                "source": {
+                    "notebookPath": "analysis.ipynb",
+                    "cells": [
+                        {
+                            "id": "write",
+                            "role": "main",
+                            "source": "import sys\n"
+                            "open('made.txt', 'w').write('written by a job')\n"
+                            "print('ran in', sys.prefix)",
+                        }
+                    ],
+                },
+                "resources": {"cpus": 1, "memoryMiB": 1024, "walltimeSeconds": 120},
+            },
+        )
         assert catalog.wait(timeout=120) == 0
         plan = api("/catalogs/plan", {"path": "catalogs/synthetic"})
         assert plan["totals"]["rows"] == CATALOG_ROWS, plan["totals"]
-        done = wait_for(lambda: (j := api(f"/jobs/{job['id']}"))["state"] in FINAL_STATES and j, "the job to end")
+        done = wait_for(
+            lambda: (j := api(f"/jobs/{job['id']}"))["state"] in FINAL_STATES and j,
+            "the job to end",
+        )
         assert done["state"] == "succeeded", (done, api(f"/jobs/{job['id']}/logs?from=0")["text"])
         assert (root / "batch-jobs" / job["id"] / "made.txt").read_text() == "written by a job"
         assert f"ran in {venv}" in api(f"/jobs/{job['id']}/logs?from=0")["text"]

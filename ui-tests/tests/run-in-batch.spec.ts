@@ -18,46 +18,84 @@ test.describe('Run in batch on the local backend', () => {
     await batch.openTestNotebook(tmpPath);
     await batch.openRunCellsDialog(CELL.work);
     await expect(page.locator(sel.quotaSummary)).toContainText('concurrent');
-    await batch.fillDialog({ name: 'ui-cells', setup: 'above', parameters: 'threshold = 42' });
-    await page.screenshot({ path: test.info().outputPath('submit-dialog.png') });
+    await batch.fillDialog({
+      name: 'ui-cells',
+      setup: 'above',
+      parameters: 'threshold = 42'
+    });
+    await page.screenshot({
+      path: test.info().outputPath('submit-dialog.png')
+    });
     await batch.submitDialog();
 
     await batch.showSidebar();
     await batch.waitForState('ui-cells', 'succeeded');
-    await expect(page.locator(sel.toast, { hasText: 'Batch job "ui-cells" succeeded' })).toBeVisible();
+    await expect(
+      page.locator(sel.toast, { hasText: 'Batch job "ui-cells" succeeded' })
+    ).toBeVisible();
 
     const details = await batch.openDetails('ui-cells');
-    await expect(details.locator(sel.log)).toContainText('hello from batch, threshold=42');
-    await expect(details.locator(sel.outputLink)).toContainText(['batch-test.ipynb']);
-    await expect(details.locator(sel.outputLink, { hasText: 'result.txt' })).toHaveCount(1);
+    await expect(details.locator(sel.log)).toContainText(
+      'hello from batch, threshold=42'
+    );
+    await expect(details.locator(sel.outputLink)).toContainText([
+      'batch-test.ipynb'
+    ]);
+    await expect(
+      details.locator(sel.outputLink, { hasText: 'result.txt' })
+    ).toHaveCount(1);
     await expect(details.locator(sel.provenance)).toContainText('sha256');
-    await page.screenshot({ path: test.info().outputPath('sidebar-succeeded.png') });
+    await page.screenshot({
+      path: test.info().outputPath('sidebar-succeeded.png')
+    });
 
     await details.locator(sel.outputLink).first().click();
-    const executed = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', {
-      hasText: 'hello from batch, threshold=42'
-    });
+    const executed = page.locator(
+      '.jp-NotebookPanel:visible .jp-OutputArea-output',
+      {
+        hasText: 'hello from batch, threshold=42'
+      }
+    );
     await expect(executed).toBeVisible();
   });
 
-  test('the cell context menu and the command palette open the same dialog', async ({ page, tmpPath }) => {
+  test('the cell context menu and the command palette open the same dialog', async ({
+    page,
+    tmpPath
+  }) => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
     await page.notebook.selectCells(CELL.work);
-    await (await page.notebook.getCellLocator(CELL.work))!.click({ button: 'right' });
-    await page.locator('.lm-Menu-item:visible', { hasText: 'Run in batch' }).first().click();
+    await (await page.notebook.getCellLocator(CELL.work))!.click({
+      button: 'right'
+    });
+    await page
+      .locator('.lm-Menu-item:visible', { hasText: 'Run in batch' })
+      .first()
+      .click();
     await expect(page.locator(sel.dialog)).toBeVisible();
-    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .locator(sel.dialog)
+      .getByRole('button', { name: 'Cancel' })
+      .click();
     await expect(page.locator(sel.dialog)).toHaveCount(0);
 
     await page.keyboard.press('Control+Shift+C');
-    await page.locator('#command-palette .lm-CommandPalette-input').fill('Run notebook in batch');
+    await page
+      .locator('#command-palette .lm-CommandPalette-input')
+      .fill('Run notebook in batch');
     await page.keyboard.press('Enter');
     await expect(page.locator(sel.dialog)).toBeVisible();
-    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .locator(sel.dialog)
+      .getByRole('button', { name: 'Cancel' })
+      .click();
   });
 
-  test('a long job can be cancelled while its log streams', async ({ page, tmpPath }) => {
+  test('a long job can be cancelled while its log streams', async ({
+    page,
+    tmpPath
+  }) => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
     await batch.runCell(CELL.slow, { name: 'ui-slow', setup: 'none' });
@@ -79,27 +117,41 @@ test.describe('Run in batch on the local backend', () => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
     await batch.openRunCellsDialog(CELL.work);
-    await batch.fillDialog({ name: 'ui-too-big', setup: 'above', memoryMiB: 100000 });
+    await batch.fillDialog({
+      name: 'ui-too-big',
+      setup: 'above',
+      memoryMiB: 100000
+    });
     await batch.submitDialog();
 
     const error = page.locator(`${sel.dialog} ${sel.submitError}`);
     await expect(error).toContainText(/memory/i);
     await expect(error).toContainText('4096');
-    await expect(page.locator(`${sel.dialogBody} input[name="name"]`)).toHaveValue('ui-too-big');
+    await expect(
+      page.locator(`${sel.dialogBody} input[name="name"]`)
+    ).toHaveValue('ui-too-big');
     await page.screenshot({ path: test.info().outputPath('over-quota.png') });
-    await page.locator(sel.dialog).getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .locator(sel.dialog)
+      .getByRole('button', { name: 'Cancel' })
+      .click();
 
     await batch.showSidebar();
     await expect(batch.jobRow('ui-too-big')).toHaveCount(0);
   });
 
-  test('a failing cell shows the error, the traceback and which cell failed', async ({ page, tmpPath }) => {
+  test('a failing cell shows the error, the traceback and which cell failed', async ({
+    page,
+    tmpPath
+  }) => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
     await batch.runCell(CELL.broken, { name: 'ui-broken', setup: 'none' });
     await batch.showSidebar();
     await batch.waitForState('ui-broken', 'failed');
-    await expect(page.locator(sel.toast, { hasText: 'Batch job "ui-broken" failed' })).toBeVisible();
+    await expect(
+      page.locator(sel.toast, { hasText: 'Batch job "ui-broken" failed' })
+    ).toBeVisible();
     const details = await batch.openDetails('ui-broken');
     const error = details.locator(sel.error);
     await expect(error).toContainText('ValueError');
@@ -107,7 +159,10 @@ test.describe('Run in batch on the local backend', () => {
     await expect(error).toContainText('broken');
   });
 
-  test('after a page reload every job is still listed with its state', async ({ page, tmpPath }) => {
+  test('after a page reload every job is still listed with its state', async ({
+    page,
+    tmpPath
+  }) => {
     const batch = new BatchHelper(page);
     await batch.openTestNotebook(tmpPath);
     await batch.runCell(CELL.work, { name: 'ui-keep-1', setup: 'above' });
@@ -122,14 +177,26 @@ test.describe('Run in batch on the local backend', () => {
     await page.evaluate(() => window.location.reload());
     await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
     await batch.showSidebar();
-    await expect(batch.jobRow('ui-keep-1')).toHaveAttribute('data-state', 'succeeded');
-    await expect(batch.jobRow('ui-keep-2')).toHaveAttribute('data-state', 'failed');
+    await expect(batch.jobRow('ui-keep-1')).toHaveAttribute(
+      'data-state',
+      'succeeded'
+    );
+    await expect(batch.jobRow('ui-keep-2')).toHaveAttribute(
+      'data-state',
+      'failed'
+    );
     await expect(page.locator(sel.gauge('concurrentJobs'))).toContainText('/');
   });
 
-  test('the whole demo notebook runs in batch and keeps its figure', async ({ page, tmpPath }) => {
+  test('the whole demo notebook runs in batch and keeps its figure', async ({
+    page,
+    tmpPath
+  }) => {
     const batch = new BatchHelper(page);
-    await page.contents.uploadFile(require.resolve('../../demo/Demo.ipynb'), `${tmpPath}/Demo.ipynb`);
+    await page.contents.uploadFile(
+      require.resolve('../../demo/Demo.ipynb'),
+      `${tmpPath}/Demo.ipynb`
+    );
     await page.notebook.openByPath(`${tmpPath}/Demo.ipynb`);
     await page.notebook.activate('Demo.ipynb');
     await page.locator(sel.runNotebookButton).click();
@@ -140,6 +207,8 @@ test.describe('Run in batch on the local backend', () => {
     await batch.waitForState('ui-demo', 'succeeded', 120_000);
     const details = await batch.openDetails('ui-demo');
     await details.locator(sel.outputLink).first().click();
-    await expect(page.locator('.jp-NotebookPanel:visible .jp-RenderedImage img').first()).toBeVisible();
+    await expect(
+      page.locator('.jp-NotebookPanel:visible .jp-RenderedImage img').first()
+    ).toBeVisible();
   });
 });

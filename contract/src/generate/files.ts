@@ -16,12 +16,15 @@ export function generatedFiles(): Map<string, string> {
     if (!('schema' in entry) || !entry.schema) continue;
     const schema = z.toJSONSchema(entry.schema, { io: 'output', unrepresentable: 'any' });
     const base = entry.name.replace(/\.json$/, '');
-    files.set(`docs/jobdir/${base}.schema.json`, json({
-      ...schema,
-      $id: `https://user-batch/jobdir/${base}.schema.json`,
-      title: entry.name,
-      description: `${entry.about} (written by the ${entry.writtenBy}). Generated from contract/src/jobdir.ts.`,
-    }));
+    files.set(
+      `docs/jobdir/${base}.schema.json`,
+      json({
+        ...schema,
+        $id: `https://user-batch/jobdir/${base}.schema.json`,
+        title: entry.name,
+        description: `${entry.about} (written by the ${entry.writtenBy}). Generated from contract/src/jobdir.ts.`,
+      }),
+    );
   }
   files.set('user_batch/jobfiles.py', pythonJobFiles());
   return files;

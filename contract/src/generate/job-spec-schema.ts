@@ -19,22 +19,22 @@ export function jobSpecJsonSchema(): Record<string, unknown> {
   const members = ((union?.oneOf ?? union?.anyOf) as Schema[] | undefined) ?? [];
   const { oneOf: _o, anyOf: _a, ...unionRest } = union ?? {};
 
-  const names = [...new Set(members.flatMap((m) => Object.keys(m.properties ?? {})))];
+  const names = [...new Set(members.flatMap(m => Object.keys(m.properties ?? {})))];
   const same = (name: string): boolean =>
-    members.every((m) => JSON.stringify(m.properties?.[name]) === JSON.stringify(members[0].properties?.[name]));
-  const shared = names.filter((n) => n !== 'kind' && same(n));
-  const required = names.filter((n) => (n === 'kind' || shared.includes(n)) && members.every((m) => m.required?.includes(n)));
+    members.every(m => JSON.stringify(m.properties?.[name]) === JSON.stringify(members[0].properties?.[name]));
+  const shared = names.filter(n => n !== 'kind' && same(n));
+  const required = names.filter(n => (n === 'kind' || shared.includes(n)) && members.every(m => m.required?.includes(n)));
   const properties: Record<string, unknown> = {};
   for (const name of names) {
     if (name === 'kind') properties.kind = { type: 'string', enum: [...JobKind.options] };
     else if (shared.includes(name)) properties[name] = members[0].properties?.[name];
     else properties[name] = {};
   }
-  const oneOf = members.map((m) => {
+  const oneOf = members.map(m => {
     const own = Object.fromEntries(Object.entries(m.properties ?? {}).filter(([n]) => !shared.includes(n)));
-    return { type: 'object', properties: own, required: (m.required ?? []).filter((n) => !required.includes(n) || n === 'kind') };
+    return { type: 'object', properties: own, required: (m.required ?? []).filter(n => !required.includes(n) || n === 'kind') };
   });
-  const anyRequired = names.filter((n) => !required.includes(n) && members.every((m) => m.required?.includes(n)));
+  const anyRequired = names.filter(n => !required.includes(n) && members.every(m => m.required?.includes(n)));
   return {
     ...top,
     $id: 'https://user-batch/job-spec.schema.json',

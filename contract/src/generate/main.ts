@@ -8,6 +8,5 @@ for (const [path, text] of generatedFiles()) {
   const target = join(root, path);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, text);
-  // eslint-disable-next-line no-console
   console.log(`wrote ${path}`);
 }

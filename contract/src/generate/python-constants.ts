@@ -3,7 +3,9 @@ import { EXIT_CANCELLED, EXIT_CELL_ERROR, EXIT_CODES, EXIT_OK, EXIT_RUNNER_ERROR
 /** user_batch/jobfiles.py: the job folder's names and the exit codes, for the runner and the catalog driver. */
 export function pythonJobFiles(): string {
   const byWriter = (writer: 'proxy' | 'runner'): string[] =>
-    Object.values(JOB_DIR).filter((e) => e.writtenBy === writer).map((e) => `${e.python} = ${JSON.stringify(e.name)}  # ${e.about}`);
+    Object.values(JOB_DIR)
+      .filter(e => e.writtenBy === writer)
+      .map(e => `${e.python} = ${JSON.stringify(e.name)}  # ${e.about}`);
   const exits: [string, number, string][] = [
     ['EXIT_OK', EXIT_OK, 'ok'],
     ['EXIT_CELL_ERROR', EXIT_CELL_ERROR, 'cell_error, partition_error, items_failed'],
@@ -31,7 +33,7 @@ export function pythonJobFiles(): string {
     '# Exit codes (also ``exitCode`` in exit.json) and their reasons.',
     ...exits.map(([name, code, why]) => `${name} = ${code}  # ${why}`),
     '',
-    '# exit.json\'s ``reason`` and the exit code that goes with it.',
+    "# exit.json's ``reason`` and the exit code that goes with it.",
     'EXIT_CODES = {',
     ...reasons,
     '}',

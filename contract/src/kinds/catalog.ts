@@ -17,7 +17,11 @@ export const CatalogSource = z
   .object(
     {
       /** The catalog folder: relative to the Jupyter root, or absolute inside a site catalog folder. */
-      path: z.string().min(1).max(1024).refine((p) => !p.includes('\0') && !p.split('/').includes('..'), { message: 'must not contain ".."' }),
+      path: z
+        .string()
+        .min(1)
+        .max(1024)
+        .refine(p => !p.includes('\0') && !p.split('/').includes('..'), { message: 'must not contain ".."' }),
       region: Region.optional(),
       columns: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
       function: z.object({

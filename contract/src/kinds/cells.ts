@@ -7,7 +7,7 @@ export const CellsSource = SourceBase.extend({
   cells: z
     .array(Cell, whenMissing('a "cells" job needs at least one main cell'))
     .max(MAX_CELLS)
-    .refine((cells) => cells.some((c) => c.role === 'main'), { message: 'a "cells" job needs at least one main cell' }),
+    .refine(cells => cells.some(c => c.role === 'main'), { message: 'a "cells" job needs at least one main cell' }),
 });
 
 export const CellsSpec = SpecBase.extend({

@@ -5,7 +5,7 @@ import { SourceBase, SpecBase, whenMissing } from '../shared';
 export const NotebookSource = SourceBase.extend({
   notebook: z
     .record(z.string(), z.unknown(), whenMissing('a "notebook" job needs the notebook JSON'))
-    .refine((nb) => Array.isArray(nb.cells), { message: 'the notebook must be nbformat v4 JSON with a "cells" list', path: ['cells'] }),
+    .refine(nb => Array.isArray(nb.cells), { message: 'the notebook must be nbformat v4 JSON with a "cells" list', path: ['cells'] }),
 });
 
 export const NotebookSpec = SpecBase.extend({

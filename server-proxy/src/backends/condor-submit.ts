@@ -49,6 +49,7 @@ export type Argument = string | typeof ItemArgument;
 
 export class SubmitValueError extends Error {}
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they cannot go into a submit file
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
 /** A value may never break the line it is on. */
@@ -72,12 +73,7 @@ export function plainValue(what: string, value: string): string {
 
 /** A display-only text (the batch name): control characters become spaces, quotes and backslashes are replaced. */
 export function displayValue(value: string): string {
-  const cleaned = value
-    .replace(new RegExp(CONTROL.source, 'g'), ' ')
-    .replace(/"/g, "'")
-    .replace(/\\/g, '/')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const cleaned = value.replace(new RegExp(CONTROL.source, 'g'), ' ').replace(/"/g, "'").replace(/\\/g, '/').replace(/\s+/g, ' ').trim();
   return escapeDollars(cleaned.length ? cleaned : 'job');
 }
 
@@ -163,12 +159,14 @@ export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
   if (!/^[A-Za-z0-9]{1,64}$/.test(i.jobId)) throw new SubmitValueError('job id is not alphanumeric');
   const limit = i.walltimeSeconds + i.walltimeGraceSeconds;
   // a sweep item's log is items/<n>.log (the folder exists before submit; the runner makes items/<n>/)
-  const log = i.sweep ? `${plainValue('log path', `${i.jobDir}/items`)}/${ITEM_MACRO}.log` : plainValue('log path', `${i.jobDir}/output.log`);
+  const log = i.sweep
+    ? `${plainValue('log path', `${i.jobDir}/items`)}/${ITEM_MACRO}.log`
+    : plainValue('log path', `${i.jobDir}/output.log`);
   return [
     ['universe', 'vanilla'],
     ['executable', plainValue('python', i.python)],
     ['transfer_executable', 'false'],
-    ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir, ...(i.sweep ? ['--item', ItemArgument] as Argument[] : [])])],
+    ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir, ...(i.sweep ? (['--item', ItemArgument] as Argument[]) : [])])],
     ['environment', environmentValue(i.environment)],
     ['getenv', 'false'],
     ['initialdir', plainValue('output folder', i.outputDir)],

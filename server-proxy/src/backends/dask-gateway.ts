@@ -49,7 +49,7 @@ export class GatewayError extends Error {}
 const ALL_STATUSES = ClusterStatus.options.join(',');
 /** A cluster younger than this is never taken for an orphan (its job may be mid-submit). */
 const ORPHAN_MIN_AGE_MS = 60_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
 /**
  * How long a failed job's end waits for an unreachable gateway, to say whether its cluster died.
  * A restarting gateway on a busy 2-core host took over 30 s to answer again (seen in the tests);
@@ -72,7 +72,9 @@ export class GatewayClient {
     try {
       secret = readFileSync(file, 'utf8').trim();
     } catch {
-      throw new GatewayError(`The proxy cannot read the Dask Gateway ${auth.type === 'basic' ? 'password' : 'token'} file ${file}; ask the site's administrators to fix the backend's auth.`);
+      throw new GatewayError(
+        `The proxy cannot read the Dask Gateway ${auth.type === 'basic' ? 'password' : 'token'} file ${file}; ask the site's administrators to fix the backend's auth.`,
+      );
     }
     return auth.type === 'basic' ? `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}` : `jupyterhub ${secret}`;
   }
@@ -89,7 +91,9 @@ export class GatewayClient {
     } catch (err) {
       if (err instanceof GatewayError) throw err;
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new GatewayError(`Could not reach the Dask Gateway at ${this.site.address} (${cause}). It may be down or restarting; try again in a minute, or ask the site's administrators.`);
+      throw new GatewayError(
+        `Could not reach the Dask Gateway at ${this.site.address} (${cause}). It may be down or restarting; try again in a minute, or ask the site's administrators.`,
+      );
     }
     const text = await res.text();
     let json: unknown = null;
@@ -99,7 +103,9 @@ export class GatewayClient {
       json = null;
     }
     if (res.status === 401 || res.status === 403) {
-      throw new GatewayError(`The Dask Gateway at ${this.site.address} did not accept the proxy's credentials (HTTP ${res.status}); ask the site's administrators to check the backend's auth.`);
+      throw new GatewayError(
+        `The Dask Gateway at ${this.site.address} did not accept the proxy's credentials (HTTP ${res.status}); ask the site's administrators to check the backend's auth.`,
+      );
     }
     return { status: res.status, json };
   }
@@ -112,10 +118,13 @@ export class GatewayClient {
   async create(user: string, options: Record<string, unknown>): Promise<string> {
     const { status, json } = await this.call(user, 'POST', '/api/v1/clusters/', { cluster_options: options });
     if (status === 422) {
-      throw new GatewayError(`The Dask Gateway refused the cluster options: ${GatewayClient.said(json)}. Ask for fewer cores or less memory per worker.`);
+      throw new GatewayError(
+        `The Dask Gateway refused the cluster options: ${GatewayClient.said(json)}. Ask for fewer cores or less memory per worker.`,
+      );
     }
     const parsed = z.object({ name: z.string() }).safeParse(json);
-    if (status !== 201 || !parsed.success) throw new GatewayError(`The Dask Gateway could not create a cluster (HTTP ${status}: ${GatewayClient.said(json)}).`);
+    if (status !== 201 || !parsed.success)
+      throw new GatewayError(`The Dask Gateway could not create a cluster (HTTP ${status}: ${GatewayClient.said(json)}).`);
     return parsed.data.name;
   }
 
@@ -143,10 +152,11 @@ export class GatewayClient {
 
   async scale(user: string, name: string, resources: JobSpec['resources']): Promise<void> {
     const body = resources.adaptiveWorkers
-      ? ['adapt', { minimum: resources.adaptiveWorkers.minimum, maximum: resources.adaptiveWorkers.maximum, active: true }] as const
-      : ['scale', { count: resources.workers ?? 1 }] as const;
+      ? (['adapt', { minimum: resources.adaptiveWorkers.minimum, maximum: resources.adaptiveWorkers.maximum, active: true }] as const)
+      : (['scale', { count: resources.workers ?? 1 }] as const);
     const { status, json } = await this.call(user, 'POST', `/api/v1/clusters/${encodeURIComponent(name)}/${body[0]}`, body[1]);
-    if (status !== 200) throw new GatewayError(`The Dask Gateway did not ${body[0]} cluster ${name} (HTTP ${status}: ${GatewayClient.said(json)}).`);
+    if (status !== 200)
+      throw new GatewayError(`The Dask Gateway did not ${body[0]} cluster ${name} (HTTP ${status}: ${GatewayClient.said(json)}).`);
   }
 
   /** Stop the cluster; true once the gateway reports it STOPPED/FAILED (or gone) within `waitMs`. */
@@ -208,14 +218,26 @@ export class DaskGatewayBackend implements Backend {
     const cluster = await this.client.create(job.user, options);
     // workers asked for at once, so they start with the scheduler; if the gateway wants a
     // running cluster first, the poll that sees it RUNNING asks again
-    const scaled = await this.client.scale(job.user, cluster, job.spec.resources).then(() => true, () => false);
-    const ref: GatewayRef = { cluster, phase: 'starting', driver: null, dashboardUrl: null, options, createdAt: new Date().toISOString(), clusterStopped: false, scaled };
+    const scaled = await this.client.scale(job.user, cluster, job.spec.resources).then(
+      () => true,
+      () => false,
+    );
+    const ref: GatewayRef = {
+      cluster,
+      phase: 'starting',
+      driver: null,
+      dashboardUrl: null,
+      options,
+      createdAt: new Date().toISOString(),
+      clusterStopped: false,
+      scaled,
+    };
     return { jobId: job.id, state: 'queued', stateReason: `Starting Dask cluster ${cluster} on the gateway.`, backendRef: ref };
   }
 
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
     const updates: JobUpdate[] = [];
-    const users = new Set(jobs.map((j) => j.user));
+    const users = new Set(jobs.map(j => j.user));
     for (const user of this.stopsPending.values()) users.add(user);
     for (const user of users) {
       let clusters: Map<string, Cluster> | null = null;
@@ -224,12 +246,12 @@ export class DaskGatewayBackend implements Backend {
       } catch {
         clusters = null; // gateway away: drivers are still watched, cluster starts wait
       }
-      const mine = jobs.filter((j) => j.user === user);
+      const mine = jobs.filter(j => j.user === user);
       for (const job of mine) {
         const update = await this.step(job, clusters);
         if (update) updates.push(update);
       }
-      if (clusters) await this.stopOrphans(user, clusters, new Set(mine.map((j) => j.id)));
+      if (clusters) await this.stopOrphans(user, clusters, new Set(mine.map(j => j.id)));
     }
     return updates;
   }
@@ -243,12 +265,32 @@ export class DaskGatewayBackend implements Backend {
       const ref = this.refOf(job);
       if (!ref) {
         // stored, maybe the cluster made, but the proxy died before it recorded the name
-        const made = clusters ? [...clusters.values()].find((c) => c.options?.user_batch_job === job.id) : undefined;
+        const made = clusters ? [...clusters.values()].find(c => c.options?.user_batch_job === job.id) : undefined;
         if (made) {
-          const adopted: GatewayRef = { cluster: made.name, phase: 'starting', driver: null, dashboardUrl: null, options: DaskGatewayBackend.optionsFor(job), createdAt: new Date().toISOString(), clusterStopped: false, scaled: false };
-          updates.push({ jobId: job.id, state: 'queued', stateReason: `Starting Dask cluster ${made.name} (found again after the proxy restarted).`, backendRef: adopted });
+          const adopted: GatewayRef = {
+            cluster: made.name,
+            phase: 'starting',
+            driver: null,
+            dashboardUrl: null,
+            options: DaskGatewayBackend.optionsFor(job),
+            createdAt: new Date().toISOString(),
+            clusterStopped: false,
+            scaled: false,
+          };
+          updates.push({
+            jobId: job.id,
+            state: 'queued',
+            stateReason: `Starting Dask cluster ${made.name} (found again after the proxy restarted).`,
+            backendRef: adopted,
+          });
         } else if (job.state === 'pending') updates.push({ jobId: job.id, needsSubmit: true });
-        else updates.push({ jobId: job.id, state: 'lost', stateReason: 'The proxy has no record of this job\'s Dask cluster.', endedAt: new Date().toISOString() });
+        else
+          updates.push({
+            jobId: job.id,
+            state: 'lost',
+            stateReason: "The proxy has no record of this job's Dask cluster.",
+            endedAt: new Date().toISOString(),
+          });
         continue;
       }
       if (ref.phase === 'driving' && ref.driver) {
@@ -271,7 +313,10 @@ export class DaskGatewayBackend implements Backend {
     }
     const stopped = ref ? await this.stopCluster(job.user, ref.cluster) : true;
     return {
-      jobId: job.id, state: 'cancelled', endedAt: new Date().toISOString(), exitCode,
+      jobId: job.id,
+      state: 'cancelled',
+      endedAt: new Date().toISOString(),
+      exitCode,
       stateReason: `Cancelled at your request.${stopped ? '' : ' The Dask cluster is still stopping; the proxy keeps asking the gateway to stop it.'}`,
       ...(ref ? { backendRef: { ...ref, clusterStopped: stopped, dashboardUrl: null } } : {}),
     };
@@ -310,7 +355,8 @@ export class DaskGatewayBackend implements Backend {
         // driver would wait on a dead scheduler, so it is stopped and the job fails, never stuck
         const stopped = await this.opts.driver.cancel(driverJob);
         return {
-          ...stopped, state: 'failed',
+          ...stopped,
+          state: 'failed',
           stateReason: `The Dask cluster ${ref.cluster} ${cluster ? `is ${cluster.status}` : 'is gone'} while the job ran (the gateway restarted or the cluster failed), so the job was stopped. Run it again.`,
           backendRef: { ...ref, dashboardUrl: null, clusterStopped: true },
         };
@@ -328,7 +374,13 @@ export class DaskGatewayBackend implements Backend {
         ? `The Dask cluster did not start within ${this.opts.site.startTimeoutSeconds} s; the gateway may be short of resources. Try again later or ask for fewer workers.`
         : `The Dask Gateway could not start the cluster (it is ${cluster.status}); see the gateway's log, or try again with fewer or smaller workers.`;
     const stopped = await this.stopCluster(job.user, ref.cluster);
-    return { jobId: job.id, state: 'failed', stateReason: why, endedAt: new Date().toISOString(), backendRef: { ...ref, clusterStopped: stopped } };
+    return {
+      jobId: job.id,
+      state: 'failed',
+      stateReason: why,
+      endedAt: new Date().toISOString(),
+      backendRef: { ...ref, clusterStopped: stopped },
+    };
   }
 
   private async startDriver(job: JobRecord, ref: GatewayRef, cluster: Cluster): Promise<JobUpdate> {
@@ -337,7 +389,13 @@ export class DaskGatewayBackend implements Backend {
       if (!ref.scaled) await this.client.scale(job.user, ref.cluster, job.spec.resources);
     } catch (err) {
       const stopped = await this.stopCluster(job.user, ref.cluster);
-      return { jobId: job.id, state: 'failed', stateReason: (err as Error).message, endedAt: new Date().toISOString(), backendRef: { ...ref, clusterStopped: stopped } };
+      return {
+        jobId: job.id,
+        state: 'failed',
+        stateReason: (err as Error).message,
+        endedAt: new Date().toISOString(),
+        backendRef: { ...ref, clusterStopped: stopped },
+      };
     }
     const env: Record<string, string> = {
       USER_BATCH_DASK_GATEWAY_ADDRESS: site.address,
@@ -353,13 +411,18 @@ export class DaskGatewayBackend implements Backend {
       ...(site.proxyAddress ? { DASK_GATEWAY__PROXY_ADDRESS: site.proxyAddress } : {}),
       DASK_GATEWAY__AUTH__TYPE: site.auth.type,
       ...(site.auth.type === 'basic'
-        ? { DASK_GATEWAY__AUTH__KWARGS__USERNAME: job.user, DASK_GATEWAY__AUTH__KWARGS__PASSWORD: readFileSync(site.auth.passwordFile, 'utf8').trim() }
+        ? {
+            DASK_GATEWAY__AUTH__KWARGS__USERNAME: job.user,
+            DASK_GATEWAY__AUTH__KWARGS__PASSWORD: readFileSync(site.auth.passwordFile, 'utf8').trim(),
+          }
         : {}),
     };
     const started = await this.opts.driver.submit(job, env);
     const dashboardUrl = cluster.dashboard_route ? `${site.address}${cluster.dashboard_route}` : null;
     const r = job.spec.resources;
-    const workers = r.adaptiveWorkers ? `${r.adaptiveWorkers.minimum}–${r.adaptiveWorkers.maximum} workers (adaptive)` : `${r.workers ?? 1} worker${(r.workers ?? 1) === 1 ? '' : 's'}`;
+    const workers = r.adaptiveWorkers
+      ? `${r.adaptiveWorkers.minimum}–${r.adaptiveWorkers.maximum} workers (adaptive)`
+      : `${r.workers ?? 1} worker${(r.workers ?? 1) === 1 ? '' : 's'}`;
     return {
       ...started,
       stateReason: `Running on Dask cluster ${ref.cluster}: ${workers} of ${r.cpus} core${r.cpus === 1 ? '' : 's'} and ${r.memoryMiB} MiB each.`,
@@ -375,9 +438,10 @@ export class DaskGatewayBackend implements Backend {
     const cluster = clusters?.get(ref.cluster);
     const clusterGone = clusters !== null && (!cluster || cluster.status === 'STOPPED' || cluster.status === 'FAILED');
     const stopped = await this.stopCluster(job.user, ref.cluster);
-    const reason = seen.state === 'failed' && clusterGone
-      ? `The Dask cluster ${ref.cluster} stopped while the job ran (the gateway restarted or the cluster failed). ${seen.stateReason ?? ''}`.trim()
-      : seen.stateReason;
+    const reason =
+      seen.state === 'failed' && clusterGone
+        ? `The Dask cluster ${ref.cluster} stopped while the job ran (the gateway restarted or the cluster failed). ${seen.stateReason ?? ''}`.trim()
+        : seen.stateReason;
     return { ...seen, stateReason: reason ?? null, backendRef: { ...ref, driver, dashboardUrl: null, clusterStopped: stopped } };
   }
 

@@ -4,7 +4,16 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Config, HTCondorSiteConfig } from '../config';
 import { z } from 'zod';
 import type { JobRecord } from '../store/jobs';
-import { CANCELLED_REASON, Exit, finalFromJobDir, type JobFiles, parseFile, readLogChunk, walltimeReason, writeFileAtomic } from '../jobdir';
+import {
+  CANCELLED_REASON,
+  Exit,
+  finalFromJobDir,
+  type JobFiles,
+  parseFile,
+  readLogChunk,
+  walltimeReason,
+  writeFileAtomic,
+} from '../jobdir';
 import { listOutputs } from '../outputs';
 import { ErrorFile, JOB_FILES, type JobError, type OutputFile, Progress } from '@user-batch/contract';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
@@ -45,8 +54,14 @@ type CondorRef = z.infer<typeof CondorRef>;
 
 /** The job ad attributes we read; undefined attributes come back as null or are missing. */
 /** A number, or null when the attribute is undefined or an unevaluated expression (condor_q -json prints those as strings). */
-const num = z.unknown().optional().transform((v): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null));
-const str = z.unknown().optional().transform((v): string | null => (typeof v === 'string' ? v : null));
+const num = z
+  .unknown()
+  .optional()
+  .transform((v): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+const str = z
+  .unknown()
+  .optional()
+  .transform((v): string | null => (typeof v === 'string' ? v : null));
 const Ad = z.looseObject({
   ClusterId: z.number(),
   ProcId: z.number().default(0),
@@ -58,7 +73,10 @@ const Ad = z.looseObject({
   HoldReasonSubCode: num,
   RemoveReason: str,
   ExitCode: num,
-  ExitBySignal: z.unknown().optional().transform((v) => v === true),
+  ExitBySignal: z
+    .unknown()
+    .optional()
+    .transform(v => v === true),
   ExitSignal: num,
   RemoteWallClockTime: num,
   MemoryUsage: num,
@@ -71,20 +89,36 @@ const Ad = z.looseObject({
 type Ad = z.infer<typeof Ad>;
 
 const ATTRIBUTES = [
-  'ClusterId', 'ProcId', 'JobStatus', 'UserBatchJobId', 'UserBatchItem', 'HoldReason', 'HoldReasonCode', 'HoldReasonSubCode',
-  'RemoveReason', 'ExitCode', 'ExitBySignal', 'ExitSignal', 'RemoteWallClockTime', 'MemoryUsage', 'ResidentSetSize_RAW',
-  'JobCurrentStartDate', 'JobStartDate', 'CompletionDate', 'EnteredCurrentStatus',
+  'ClusterId',
+  'ProcId',
+  'JobStatus',
+  'UserBatchJobId',
+  'UserBatchItem',
+  'HoldReason',
+  'HoldReasonCode',
+  'HoldReasonSubCode',
+  'RemoveReason',
+  'ExitCode',
+  'ExitBySignal',
+  'ExitSignal',
+  'RemoteWallClockTime',
+  'MemoryUsage',
+  'ResidentSetSize_RAW',
+  'JobCurrentStartDate',
+  'JobStartDate',
+  'CompletionDate',
+  'EnteredCurrentStatus',
 ].join(',');
 
 /** HoldReasonCode in plain words (HTCondor's codes; the raw HoldReason follows). */
 const HOLD_WORDS: Record<number, string> = {
   1: 'someone put it on hold (condor_hold)',
   3: 'a hold policy of the job matched',
-  6: 'HTCondor could not start the job\'s program',
-  7: 'HTCondor could not open the job\'s output or error file',
-  12: 'HTCondor could not transfer the job\'s output files',
-  13: 'HTCondor could not transfer the job\'s input files',
-  14: 'the job\'s working folder could not be opened on the execute machine',
+  6: "HTCondor could not start the job's program",
+  7: "HTCondor could not open the job's output or error file",
+  12: "HTCondor could not transfer the job's output files",
+  13: "HTCondor could not transfer the job's input files",
+  14: "the job's working folder could not be opened on the execute machine",
   15: 'it is waiting for files to be staged in',
   16: 'it is waiting for files to be staged in',
   21: 'a hold policy of the pool matched',
@@ -151,27 +185,30 @@ export class HTCondorBackend implements Backend {
       writeFileAtomic(itemsFile, Array.from({ length: sweep }, (_, n) => `${n}\n`).join(''));
       mkdirSync(join(jobDir, JOB_FILES.items), { recursive: true });
     }
-    const description = renderSubmit(buildSubmitLines({
-      jobId: job.id,
-      user: job.user,
-      account: job.account,
-      name: job.name,
-      python: this.opts.python,
-      jobDir,
-      outputDir,
-      cpus: job.resources.cpus,
-      memoryMiB: job.resources.memoryMiB,
-      diskKiB: this.opts.diskKiB,
-      walltimeSeconds: job.resources.walltimeSeconds,
-      walltimeGraceSeconds: Math.ceil(this.opts.walltimeGraceMs / 1000),
-      environment: {
-        ...this.opts.environment,
-        BATCH_JOB_ID: job.id,
-        BATCH_OUTPUT_DIR: outputDir,
-        BATCH_NOTEBOOK_DIR: join(files.rootDir, job.notebookPath, '..'),
-      },
-      sweep: sweep > 0,
-    }), itemsFile);
+    const description = renderSubmit(
+      buildSubmitLines({
+        jobId: job.id,
+        user: job.user,
+        account: job.account,
+        name: job.name,
+        python: this.opts.python,
+        jobDir,
+        outputDir,
+        cpus: job.resources.cpus,
+        memoryMiB: job.resources.memoryMiB,
+        diskKiB: this.opts.diskKiB,
+        walltimeSeconds: job.resources.walltimeSeconds,
+        walltimeGraceSeconds: Math.ceil(this.opts.walltimeGraceMs / 1000),
+        environment: {
+          ...this.opts.environment,
+          BATCH_JOB_ID: job.id,
+          BATCH_OUTPUT_DIR: outputDir,
+          BATCH_NOTEBOOK_DIR: join(files.rootDir, job.notebookPath, '..'),
+        },
+        sweep: sweep > 0,
+      }),
+      itemsFile,
+    );
     const subFile = join(jobDir, 'job.sub');
     writeFileAtomic(subFile, description);
     if (this.opts.jobOwner) this.chownTree([jobDir, outputDir]);
@@ -181,17 +218,28 @@ export class HTCondorBackend implements Backend {
     const ref: CondorRef = { clusterId: Number(m[1]), procId: Number(m[2]), schedd: this.opts.schedd ?? null };
     if (sweep > 0) {
       return {
-        jobId: job.id, state: 'queued', stateReason: `Waiting in the HTCondor queue (cluster ${ref.clusterId}, ${sweep} items).`,
-        backendRef: ref, progress: { total: sweep, done: 0, failed: 0, items: 'q'.repeat(sweep) },
+        jobId: job.id,
+        state: 'queued',
+        stateReason: `Waiting in the HTCondor queue (cluster ${ref.clusterId}, ${sweep} items).`,
+        backendRef: ref,
+        progress: { total: sweep, done: 0, failed: 0, items: 'q'.repeat(sweep) },
       };
     }
-    return { jobId: job.id, state: 'queued', stateReason: `Waiting in the HTCondor queue (job ${ref.clusterId}.${ref.procId}).`, backendRef: ref };
+    return {
+      jobId: job.id,
+      state: 'queued',
+      stateReason: `Waiting in the HTCondor queue (job ${ref.clusterId}.${ref.procId}).`,
+      backendRef: ref,
+    };
   }
 
   /** One condor_q for every job we have in the queue, plus one condor_history for those that left it. */
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
     if (jobs.length === 0) return [];
-    const ads = await this.findByJobIds(jobs.map((j) => j.id), POLL_HISTORY_SCAN);
+    const ads = await this.findByJobIds(
+      jobs.map(j => j.id),
+      POLL_HISTORY_SCAN,
+    );
     const updates: JobUpdate[] = [];
     for (const job of jobs) {
       const found = ads.get(job.id);
@@ -207,7 +255,7 @@ export class HTCondorBackend implements Backend {
   }
 
   async reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
-    const ads = await this.findByJobIds(jobs.map((j) => j.id));
+    const ads = await this.findByJobIds(jobs.map(j => j.id));
     const updates: JobUpdate[] = [];
     for (const job of jobs) {
       const found = ads.get(job.id);
@@ -215,7 +263,9 @@ export class HTCondorBackend implements Backend {
         const ref = this.toRef(found[0]);
         const seen = this.sweepUpdate({ ...job, backendRef: ref }, found);
         updates.push({
-          jobId: job.id, state: 'queued', backendRef: ref,
+          jobId: job.id,
+          state: 'queued',
+          backendRef: ref,
           stateReason: `Waiting in the HTCondor queue (cluster ${found[0].ClusterId}; found again after the proxy restarted).`,
           ...(seen ?? {}),
         });
@@ -234,9 +284,14 @@ export class HTCondorBackend implements Backend {
         continue;
       }
       const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), JOB_FILES.exit));
-      updates.push(exit
-        ? finalFromJobDir(this.opts.files.jobDir(job.id), job, this.progressOf(job), { exit })
-        : finalFromJobDir(this.opts.files.jobDir(job.id), job, null, { state: 'lost', reason: 'HTCondor has no record of this job any more (neither in the queue nor in its history).' }));
+      updates.push(
+        exit
+          ? finalFromJobDir(this.opts.files.jobDir(job.id), job, this.progressOf(job), { exit })
+          : finalFromJobDir(this.opts.files.jobDir(job.id), job, null, {
+              state: 'lost',
+              reason: 'HTCondor has no record of this job any more (neither in the queue nor in its history).',
+            }),
+      );
     }
     return updates;
   }
@@ -255,7 +310,7 @@ export class HTCondorBackend implements Backend {
       while (Date.now() < deadline) {
         const q = await this.queryQueue(`ClusterId == ${ref.clusterId}`);
         if (q.length === 0) break;
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise(r => setTimeout(r, 300));
       }
     }
     if (job.spec.sweep) {
@@ -263,7 +318,13 @@ export class HTCondorBackend implements Backend {
       return { ...(seen ?? {}), jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString() };
     }
     const exit = parseFile(Exit, join(this.opts.files.jobDir(job.id), JOB_FILES.exit));
-    return { jobId: job.id, state: 'cancelled', stateReason: CANCELLED_REASON, endedAt: new Date().toISOString(), exitCode: exit?.exitCode ?? null };
+    return {
+      jobId: job.id,
+      state: 'cancelled',
+      stateReason: CANCELLED_REASON,
+      endedAt: new Date().toISOString(),
+      exitCode: exit?.exitCode ?? null,
+    };
   }
 
   /** Let a held job run again. */
@@ -272,7 +333,11 @@ export class HTCondorBackend implements Backend {
     if (!ref) throw new Error('This job has no HTCondor job to release.');
     // the whole cluster: every held proc of a sweep
     await this.condor('condor_release', [...this.scheddArgs(), String(ref.clusterId)]);
-    return { jobId: job.id, state: 'queued', stateReason: `Released; waiting in the HTCondor queue (job ${ref.clusterId}${job.spec.sweep ? '' : `.${ref.procId}`}).` };
+    return {
+      jobId: job.id,
+      state: 'queued',
+      stateReason: `Released; waiting in the HTCondor queue (job ${ref.clusterId}${job.spec.sweep ? '' : `.${ref.procId}`}).`,
+    };
   }
 
   async logs(job: JobRecord, from: number, maxBytes: number, item?: number): Promise<LogChunk> {
@@ -280,7 +345,7 @@ export class HTCondorBackend implements Backend {
     if (!job.spec.sweep) return readLogChunk(join(dir, JOB_FILES.outputLog), from, maxBytes);
     // each proc has its own log; by default the one a user most likely wants to read
     const letters = job.progress?.items ?? '';
-    const shown = item ?? [letters.indexOf('f'), letters.indexOf('r'), 0].find((n) => n >= 0) ?? 0;
+    const shown = item ?? [letters.indexOf('f'), letters.indexOf('r'), 0].find(n => n >= 0) ?? 0;
     return readLogChunk(join(dir, JOB_FILES.items, `${shown}.log`), from, maxBytes);
   }
 
@@ -307,12 +372,19 @@ export class HTCondorBackend implements Backend {
       if (list) list.push(ad);
       else found.set(ad.UserBatchJobId, [ad]);
     }
-    const missing = ids.filter((id) => !found.has(id));
+    const missing = ids.filter(id => !found.has(id));
     if (missing.length > 0) {
-      const list = missing.map((id) => `"${id}"`).join(',');
+      const list = missing.map(id => `"${id}"`).join(',');
       const out = await this.condor('condor_history', [
-        ...this.scheddArgs(), '-json', '-constraint', `member(UserBatchJobId, {${list}})`,
-        '-limit', String(missing.length * 4), ...(scanLimit ? ['-scanlimit', String(scanLimit)] : []), '-attributes', ATTRIBUTES,
+        ...this.scheddArgs(),
+        '-json',
+        '-constraint',
+        `member(UserBatchJobId, {${list}})`,
+        '-limit',
+        String(missing.length * 4),
+        ...(scanLimit ? ['-scanlimit', String(scanLimit)] : []),
+        '-attributes',
+        ATTRIBUTES,
       ]);
       // newest first: keep the first ad seen per id
       for (const ad of parseAds(out)) if (ad.UserBatchJobId && !found.has(ad.UserBatchJobId)) found.set(ad.UserBatchJobId, [ad]);
@@ -321,7 +393,15 @@ export class HTCondorBackend implements Backend {
   }
 
   private async queryQueue(constraint: string): Promise<Ad[]> {
-    const out = await this.condor('condor_q', [...this.scheddArgs(), '-allusers', '-json', '-constraint', constraint, '-attributes', ATTRIBUTES]);
+    const out = await this.condor('condor_q', [
+      ...this.scheddArgs(),
+      '-allusers',
+      '-json',
+      '-constraint',
+      constraint,
+      '-attributes',
+      ATTRIBUTES,
+    ]);
     return parseAds(out);
   }
 
@@ -356,9 +436,13 @@ export class HTCondorBackend implements Backend {
     const progress = this.progressOf(job);
     const progressChanged = progress !== null && JSON.stringify(progress) !== JSON.stringify(job.progress);
     const ref: CondorRef = {
-      clusterId: ad.ClusterId, procId: ad.ProcId, schedd: this.opts.schedd ?? null,
-      exitCode: ad.ExitCode ?? null, wallClockSeconds: ad.RemoteWallClockTime ?? null,
-      memoryUsageMiB: ad.MemoryUsage ?? (ad.ResidentSetSize_RAW !== null ? Math.ceil(ad.ResidentSetSize_RAW / 1024) : null), holdReasonCode: ad.HoldReasonCode ?? null,
+      clusterId: ad.ClusterId,
+      procId: ad.ProcId,
+      schedd: this.opts.schedd ?? null,
+      exitCode: ad.ExitCode ?? null,
+      wallClockSeconds: ad.RemoteWallClockTime ?? null,
+      memoryUsageMiB: ad.MemoryUsage ?? (ad.ResidentSetSize_RAW !== null ? Math.ceil(ad.ResidentSetSize_RAW / 1024) : null),
+      holdReasonCode: ad.HoldReasonCode ?? null,
     };
     const startedAt = job.startedAt ?? isoFromEpoch(ad.JobCurrentStartDate ?? ad.JobStartDate);
     switch (ad.JobStatus) {
@@ -369,9 +453,19 @@ export class HTCondorBackend implements Backend {
       }
       case 2:
       case 7: {
-        const reason = ad.JobStatus === 7 ? `Suspended by HTCondor (job ${ad.ClusterId}.${ad.ProcId}).` : `Running in HTCondor (job ${ad.ClusterId}.${ad.ProcId}).`;
+        const reason =
+          ad.JobStatus === 7
+            ? `Suspended by HTCondor (job ${ad.ClusterId}.${ad.ProcId}).`
+            : `Running in HTCondor (job ${ad.ClusterId}.${ad.ProcId}).`;
         if (job.state === 'running' && job.stateReason === reason) return progressChanged ? { jobId: job.id, progress } : null;
-        return { jobId: job.id, state: 'running', stateReason: reason, startedAt: startedAt ?? new Date().toISOString(), backendRef: ref, ...(progress ? { progress } : {}) };
+        return {
+          jobId: job.id,
+          state: 'running',
+          stateReason: reason,
+          startedAt: startedAt ?? new Date().toISOString(),
+          backendRef: ref,
+          ...(progress ? { progress } : {}),
+        };
       }
       case 5: {
         const reason = holdSentence(ad.HoldReasonCode, ad.HoldReason);
@@ -386,7 +480,9 @@ export class HTCondorBackend implements Backend {
         const overWalltime = (ad.RemoteWallClockTime ?? 0) >= job.resources.walltimeSeconds;
         const update = finalFromJobDir(dir, job, progress, {
           state: 'failed',
-          reason: overWalltime ? walltimeReason(job.resources.walltimeSeconds) : `Removed from HTCondor${ad.RemoveReason ? `: ${ad.RemoveReason}` : ''}.`,
+          reason: overWalltime
+            ? walltimeReason(job.resources.walltimeSeconds)
+            : `Removed from HTCondor${ad.RemoveReason ? `: ${ad.RemoveReason}` : ''}.`,
         });
         return { ...update, startedAt, endedAt, backendRef: ref };
       }
@@ -397,7 +493,13 @@ export class HTCondorBackend implements Backend {
         const how = ad.ExitBySignal
           ? `The job was killed by signal ${ad.ExitSignal ?? '?'} on the execute machine.`
           : `The job's program exited with code ${ad.ExitCode ?? '?'} without reporting how it ended; see the log.`;
-        return { ...finalFromJobDir(dir, job, progress, { state: 'failed', reason: how }), exitCode: ad.ExitCode ?? null, startedAt, endedAt, backendRef: ref };
+        return {
+          ...finalFromJobDir(dir, job, progress, { state: 'failed', reason: how }),
+          exitCode: ad.ExitCode ?? null,
+          startedAt,
+          endedAt,
+          backendRef: ref,
+        };
       }
       default:
         return null;
@@ -415,7 +517,8 @@ export class HTCondorBackend implements Backend {
     if (exit) return finalFromJobDir(dir, job, this.progressOf(job), { exit });
     return finalFromJobDir(dir, job, this.progressOf(job), {
       state: 'lost',
-      reason: 'HTCondor no longer knows this job (neither in its queue nor in its recent history) and the job never reported how it ended. Run it again.',
+      reason:
+        'HTCondor no longer knows this job (neither in its queue nor in its recent history) and the job never reported how it ended. Run it again.',
     });
   }
 
@@ -445,20 +548,33 @@ export class HTCondorBackend implements Backend {
     }
     const items = letters.join('');
     const failed = [...items].flatMap((c, n) => (c === 'f' ? [n] : []));
-    const progress: Progress = { total: count, done: [...items].filter((c) => c === 'd').length, failed: failed.length, items };
+    const progress: Progress = { total: count, done: [...items].filter(c => c === 'd').length, failed: failed.length, items };
     const clusterId = ads[0]?.ClusterId ?? this.refOf(job)?.clusterId;
-    const remaining = [...items].filter((c) => !'dfc'.includes(c)).length;
+    const remaining = [...items].filter(c => !'dfc'.includes(c)).length;
     let patch: JobUpdate;
     if (remaining > 0) {
-      const running = [...items].filter((c) => c === 'r').length;
-      const held = ads.filter((a) => a.JobStatus === 5);
+      const running = [...items].filter(c => c === 'r').length;
+      const held = ads.filter(a => a.JobStatus === 5);
       const counts = `${progress.done} done, ${running} running, ${remaining - running - held.length} waiting${held.length ? `, ${held.length} held` : ''}${failed.length ? `, ${failed.length} failed` : ''} of ${count}`;
       if (running > 0) {
-        patch = { jobId: job.id, state: 'running', stateReason: `Running in HTCondor (cluster ${clusterId}): ${counts}.`, startedAt: job.startedAt ?? new Date().toISOString() };
+        patch = {
+          jobId: job.id,
+          state: 'running',
+          stateReason: `Running in HTCondor (cluster ${clusterId}): ${counts}.`,
+          startedAt: job.startedAt ?? new Date().toISOString(),
+        };
       } else if (held.length > 0) {
-        patch = { jobId: job.id, state: 'held', stateReason: `${held.length} of ${count} items held. ${holdSentence(held[0].HoldReasonCode, held[0].HoldReason)}` };
+        patch = {
+          jobId: job.id,
+          state: 'held',
+          stateReason: `${held.length} of ${count} items held. ${holdSentence(held[0].HoldReasonCode, held[0].HoldReason)}`,
+        };
       } else {
-        patch = { jobId: job.id, state: job.startedAt ? 'running' : 'queued', stateReason: `Waiting in the HTCondor queue (cluster ${clusterId}): ${counts}.` };
+        patch = {
+          jobId: job.id,
+          state: job.startedAt ? 'running' : 'queued',
+          stateReason: `Waiting in the HTCondor queue (cluster ${clusterId}): ${counts}.`,
+        };
       }
     } else {
       const ended = { jobId: job.id, endedAt: new Date().toISOString(), startedAt: job.startedAt ?? new Date().toISOString() };
@@ -469,10 +585,18 @@ export class HTCondorBackend implements Backend {
         const error = parseFile(ErrorFile, join(dir, JOB_FILES.items, String(first), JOB_FILES.error));
         const shown = failed.slice(0, 10).join(', ') + (failed.length > 10 ? ', …' : '');
         const jobError: JobError | null = error
-          ? { ename: error.ename, evalue: `(sweep item ${first}) ${error.evalue}`, traceback: Array.isArray(error.traceback) ? error.traceback.join('\n') : error.traceback, cellId: error.cellId ?? null }
+          ? {
+              ename: error.ename,
+              evalue: `(sweep item ${first}) ${error.evalue}`,
+              traceback: Array.isArray(error.traceback) ? error.traceback.join('\n') : error.traceback,
+              cellId: error.cellId ?? null,
+            }
           : null;
         patch = {
-          ...ended, state: 'failed', exitCode: 1, error: jobError,
+          ...ended,
+          state: 'failed',
+          exitCode: 1,
+          error: jobError,
           stateReason: `${failed.length} of ${count} sweep items failed (item ${shown})${error ? `; item ${first}: ${error.ename}: ${error.evalue}` : '; see their logs'}.`,
         };
       }
@@ -522,10 +646,16 @@ function parseAds(out: string): Ad[] {
 
 /** The backend for one `type: htcondor` entry of the site config. */
 export function makeHTCondorBackend(name: string, site: HTCondorSiteConfig, config: Config, files: JobFiles): HTCondorBackend {
-  const inside = (p: string): boolean => p === site.stagingDir || p.startsWith(site.stagingDir.endsWith(sep) ? site.stagingDir : site.stagingDir + sep);
-  for (const [what, dir] of [['data dir (USER_BATCH_DATA_DIR)', config.dataDir], ['Jupyter root (USER_BATCH_ROOT_DIR)', config.rootDir]] as const) {
+  const inside = (p: string): boolean =>
+    p === site.stagingDir || p.startsWith(site.stagingDir.endsWith(sep) ? site.stagingDir : site.stagingDir + sep);
+  for (const [what, dir] of [
+    ['data dir (USER_BATCH_DATA_DIR)', config.dataDir],
+    ['Jupyter root (USER_BATCH_ROOT_DIR)', config.rootDir],
+  ] as const) {
     if (!inside(resolve(dir))) {
-      throw new Error(`Backend "${name}": the ${what} ${dir} is not inside the staging folder ${site.stagingDir} shared with the HTCondor execute nodes.`);
+      throw new Error(
+        `Backend "${name}": the ${what} ${dir} is not inside the staging folder ${site.stagingDir} shared with the HTCondor execute nodes.`,
+      );
     }
   }
   return new HTCondorBackend({

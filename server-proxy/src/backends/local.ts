@@ -2,7 +2,18 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobRecord } from '../store/jobs';
-import { CANCELLED_REASON, CRASHED_REASON, Exit, type FinalHow, finalFromJobDir, type JobFiles, parseFile, readLogChunk, walltimeReason, writeFileAtomic } from '../jobdir';
+import {
+  CANCELLED_REASON,
+  CRASHED_REASON,
+  Exit,
+  type FinalHow,
+  finalFromJobDir,
+  type JobFiles,
+  parseFile,
+  readLogChunk,
+  walltimeReason,
+  writeFileAtomic,
+} from '../jobdir';
 import { listOutputs } from '../outputs';
 import { JOB_FILES, LaunchFile, type OutputFile, Progress, SpawnFile } from '@user-batch/contract';
 import { groupAlive, isSameProcessAlive, processStartTicks, signalGroup } from './procinfo';
@@ -13,7 +24,7 @@ const ProcessRef = SpawnFile;
 type ProcessRef = SpawnFile;
 const Launch = LaunchFile;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
 
 export interface LocalBackendOptions {
   files: JobFiles;
@@ -61,7 +72,13 @@ export class LocalBackend implements Backend {
     const ref: ProcessRef = { pid, pgid: pid, procStartTicks: processStartTicks(pid) };
     // Written before the store learns the pid, so a restart after a crash here adopts the job instead of starting it twice.
     writeFileAtomic(join(jobDir, JOB_FILES.spawn), JSON.stringify(ref));
-    return { jobId: job.id, state: 'running', stateReason: `Running as process group ${pid} on this server.`, startedAt: new Date().toISOString(), backendRef: ref };
+    return {
+      jobId: job.id,
+      state: 'running',
+      stateReason: `Running as process group ${pid} on this server.`,
+      startedAt: new Date().toISOString(),
+      backendRef: ref,
+    };
   }
 
   async poll(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
@@ -168,11 +185,7 @@ export class LocalBackend implements Backend {
     }
     return progressChanged ? { jobId: job.id, progress } : null;
   }
-  private finalUpdate(
-    job: JobRecord,
-    progress: Progress | null,
-    how: FinalHow,
-  ): JobUpdate {
+  private finalUpdate(job: JobRecord, progress: Progress | null, how: FinalHow): JobUpdate {
     return finalFromJobDir(this.opts.files.jobDir(job.id), job, progress, how);
   }
 }

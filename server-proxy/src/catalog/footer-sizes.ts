@@ -190,7 +190,7 @@ class ColumnMatcher {
   private lastAt: number[] = [];
 
   constructor(readonly names: string[]) {
-    this.encoded = names.map((n) => encoder.encode(n));
+    this.encoded = names.map(n => encoder.encode(n));
   }
 
   /** Column index of the name in buf[start, start+len), -1 if it is not a known column. */

@@ -98,7 +98,7 @@ export function regionTest(region: Region): CircleTest {
 function coneTest(cone: ConeRegion): CircleTest {
   const centre = radecToVec(cone.ra, cone.dec);
   const radius = (cone.radiusArcsec / 3600) * DEG;
-  return (c) => angleBetween(centre, c.centre) <= radius + c.radius;
+  return c => angleBetween(centre, c.centre) <= radius + c.radius;
 }
 
 /**
@@ -112,7 +112,7 @@ function boxTest(box: BoxRegion): CircleTest {
   const [dec0, dec1] = box.dec;
   // ra range as start + eastward length; ra[0] > ra[1] wraps through 0
   const raLength = ra0 < ra1 ? ra1 - ra0 : 360 - ra0 + ra1;
-  return (c) => {
+  return c => {
     const { raDeg, decDeg } = vecToRadec(c.centre);
     const r = c.radius / DEG;
     if (decDeg + r < dec0 || decDeg - r > dec1) return false;
@@ -147,16 +147,16 @@ function polygonTest(polygon: PolygonRegion): CircleTest {
   const vertices = polygon.vertices.map(([ra, dec]) => radecToVec(ra, dec));
   const axis = hemisphereAxis(polygon, vertices);
   const plane = gnomonic(axis);
-  const flat = vertices.map((v) => plane(v)!);
+  const flat = vertices.map(v => plane(v)!);
   const edges = vertices.map((a, i) => edgeOf(a, vertices[(i + 1) % vertices.length]));
   // the polygon lies in the cap around `axis` reaching its farthest vertex (a cap under 90 degrees
   // is convex, so the edges between vertices stay in it): a cheap first reject for far pixels
-  const capRadius = Math.max(...vertices.map((v) => angleBetween(axis, v)));
-  return (c) => {
+  const capRadius = Math.max(...vertices.map(v => angleBetween(axis, v)));
+  return c => {
     if (angleBetween(axis, c.centre) > capRadius + c.radius) return false;
     const p = plane(c.centre);
     if (p && insidePlanar(p, flat)) return true;
-    return edges.some((e) => distanceToEdge(c.centre, e) <= c.radius);
+    return edges.some(e => distanceToEdge(c.centre, e) <= c.radius);
   };
 }
 
@@ -166,7 +166,7 @@ function hemisphereAxis(polygon: PolygonRegion, vertices: V3[]): V3 {
   if (norm(sum) < 1e-9) throw fail('must fit inside a hemisphere; its vertices are spread around the whole sky');
   const axis = normalize(sum);
   // 89.9 degrees: keep the projection numerically sane (tan grows without bound at 90)
-  if (vertices.some((v) => dot(v, axis) <= Math.cos(89.9 * DEG))) {
+  if (vertices.some(v => dot(v, axis) <= Math.cos(89.9 * DEG))) {
     throw fail('must fit inside a hemisphere (every vertex within 90 degrees of the polygon centre); split it into smaller polygons');
   }
   for (let i = 0; i < vertices.length; i++) {
@@ -184,7 +184,7 @@ function gnomonic(axis: V3): (v: V3) => [number, number] | null {
   const helper: V3 = Math.abs(axis[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0];
   const e1 = normalize(cross(helper, axis));
   const e2 = cross(axis, e1);
-  return (v) => {
+  return v => {
     const h = dot(v, axis);
     return h > 1e-12 ? [dot(v, e1) / h, dot(v, e2) / h] : null;
   };

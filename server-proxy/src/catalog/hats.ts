@@ -60,8 +60,8 @@ const CACHE_ENTRIES = 8;
 
 async function stamp(dir: string): Promise<string> {
   const files = ['partition_info.csv', 'hats.properties', 'dataset/_metadata', 'dataset/_common_metadata'];
-  const stats = await Promise.all(files.map((f) => stat(`${dir}/${f}`).catch(() => undefined)));
-  return stats.map((s) => (s ? `${s.size}:${s.mtimeMs}` : '-')).join('|');
+  const stats = await Promise.all(files.map(f => stat(`${dir}/${f}`).catch(() => undefined)));
+  return stats.map(s => (s ? `${s.size}:${s.mtimeMs}` : '-')).join('|');
 }
 
 export interface ReadOptions {
@@ -87,13 +87,14 @@ async function readUncached(dir: string): Promise<CatalogInfo> {
   const [pixels, properties] = await Promise.all([readPartitionInfo(dir), readProperties(dir)]);
   const metadataPath = join(dir, 'dataset', '_metadata');
   const haveMetadata = await isFile(metadataPath);
-  const { columns, sizes } = haveMetadata
-    ? await summarizeMetadata(dir, pixels, metadataPath)
-    : await summarizePartitionFiles(dir, pixels);
+  const { columns, sizes } = haveMetadata ? await summarizeMetadata(dir, pixels, metadataPath) : await summarizePartitionFiles(dir, pixels);
   const partitions = pixels.map(({ order, pixel }) => {
     const size = sizes.get(partitionKey(order, pixel));
     if (!size) {
-      throw notHats(dir, `dataset/_metadata does not describe partition Norder=${order} Npix=${pixel} listed in partition_info.csv (regenerate _metadata, e.g. with hats' write_parquet_metadata)`);
+      throw notHats(
+        dir,
+        `dataset/_metadata does not describe partition Norder=${order} Npix=${pixel} listed in partition_info.csv (regenerate _metadata, e.g. with hats' write_parquet_metadata)`,
+      );
     }
     let bytes = 0;
     for (const b of size.columnBytes) bytes += b;
@@ -133,7 +134,7 @@ async function checkFolder(dir: string): Promise<void> {
   if (names.includes('collection.properties')) {
     throw notHats(dir, 'it is a HATS collection (collection.properties), not a catalog; choose the catalog folder inside it');
   }
-  if (names.some((n) => n.endsWith('.parquet'))) {
+  if (names.some(n => n.endsWith('.parquet'))) {
     throw notHats(dir, 'partition_info.csv is missing (the folder holds plain Parquet files, which have no HEALPix partition index)');
   }
   throw notHats(dir, 'partition_info.csv is missing');
@@ -146,8 +147,8 @@ interface Pixel {
 
 async function readPartitionInfo(dir: string): Promise<Pixel[]> {
   const text = await readFile(join(dir, 'partition_info.csv'), 'utf8');
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const lines = text.split(/\r?\n/).filter(l => l.trim() !== '');
+  const header = (lines[0] ?? '').split(',').map(h => h.trim());
   const orderAt = header.indexOf('Norder');
   const pixelAt = header.indexOf('Npix');
   if (orderAt < 0 || pixelAt < 0) throw notHats(dir, `partition_info.csv has no Norder,Npix header (got "${lines[0] ?? ''}")`);
@@ -227,7 +228,7 @@ function topLevelColumns(meta: FileMetaData): Column[] {
 /** hyparquet's footer as the row-group sizes the summary adds up. */
 function groupSizes(meta: FileMetaData, columns: Column[]): RowGroupSizes[] {
   const index = new Map(columns.map((c, i) => [c.name, i]));
-  return meta.row_groups.map((g) => {
+  return meta.row_groups.map(g => {
     const columnBytes = new Float64Array(columns.length);
     for (const c of g.columns) {
       const at = index.get(c.meta_data?.path_in_schema[0] ?? '');
@@ -250,12 +251,15 @@ async function summarizeMetadata(dir: string, pixels: Pixel[], metadataPath: str
   const schema = await readSchemaColumns(dir, pixels);
   let read: ReturnType<typeof readRowGroupSizes>;
   try {
-    read = readRowGroupSizes(await readFooterBytes(metadataPath), schema ? schema.map((c) => c.name) : null);
+    read = readRowGroupSizes(await readFooterBytes(metadataPath), schema ? schema.map(c => c.name) : null);
   } catch (e) {
-    throw notHats(dir, `dataset/_metadata cannot be read (${(e as Error).message}); regenerate it, or delete it to fall back to the partition files`);
+    throw notHats(
+      dir,
+      `dataset/_metadata cannot be read (${(e as Error).message}); regenerate it, or delete it to fall back to the partition files`,
+    );
   }
   // no schema anywhere: the names found in _metadata, type unknown
-  const columns = schema ?? read.columns.map((name) => ({ name, type: 'UNKNOWN' }));
+  const columns = schema ?? read.columns.map(name => ({ name, type: 'UNKNOWN' }));
   const sizes = new Map<number, Size>();
   addSizes(sizes, columns.length, read.groups);
   return { columns, sizes };

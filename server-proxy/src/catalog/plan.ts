@@ -2,7 +2,7 @@ import type { CatalogPlan as ApiCatalogPlan, PlannedPartition } from '@user-batc
 import { z } from 'zod';
 import { CatalogError } from './errors';
 import { type CircleTest, pixelMayMeet, regionTest } from './geometry';
-import { type CatalogInfo, type Column, readCatalogInfo } from './hats';
+import { type CatalogInfo, readCatalogInfo } from './hats';
 import { parseRegion, Region } from './region';
 
 /**
@@ -44,7 +44,7 @@ export async function planCatalogRun(request: CatalogPlanRequest): Promise<Catal
   const partitions = selectPartitions(info, test, columnIndexes);
   const selected = performance.now();
 
-  const rows = sum(partitions.map((p) => p.rows));
+  const rows = sum(partitions.map(p => p.rows));
   const secondsPerMillionRows = request.secondsPerMillionRows ?? DEFAULT_SECONDS_PER_MILLION_ROWS;
   const cpus = request.cpus ?? 1;
   return {
@@ -52,7 +52,7 @@ export async function planCatalogRun(request: CatalogPlanRequest): Promise<Catal
     region,
     columns: request.columns ?? null,
     partitions,
-    totals: { partitions: partitions.length, rows, bytes: sum(partitions.map((p) => p.bytes)) },
+    totals: { partitions: partitions.length, rows, bytes: sum(partitions.map(p => p.bytes)) },
     estimate: estimate(partitions, secondsPerMillionRows, cpus),
     timings: { ms: selected - started, readMs: read - started, selectMs: selected - read },
   };
@@ -66,23 +66,23 @@ function summary(info: CatalogInfo): CatalogPlan['catalog'] {
     decColumn: info.decColumn,
     totalRows: info.totalRows,
     totalPartitions: info.partitions.length,
-    orders: [...new Set(info.partitions.map((p) => p.order))].sort((a, b) => a - b),
+    orders: [...new Set(info.partitions.map(p => p.order))].sort((a, b) => a - b),
     columns: info.columns,
   };
 }
 
 function resolveColumns(info: CatalogInfo, wanted: string[]): number[] {
   const index = new Map(info.columns.map((c, i) => [c.name, i]));
-  const unknown = wanted.filter((c) => !index.has(c));
+  const unknown = wanted.filter(c => !index.has(c));
   if (unknown.length > 0) {
-    const list = unknown.map((c) => `"${c}"`).join(', ');
+    const list = unknown.map(c => `"${c}"`).join(', ');
     throw new CatalogError(
       'unknown_column',
       `${unknown.length === 1 ? 'Column' : 'Columns'} ${list} ${unknown.length === 1 ? 'is' : 'are'} not in catalog "${info.name}". ` +
-        `Available columns: ${info.columns.map((c) => c.name).join(', ')}.`,
+        `Available columns: ${info.columns.map(c => c.name).join(', ')}.`,
     );
   }
-  return [...new Set(wanted)].map((c) => index.get(c)!);
+  return [...new Set(wanted)].map(c => index.get(c)!);
 }
 
 /**
@@ -95,19 +95,19 @@ const REFINE_BELOW_DEEPEST = 2;
 const MAX_REFINE = 6;
 
 function selectPartitions(info: CatalogInfo, test: CircleTest | null, columnIndexes: number[] | null): PlannedPartition[] {
-  const deepest = Math.max(0, ...info.partitions.map((p) => p.order));
+  const deepest = Math.max(0, ...info.partitions.map(p => p.order));
   const out: PlannedPartition[] = [];
   for (const p of info.partitions) {
     const refineTo = Math.min(deepest + REFINE_BELOW_DEEPEST, p.order + MAX_REFINE);
     if (test && !pixelMayMeet(test, p.order, p.pixel, refineTo)) continue;
-    const bytes = columnIndexes ? sum(columnIndexes.map((i) => p.columnBytes[i])) : p.bytes;
+    const bytes = columnIndexes ? sum(columnIndexes.map(i => p.columnBytes[i])) : p.bytes;
     out.push({ order: p.order, pixel: p.pixel, rows: p.rows, bytes });
   }
   return out;
 }
 
 function estimate(partitions: PlannedPartition[], secondsPerMillionRows: number, cpus: number): CatalogPlan['estimate'] {
-  const seconds = partitions.map((p) => (p.rows / 1e6) * secondsPerMillionRows);
+  const seconds = partitions.map(p => (p.rows / 1e6) * secondsPerMillionRows);
   const coreHours = sum(seconds) / 3600;
   // one partition per task: the run lasts at least as long as its largest partition
   const wallHours = Math.max(coreHours / Math.max(1, Math.min(cpus, partitions.length)), Math.max(0, ...seconds) / 3600);

@@ -9,6 +9,6 @@ export { MAX_RADIUS_ARCSEC } from '@user-batch/contract';
 export function parseRegion(input: unknown): Region {
   const result = Region.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => i.message);
+  const problems = result.error.issues.map(i => i.message);
   throw new CatalogError('invalid_region', `Invalid region: ${[...new Set(problems)].join('; ')}`);
 }

@@ -49,22 +49,37 @@ export interface CodeBlob {
  * notebook file the cells came from as it was on disk at submit (null if it was never saved).
  */
 export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): CodeBlob[] {
-  const savedFile = (): CodeBlob[] => (savedNotebook === null ? [] : [{
-    entry: { sha256: sha256(savedNotebook), kind: 'notebook-file', cellId: null, role: null, bytes: Buffer.byteLength(savedNotebook) },
-    content: savedNotebook,
-  }]);
+  const savedFile = (): CodeBlob[] =>
+    savedNotebook === null
+      ? []
+      : [
+          {
+            entry: {
+              sha256: sha256(savedNotebook),
+              kind: 'notebook-file',
+              cellId: null,
+              role: null,
+              bytes: Buffer.byteLength(savedNotebook),
+            },
+            content: savedNotebook,
+          },
+        ];
   switch (spec.kind) {
     case 'catalog': {
       const { function: fn, setupSource } = spec.source.catalog;
-      const pieces: CodeBlob[] = [...(setupSource ? [[setupSource, 'setup'] as const] : []), [fn.source, 'main'] as const].map(([content, role]) => ({
-        entry: { sha256: sha256(content), kind: 'function', cellId: null, role, bytes: Buffer.byteLength(content) },
-        content,
-      }));
+      const pieces: CodeBlob[] = [...(setupSource ? [[setupSource, 'setup'] as const] : []), [fn.source, 'main'] as const].map(
+        ([content, role]) => ({
+          entry: { sha256: sha256(content), kind: 'function', cellId: null, role, bytes: Buffer.byteLength(content) },
+          content,
+        }),
+      );
       return [...pieces, ...savedFile()];
     }
     case 'script': {
       const content = spec.source.script.content;
-      return [{ entry: { sha256: sha256(content), kind: 'script', cellId: 'script', role: 'main', bytes: Buffer.byteLength(content) }, content }];
+      return [
+        { entry: { sha256: sha256(content), kind: 'script', cellId: 'script', role: 'main', bytes: Buffer.byteLength(content) }, content },
+      ];
     }
     case 'notebook': {
       const content = JSON.stringify(spec.source.notebook);
@@ -72,7 +87,7 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
       return [{ entry, content }];
     }
     case 'cells': {
-      const cells: CodeBlob[] = spec.source.cells.map((cell) => ({
+      const cells: CodeBlob[] = spec.source.cells.map(cell => ({
         entry: { sha256: sha256(cell.source), kind: 'cell', cellId: cell.id, role: cell.role, bytes: Buffer.byteLength(cell.source) },
         content: cell.source,
       }));
@@ -177,18 +192,29 @@ export class JobFiles {
         if (!catalog) break; // no plan (a stored job rewritten after a restart): nothing to write them from, as before
         const source = spec.source.catalog;
         writeFileAtomic(join(dir, JOB_FILES.plan), JSON.stringify(catalog.plan));
-        writeFileAtomic(join(dir, JOB_FILES.catalog), JSON.stringify({
-          jobId: id,
-          catalog: catalog.dir,
-          region: source.region ?? null,
-          columns: source.columns ?? null,
-          function: { name: source.function.name, source: source.function.source, ...(source.setupSource ? { setupSource: source.setupSource } : {}) },
-          partitions: catalog.plan.partitions.map((p) => ({ order: p.order, pixel: p.pixel })),
-          output: join(this.outputDir(id), 'result'),
-          outputName: 'result',
-          previewRows: 20,
-          walltimeSeconds: spec.resources.walltimeSeconds,
-        } satisfies CatalogFile, null, 2));
+        writeFileAtomic(
+          join(dir, JOB_FILES.catalog),
+          JSON.stringify(
+            {
+              jobId: id,
+              catalog: catalog.dir,
+              region: source.region ?? null,
+              columns: source.columns ?? null,
+              function: {
+                name: source.function.name,
+                source: source.function.source,
+                ...(source.setupSource ? { setupSource: source.setupSource } : {}),
+              },
+              partitions: catalog.plan.partitions.map(p => ({ order: p.order, pixel: p.pixel })),
+              output: join(this.outputDir(id), 'result'),
+              outputName: 'result',
+              previewRows: 20,
+              walltimeSeconds: spec.resources.walltimeSeconds,
+            } satisfies CatalogFile,
+            null,
+            2,
+          ),
+        );
         break;
       }
       case 'cells':

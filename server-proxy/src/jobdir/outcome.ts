@@ -14,9 +14,7 @@ export const CANCELLED_REASON = 'Cancelled at your request.';
 export const SIGNALLED_REASON = 'The job was stopped by a signal before it finished.';
 
 export function walltimeReason(seconds: number): string {
-  const span = seconds % 60 === 0
-    ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}`
-    : `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const span = seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
   return `Stopped after the walltime of ${span}.`;
 }
 
@@ -42,12 +40,14 @@ export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress 
       return {
         ...ended,
         state: 'failed',
-        stateReason: error
-          ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}`
-          : 'A cell raised an error; see the log.',
+        stateReason: error ? `Cell ${error.cellId ?? '?'} raised ${error.ename}: ${error.evalue}` : 'A cell raised an error; see the log.',
       };
     case 'partition_error':
-      return { ...ended, state: 'failed', stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.') };
+      return {
+        ...ended,
+        state: 'failed',
+        stateReason: exit.message ?? (error ? error.evalue : 'Some catalog partitions failed; see the log.'),
+      };
     case 'items_failed':
       return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
     case 'runner_error':

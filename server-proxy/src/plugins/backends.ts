@@ -16,12 +16,15 @@ declare module 'fastify' {
 
 /** The job folders, the event hub and one backend per configured name. */
 export const backendsPlugin = fp(
-  async (app) => {
+  async app => {
     const { config } = app;
     const files = new JobFiles(config.dataDir, config.rootDir);
     const localBackend = (): LocalBackend =>
       new LocalBackend({
-        files, runnerCommand: config.runnerCommand, cancelGraceMs: config.cancelGraceMs, walltimeGraceMs: config.walltimeGraceMs,
+        files,
+        runnerCommand: config.runnerCommand,
+        cancelGraceMs: config.cancelGraceMs,
+        walltimeGraceMs: config.walltimeGraceMs,
       });
     const backends = new Map<string, Backend>();
     for (const b of config.backends) {

@@ -9,10 +9,16 @@ declare module 'fastify' {
 
 /** The job service: submit, state changes and the poll loop; reconciles on start, stops polling on close. */
 export const jobsPlugin = fp(
-  async (app) => {
+  async app => {
     const { config } = app;
     const jobs = new JobService({
-      db: app.db, store: app.store, ledger: app.ledger, files: app.files, hub: app.hub, backends: app.backends, log: app.log,
+      db: app.db,
+      store: app.store,
+      ledger: app.ledger,
+      files: app.files,
+      hub: app.hub,
+      backends: app.backends,
+      log: app.log,
       catalogPlaces: { rootDir: config.rootDir, catalogRoots: config.catalogRoots },
     });
     app.decorate('jobs', jobs);

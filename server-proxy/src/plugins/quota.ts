@@ -9,7 +9,7 @@ declare module 'fastify' {
 
 /** The quota ledger: the site's policy over the store's reservations. */
 export const quotaPlugin = fp(
-  async (app) => {
+  async app => {
     app.decorate('ledger', new QuotaLedger(app.db, loadQuotaPolicy(app.config.quotaFile)));
   },
   { name: 'quota', dependencies: ['store'] },

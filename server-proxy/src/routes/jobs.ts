@@ -9,7 +9,7 @@ import { toJob } from '../store/jobs';
 const MAX_LOG_BYTES = 256 * 1024;
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody } as const;
 
-export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
+export const jobRoutes: FastifyPluginAsyncZod = async app => {
   const { jobs, store, files, backends, config } = app;
 
   const ownedJob = (id: string, user: string) => {
@@ -23,91 +23,144 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     return backend;
   };
 
-  app.post('/jobs', {
-    schema: {
-      summary: 'Submit a job',
-      headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-      body: JobSpec,
-      response: { 200: Job, 201: Job, ...errors, 403: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+  app.post(
+    '/jobs',
+    {
+      schema: {
+        summary: 'Submit a job',
+        headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        body: JobSpec,
+        response: { 200: Job, 201: Job, ...errors, 403: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    const { job, created } = await jobs.submit(request.identity, request.body, request.headers['idempotency-key']);
-    return reply.code(created ? 201 : 200).send(job);
-  });
-
-  app.get('/jobs', {
-    schema: { summary: 'Your jobs, newest first', response: { 200: z.object({ jobs: z.array(Job) }), 401: ErrorBody } },
-  }, async (request) => ({ jobs: store.listOwned(request.identity.name).map(toJob) }));
-
-  app.get('/jobs/:id', {
-    schema: { summary: 'One job', params: JobIdParams, response: { 200: Job, ...errors } },
-  }, async (request) => toJob(ownedJob(request.params.id, request.identity.name)));
-
-  app.post('/jobs/:id/cancel', {
-    schema: { summary: 'Cancel a job (returns once the backend confirms)', params: JobIdParams, response: { 200: Job, ...errors, 409: ErrorBody } },
-  }, async (request) => jobs.cancel(request.identity, request.params.id));
-
-  app.post('/jobs/:id/release', {
-    schema: { summary: 'Release a held job so it can run again', params: JobIdParams, response: { 200: Job, ...errors, 409: ErrorBody } },
-  }, async (request) => jobs.release(request.identity, request.params.id));
-
-  app.get('/jobs/:id/logs', {
-    schema: {
-      summary: 'Bytes of the job log from an offset (at most 256 KiB a call); for an HTCondor sweep, one item\'s log',
-      params: JobIdParams,
-      querystring: z.object({
-        from: z.coerce.number().int().min(0).default(0),
-        item: z.coerce.number().int().min(0).optional().describe('sweep item (default: the first failed, else the first running, else 0)'),
-        source: z.enum(['output', 'htcondor']).default('output').describe('output: the job\'s stdout and stderr; htcondor: HTCondor\'s user log of the job (its events)'),
-      }),
-      response: { 200: LogChunk, ...errors },
+    async (request, reply) => {
+      const { job, created } = await jobs.submit(request.identity, request.body, request.headers['idempotency-key']);
+      return reply.code(created ? 201 : 200).send(job);
     },
-  }, async (request) => {
-    const job = ownedJob(request.params.id, request.identity.name);
-    const { from, item, source } = request.query;
-    if (source === 'htcondor') {
-      const backend = backendOf(job.backend);
-      if (!backend.userLog) throw new HttpError(400, 'invalid_request', 'Only HTCondor jobs have an HTCondor user log; ask for the job\'s log without "source".');
-      const chunk = await backend.userLog(job, from, MAX_LOG_BYTES);
+  );
+
+  app.get(
+    '/jobs',
+    {
+      schema: { summary: 'Your jobs, newest first', response: { 200: z.object({ jobs: z.array(Job) }), 401: ErrorBody } },
+    },
+    async request => ({ jobs: store.listOwned(request.identity.name).map(toJob) }),
+  );
+
+  app.get(
+    '/jobs/:id',
+    {
+      schema: { summary: 'One job', params: JobIdParams, response: { 200: Job, ...errors } },
+    },
+    async request => toJob(ownedJob(request.params.id, request.identity.name)),
+  );
+
+  app.post(
+    '/jobs/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a job (returns once the backend confirms)',
+        params: JobIdParams,
+        response: { 200: Job, ...errors, 409: ErrorBody },
+      },
+    },
+    async request => jobs.cancel(request.identity, request.params.id),
+  );
+
+  app.post(
+    '/jobs/:id/release',
+    {
+      schema: { summary: 'Release a held job so it can run again', params: JobIdParams, response: { 200: Job, ...errors, 409: ErrorBody } },
+    },
+    async request => jobs.release(request.identity, request.params.id),
+  );
+
+  app.get(
+    '/jobs/:id/logs',
+    {
+      schema: {
+        summary: "Bytes of the job log from an offset (at most 256 KiB a call); for an HTCondor sweep, one item's log",
+        params: JobIdParams,
+        querystring: z.object({
+          from: z.coerce.number().int().min(0).default(0),
+          item: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .optional()
+            .describe('sweep item (default: the first failed, else the first running, else 0)'),
+          source: z
+            .enum(['output', 'htcondor'])
+            .default('output')
+            .describe("output: the job's stdout and stderr; htcondor: HTCondor's user log of the job (its events)"),
+        }),
+        response: { 200: LogChunk, ...errors },
+      },
+    },
+    async request => {
+      const job = ownedJob(request.params.id, request.identity.name);
+      const { from, item, source } = request.query;
+      if (source === 'htcondor') {
+        const backend = backendOf(job.backend);
+        if (!backend.userLog)
+          throw new HttpError(
+            400,
+            'invalid_request',
+            'Only HTCondor jobs have an HTCondor user log; ask for the job\'s log without "source".',
+          );
+        const chunk = await backend.userLog(job, from, MAX_LOG_BYTES);
+        return { ...chunk, complete: isFinal(job.state) && chunk.next >= chunk.size };
+      }
+      if (item !== undefined && item >= (job.spec.sweep?.length ?? 0)) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          job.spec.sweep
+            ? `This sweep has items 0 to ${job.spec.sweep.length - 1}; there is no item ${item}.`
+            : 'This job is not a sweep; ask for its log without "item".',
+        );
+      }
+      const chunk = await backendOf(job.backend).logs(job, from, MAX_LOG_BYTES, item);
       return { ...chunk, complete: isFinal(job.state) && chunk.next >= chunk.size };
-    }
-    if (item !== undefined && item >= (job.spec.sweep?.length ?? 0)) {
-      throw new HttpError(400, 'invalid_request', job.spec.sweep
-        ? `This sweep has items 0 to ${job.spec.sweep.length - 1}; there is no item ${item}.`
-        : 'This job is not a sweep; ask for its log without "item".');
-    }
-    const chunk = await backendOf(job.backend).logs(job, from, MAX_LOG_BYTES, item);
-    return { ...chunk, complete: isFinal(job.state) && chunk.next >= chunk.size };
-  });
-
-  app.get('/jobs/:id/provenance', {
-    schema: {
-      summary: 'What exactly ran: spec, code hashes, environment, events, outputs',
-      params: JobIdParams,
-      querystring: z.object({ download: z.enum(['0', '1']).optional() }),
-      response: { 200: Provenance, ...errors },
     },
-  }, async (request, reply) => {
-    const job = ownedJob(request.params.id, request.identity.name);
-    const outputs = await backendOf(job.backend).outputs(job);
-    if (request.query.download === '1') {
-      reply.header('content-disposition', `attachment; filename="provenance-${job.id}.json"`);
-    }
-    return buildProvenance(job, store, files, outputs, config.version);
-  });
+  );
 
-  app.get('/jobs/:id/code/:sha256', {
-    schema: {
-      summary: 'A stored code blob that belongs to the job',
-      params: JobIdParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex') }),
-      response: { 200: z.string(), ...errors },
+  app.get(
+    '/jobs/:id/provenance',
+    {
+      schema: {
+        summary: 'What exactly ran: spec, code hashes, environment, events, outputs',
+        params: JobIdParams,
+        querystring: z.object({ download: z.enum(['0', '1']).optional() }),
+        response: { 200: Provenance, ...errors },
+      },
     },
-  }, async (request, reply) => {
-    const job = ownedJob(request.params.id, request.identity.name);
-    if (!job.code.some((c) => c.sha256 === request.params.sha256)) {
-      throw new HttpError(404, 'not_found', 'This job ran no code with that hash.');
-    }
-    const text = await readFile(files.objectPath(request.params.sha256), 'utf8');
-    return reply.type('text/plain; charset=utf-8').send(text);
-  });
+    async (request, reply) => {
+      const job = ownedJob(request.params.id, request.identity.name);
+      const outputs = await backendOf(job.backend).outputs(job);
+      if (request.query.download === '1') {
+        reply.header('content-disposition', `attachment; filename="provenance-${job.id}.json"`);
+      }
+      return buildProvenance(job, store, files, outputs, config.version);
+    },
+  );
+
+  app.get(
+    '/jobs/:id/code/:sha256',
+    {
+      schema: {
+        summary: 'A stored code blob that belongs to the job',
+        params: JobIdParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex') }),
+        response: { 200: z.string(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const job = ownedJob(request.params.id, request.identity.name);
+      if (!job.code.some(c => c.sha256 === request.params.sha256)) {
+        throw new HttpError(404, 'not_found', 'This job ran no code with that hash.');
+      }
+      const text = await readFile(files.objectPath(request.params.sha256), 'utf8');
+      return reply.type('text/plain; charset=utf-8').send(text);
+    },
+  );
 };

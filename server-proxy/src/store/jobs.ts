@@ -1,13 +1,5 @@
 import type { Db } from './db';
-import {
-  CodeEntry,
-  type Job,
-  JobError,
-  JobKind,
-  JobState,
-  type JobSpec,
-  Progress,
-} from '@user-batch/contract';
+import { CodeEntry, type Job, JobError, JobKind, JobState, type JobSpec, Progress } from '@user-batch/contract';
 import { z } from 'zod';
 
 /** A job as stored: the API's Job plus what only the proxy needs. */
@@ -68,8 +60,7 @@ export interface JobEvent {
   reason: string | null;
 }
 
-const parseJson = <T>(schema: z.ZodType<T>, text: string | null): T | null =>
-  text === null ? null : schema.parse(JSON.parse(text));
+const parseJson = <T>(schema: z.ZodType<T>, text: string | null): T | null => (text === null ? null : schema.parse(JSON.parse(text)));
 
 const SELECT = `SELECT j.*, r.reserved_core_hours, r.used_core_hours
   FROM jobs j LEFT JOIN quota_reservations r ON r.job_id = j.id`;
@@ -150,9 +141,7 @@ export class JobStore {
   }
 
   events(jobId: string): JobEvent[] {
-    return this.db
-      .prepare('SELECT at, state, reason FROM events WHERE job_id = ? ORDER BY id')
-      .all(jobId) as JobEvent[];
+    return this.db.prepare('SELECT at, state, reason FROM events WHERE job_id = ? ORDER BY id').all(jobId) as JobEvent[];
   }
 
   findIdempotency(user: string, key: string): { specSha256: string; jobId: string } | null {

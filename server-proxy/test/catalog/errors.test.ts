@@ -111,18 +111,41 @@ describe('catalog planning errors', () => {
   });
 
   it('refuses a region out of range before reading the catalog', async () => {
-    const e = await failure(planCatalogRun({ catalogDir: join(scratch, 'nope'), region: { type: 'cone', ra: 10, dec: 95, radiusArcsec: 60 } }));
+    const e = await failure(
+      planCatalogRun({ catalogDir: join(scratch, 'nope'), region: { type: 'cone', ra: 10, dec: 95, radiusArcsec: 60 } }),
+    );
     expect(e.code).toBe('invalid_region');
     expect(e.message).toBe('Invalid region: dec must be between -90 and 90 degrees; got 95');
   });
 
   it('refuses polygons it cannot plan, saying what to do', async () => {
     const wide = await failure(
-      planCatalogRun({ catalogDir: catalog, region: { type: 'polygon', vertices: [[0, 0], [120, 0], [240, 0]] } }),
+      planCatalogRun({
+        catalogDir: catalog,
+        region: {
+          type: 'polygon',
+          vertices: [
+            [0, 0],
+            [120, 0],
+            [240, 0],
+          ],
+        },
+      }),
     );
     expect(wide.message).toBe('Invalid region: polygon must fit inside a hemisphere; its vertices are spread around the whole sky');
     const repeated = await failure(
-      planCatalogRun({ catalogDir: catalog, region: { type: 'polygon', vertices: [[10, 0], [20, 0], [20, 0], [15, 10]] } }),
+      planCatalogRun({
+        catalogDir: catalog,
+        region: {
+          type: 'polygon',
+          vertices: [
+            [10, 0],
+            [20, 0],
+            [20, 0],
+            [15, 10],
+          ],
+        },
+      }),
     );
     expect(repeated.message).toBe('Invalid region: polygon has the same vertex twice in a row ([20, 0], vertices 2 and 3); remove one');
   });

@@ -16,7 +16,11 @@ export const BUILD_TIMEOUT = 300_000;
  * never sees half a catalog.
  */
 function buildOnce(script: string, args: string[]): string {
-  const hash = createHash('sha256').update(readFileSync(join(REPO, script))).update(args.join('\0')).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(readFileSync(join(REPO, script)))
+    .update(args.join('\0'))
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(tmpdir(), `ub-catalog-${hash}`);
   if (existsSync(join(dir, 'partition_info.csv'))) return dir;
   const scratch = mkdtempSync(join(tmpdir(), 'ub-catalog-build-'));

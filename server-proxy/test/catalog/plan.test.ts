@@ -23,9 +23,32 @@ const REGIONS: Region[] = [
   { type: 'box', ra: [35, 45], dec: [5, 15] },
   { type: 'box', ra: [300, 50], dec: [0, 60] }, // wraps through ra = 0
   { type: 'box', ra: [140, 160], dec: [-10, 10] },
-  { type: 'polygon', vertices: [[200, -40], [220, -40], [220, -20], [200, -20]] },
-  { type: 'polygon', vertices: [[30, 0], [50, 0], [40, 20]] },
-  { type: 'polygon', vertices: [[300, 30], [340, 30], [340, 60], [300, 60]] },
+  {
+    type: 'polygon',
+    vertices: [
+      [200, -40],
+      [220, -40],
+      [220, -20],
+      [200, -20],
+    ],
+  },
+  {
+    type: 'polygon',
+    vertices: [
+      [30, 0],
+      [50, 0],
+      [40, 20],
+    ],
+  },
+  {
+    type: 'polygon',
+    vertices: [
+      [300, 30],
+      [340, 30],
+      [340, 60],
+      [300, 60],
+    ],
+  },
 ];
 
 describe('planCatalogRun on a real HATS catalog', () => {
@@ -35,7 +58,7 @@ describe('planCatalogRun on a real HATS catalog', () => {
   beforeAll(async () => {
     catalog = fixtureCatalog();
     expected = expectedFor(catalog, REGIONS);
-    plans = await Promise.all(REGIONS.map((region) => planCatalogRun({ catalogDir: catalog, region })));
+    plans = await Promise.all(REGIONS.map(region => planCatalogRun({ catalogDir: catalog, region })));
   }, BUILD_TIMEOUT);
 
   it('reads the partition index, properties and sizes', async () => {
@@ -61,34 +84,34 @@ describe('planCatalogRun on a real HATS catalog', () => {
   it.each(REGIONS.map((r, i) => [JSON.stringify(r), i]))('never misses a partition with matching rows: %s', (_, i) => {
     const ours = new Set(plans[i as number].partitions.map(key));
     const matching = expected.regions[i as number].matching!.map(key);
-    expect(matching.filter((k) => !ours.has(k))).toEqual([]);
+    expect(matching.filter(k => !ours.has(k))).toEqual([]);
   });
 
   it.each(REGIONS.map((r, i) => [JSON.stringify(r), i]))('selects what hats selects, plus at most its neighbours: %s', (_, i) => {
     const ours = plans[i as number].partitions.map(key);
     const { hats, near_hats } = expected.regions[i as number];
-    expect(hats.map(key).filter((k) => !ours.includes(k))).toEqual([]); // ours ⊇ hats
+    expect(hats.map(key).filter(k => !ours.includes(k))).toEqual([]); // ours ⊇ hats
     const near = new Set(near_hats.map(key));
-    expect(ours.filter((k) => !near.has(k))).toEqual([]); // ours ⊆ hats + neighbours
+    expect(ours.filter(k => !near.has(k))).toEqual([]); // ours ⊆ hats + neighbours
   });
 
   it('totals rows and bytes from the footers, of the requested columns only', async () => {
     const region = REGIONS[6];
     const all = await planCatalogRun({ catalogDir: catalog, region });
     const some = await planCatalogRun({ catalogDir: catalog, region, columns: ['ra', 'dec', 'mag'] });
-    const picked = all.partitions.map((p) => expected.partitions[key(p)]);
+    const picked = all.partitions.map(p => expected.partitions[key(p)]);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     expect(all.totals).toEqual({
       partitions: picked.length,
-      rows: sum(picked.map((p) => p.rows)),
-      bytes: sum(picked.map((p) => p.bytes)),
+      rows: sum(picked.map(p => p.rows)),
+      bytes: sum(picked.map(p => p.bytes)),
     });
     expect(some.totals).toEqual({
       partitions: picked.length,
       rows: all.totals.rows,
-      bytes: sum(picked.map((p) => p.columnBytes.ra + p.columnBytes.dec + p.columnBytes.mag)),
+      bytes: sum(picked.map(p => p.columnBytes.ra + p.columnBytes.dec + p.columnBytes.mag)),
     });
-    expect(some.partitions.map((p) => p.bytes)).toEqual(picked.map((p) => p.columnBytes.ra + p.columnBytes.dec + p.columnBytes.mag));
+    expect(some.partitions.map(p => p.bytes)).toEqual(picked.map(p => p.columnBytes.ra + p.columnBytes.dec + p.columnBytes.mag));
   });
 
   it('plans the whole catalog without a region, and estimates core-hours from the rows', async () => {
@@ -115,12 +138,12 @@ describe('planCatalogRun on a real HATS catalog', () => {
     const mine = readRowGroupSizes(file.subarray(file.length - 8 - footerLength, file.length - 8), null);
     const { parquetMetadata } = await nativeImport<typeof import('hyparquet', { with: { 'resolution-mode': 'import' } })>('hyparquet');
     const theirs = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.length) as ArrayBuffer);
-    expect(mine.columns).toEqual(theirs.schema.slice(1).map((s) => s.name));
-    expect(mine.groups.map((g) => ({ filePath: g.filePath, rows: g.rows, bytes: [...g.columnBytes] }))).toEqual(
-      theirs.row_groups.map((g) => ({
+    expect(mine.columns).toEqual(theirs.schema.slice(1).map(s => s.name));
+    expect(mine.groups.map(g => ({ filePath: g.filePath, rows: g.rows, bytes: [...g.columnBytes] }))).toEqual(
+      theirs.row_groups.map(g => ({
         filePath: g.columns[0].file_path,
         rows: Number(g.num_rows),
-        bytes: g.columns.map((c) => Number(c.meta_data!.total_compressed_size)),
+        bytes: g.columns.map(c => Number(c.meta_data!.total_compressed_size)),
       })),
     );
   });

@@ -14,22 +14,42 @@ function problem(input: unknown): string {
 
 describe('region validation', () => {
   it('accepts cones, boxes (also wrapping through ra 0) and polygons', () => {
-    expect(parseRegion({ type: 'cone', ra: 0, dec: -90, radiusArcsec: 648000 })).toEqual({ type: 'cone', ra: 0, dec: -90, radiusArcsec: 648000 });
+    expect(parseRegion({ type: 'cone', ra: 0, dec: -90, radiusArcsec: 648000 })).toEqual({
+      type: 'cone',
+      ra: 0,
+      dec: -90,
+      radiusArcsec: 648000,
+    });
     expect(parseRegion({ type: 'box', ra: [350, 10], dec: [-5, 5] }).type).toBe('box');
     expect(parseRegion({ type: 'box', ra: [0, 360], dec: [-90, 90] }).type).toBe('box');
-    expect(parseRegion({ type: 'polygon', vertices: [[1, 1], [2, 1], [2, 2]] }).type).toBe('polygon');
+    expect(
+      parseRegion({
+        type: 'polygon',
+        vertices: [
+          [1, 1],
+          [2, 1],
+          [2, 2],
+        ],
+      }).type,
+    ).toBe('polygon');
   });
 
   it('says what is out of range, with the value given', () => {
-    expect(problem({ type: 'cone', ra: 10, dec: 95, radiusArcsec: 60 })).toBe('Invalid region: dec must be between -90 and 90 degrees; got 95');
-    expect(problem({ type: 'cone', ra: 361, dec: 0, radiusArcsec: 60 })).toBe('Invalid region: ra must be between 0 and 360 degrees; got 361');
+    expect(problem({ type: 'cone', ra: 10, dec: 95, radiusArcsec: 60 })).toBe(
+      'Invalid region: dec must be between -90 and 90 degrees; got 95',
+    );
+    expect(problem({ type: 'cone', ra: 361, dec: 0, radiusArcsec: 60 })).toBe(
+      'Invalid region: ra must be between 0 and 360 degrees; got 361',
+    );
     expect(problem({ type: 'cone', ra: 10, dec: 0, radiusArcsec: -5 })).toBe(
       'Invalid region: radiusArcsec must be greater than 0 and at most 648000 (180 degrees); got -5',
     );
     expect(problem({ type: 'cone', ra: 10, dec: 0, radiusArcsec: 0 })).toBe(
       'Invalid region: radiusArcsec must be greater than 0 and at most 648000 (180 degrees); got 0',
     );
-    expect(problem({ type: 'box', ra: [10, 20], dec: [-100, 5] })).toBe('Invalid region: dec[0] must be between -90 and 90 degrees; got -100');
+    expect(problem({ type: 'box', ra: [10, 20], dec: [-100, 5] })).toBe(
+      'Invalid region: dec[0] must be between -90 and 90 degrees; got -100',
+    );
   });
 
   it('explains malformed boxes', () => {
@@ -41,10 +61,25 @@ describe('region validation', () => {
   });
 
   it('explains malformed polygons', () => {
-    expect(problem({ type: 'polygon', vertices: [[1, 1], [2, 2]] })).toBe('Invalid region: a polygon needs at least 3 vertices; got 2');
-    expect(problem({ type: 'polygon', vertices: [[1, 1], [2, 2], [3, 91]] })).toBe(
-      'Invalid region: vertex dec must be between -90 and 90 degrees; got 91',
-    );
+    expect(
+      problem({
+        type: 'polygon',
+        vertices: [
+          [1, 1],
+          [2, 2],
+        ],
+      }),
+    ).toBe('Invalid region: a polygon needs at least 3 vertices; got 2');
+    expect(
+      problem({
+        type: 'polygon',
+        vertices: [
+          [1, 1],
+          [2, 2],
+          [3, 91],
+        ],
+      }),
+    ).toBe('Invalid region: vertex dec must be between -90 and 90 degrees; got 91');
   });
 
   it('names the region types it knows', () => {

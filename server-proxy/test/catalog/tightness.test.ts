@@ -19,8 +19,23 @@ const REGIONS: Region[] = [
   // a polar cap. Not [0, 360]: hats wraps that to [0, 0] and then misses 6 of these 112
   // partitions (e.g. 5/4060, whose corner reaches dec 81.2); ours gives the same 112 for both.
   { type: 'box', ra: [0, 359.99], dec: [80, 90] },
-  { type: 'polygon', vertices: [[150, 10], [160, 12], [158, 22], [148, 18]] },
-  { type: 'polygon', vertices: [[270, -30], [300, -30], [285, -5]] },
+  {
+    type: 'polygon',
+    vertices: [
+      [150, 10],
+      [160, 12],
+      [158, 22],
+      [148, 18],
+    ],
+  },
+  {
+    type: 'polygon',
+    vertices: [
+      [270, -30],
+      [300, -30],
+      [285, -5],
+    ],
+  },
 ];
 
 describe('selection tightness on 12,288 order-5 partitions', () => {
@@ -36,9 +51,9 @@ describe('selection tightness on 12,288 order-5 partitions', () => {
     const ours = plan.partitions.map(key);
     const { hats, near_hats } = expected.regions[i as number];
     const mine = new Set(ours);
-    expect(hats.map(key).filter((k) => !mine.has(k))).toEqual([]);
+    expect(hats.map(key).filter(k => !mine.has(k))).toEqual([]);
     const near = new Set(near_hats.map(key));
-    expect(ours.filter((k) => !near.has(k))).toEqual([]);
+    expect(ours.filter(k => !near.has(k))).toEqual([]);
     expect(hats.length).toBeGreaterThan(0);
   });
 

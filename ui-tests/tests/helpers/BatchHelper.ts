@@ -33,11 +33,20 @@ export function testNotebook(): string {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      },
       language_info: { name: 'python' }
     },
     cells: [
-      { cell_type: 'markdown', id: 'intro', metadata: {}, source: '# UI test notebook' },
+      {
+        cell_type: 'markdown',
+        id: 'intro',
+        metadata: {},
+        source: '# UI test notebook'
+      },
       code('setup', 'import os\nGREETING = "hello"\nthreshold = 1'),
       code(
         'work',
@@ -45,7 +54,10 @@ export function testNotebook(): string {
           'with open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "result.txt"), "w") as f:\n' +
           '    f.write("done")'
       ),
-      code('slow', 'import time\nfor i in range(600):\n    print("tick", i, flush=True)\n    time.sleep(1)'),
+      code(
+        'slow',
+        'import time\nfor i in range(600):\n    print("tick", i, flush=True)\n    time.sleep(1)'
+      ),
       code('broken', 'raise ValueError("bad value for the test")')
     ]
   });
@@ -106,7 +118,11 @@ export const CATALOG_CELL = { process: 1, fragile: 2 };
 export class BatchHelper {
   constructor(readonly page: IJupyterLabPageFixture) {}
 
-  async openTestNotebook(dir: string, name = 'batch-test.ipynb', content = testNotebook()): Promise<void> {
+  async openTestNotebook(
+    dir: string,
+    name = 'batch-test.ipynb',
+    content = testNotebook()
+  ): Promise<void> {
     const path = `${dir}/${name}`;
     await this.page.contents.uploadContent(content, 'text', path);
     await this.page.notebook.openByPath(path);
@@ -124,21 +140,29 @@ export class BatchHelper {
 
   async fillDialog(values: IDialogValues): Promise<void> {
     const body = this.page.locator(sel.dialogBody);
-    if (values.name !== undefined) await body.locator('input[name="name"]').fill(values.name);
-    if (values.setup) await body.locator('select[name="setup"]').selectOption(values.setup);
-    if (values.backend) await body.locator('select[name="backend"]').selectOption(values.backend);
+    if (values.name !== undefined)
+      await body.locator('input[name="name"]').fill(values.name);
+    if (values.setup)
+      await body.locator('select[name="setup"]').selectOption(values.setup);
+    if (values.backend)
+      await body.locator('select[name="backend"]').selectOption(values.backend);
     if (values.parameters !== undefined) {
       await body.locator('textarea[name="parameters"]').fill(values.parameters);
     }
-    if (values.sweep !== undefined) await body.locator('textarea[name="sweep"]').fill(values.sweep);
+    if (values.sweep !== undefined)
+      await body.locator('textarea[name="sweep"]').fill(values.sweep);
     for (const field of ['cpus', 'memoryMiB', 'walltimeMinutes'] as const) {
       const value = values[field];
-      if (value !== undefined) await body.locator(`input[name="${field}"]`).fill(String(value));
+      if (value !== undefined)
+        await body.locator(`input[name="${field}"]`).fill(String(value));
     }
   }
 
   async submitDialog(): Promise<void> {
-    await this.page.locator(sel.dialog).getByRole('button', { name: 'Submit' }).click();
+    await this.page
+      .locator(sel.dialog)
+      .getByRole('button', { name: 'Submit' })
+      .click();
   }
 
   /** Runs one cell in batch with the given dialog values and returns its row in the sidebar. */
@@ -151,13 +175,21 @@ export class BatchHelper {
   }
 
   jobRow(name: string): Locator {
-    return this.page
-      .locator(`${sel.sidebar} ${sel.jobItem}`)
-      .filter({ has: this.page.locator(sel.jobName, { hasText: new RegExp(`^${name}$`) }) });
+    return this.page.locator(`${sel.sidebar} ${sel.jobItem}`).filter({
+      has: this.page.locator(sel.jobName, {
+        hasText: new RegExp(`^${name}$`)
+      })
+    });
   }
 
-  async waitForState(name: string, state: string, timeout = 90_000): Promise<void> {
-    await expect(this.jobRow(name)).toHaveAttribute('data-state', state, { timeout });
+  async waitForState(
+    name: string,
+    state: string,
+    timeout = 90_000
+  ): Promise<void> {
+    await expect(this.jobRow(name)).toHaveAttribute('data-state', state, {
+      timeout
+    });
   }
 
   async openDetails(name: string): Promise<Locator> {

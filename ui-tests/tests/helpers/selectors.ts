@@ -1,7 +1,9 @@
 /** The selectors the UI tests drive, as pinned in docs/contract.md. */
 export const sel = {
-  runCellsButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runCellsInBatch"]',
-  runNotebookButton: '.jp-NotebookPanel-toolbar [data-jp-item-name="runNotebookInBatch"]',
+  runCellsButton:
+    '.jp-NotebookPanel-toolbar [data-jp-item-name="runCellsInBatch"]',
+  runNotebookButton:
+    '.jp-NotebookPanel-toolbar [data-jp-item-name="runNotebookInBatch"]',
   /** the file editor's toolbar item of "Run script in batch" (data-jp-item-name) */
   runScriptItem: 'runScriptInBatch',
   dialog: '.jp-Dialog:has(.jp-Batch-SubmitDialog)',
