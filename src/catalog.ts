@@ -11,7 +11,7 @@ import {
   SetupMode,
   validateValues,
   validateWorkers,
-  workerResources
+  dialogResources
 } from './spec';
 import { formatBytes } from './widgets/format';
 import { Batch } from './tokens';
@@ -264,13 +264,7 @@ export function buildCatalogSpec(
     name: values.name.trim(),
     kind: 'catalog',
     source: { notebookPath: source.notebookPath, catalog },
-    resources: {
-      cpus: values.cpus,
-      memoryMiB: values.memoryMiB,
-      walltimeSeconds: Math.round(values.walltimeMinutes * 60),
-      // Only a Dask backend reads these; another would refuse them.
-      ...(dask ? workerResources(values) : {})
-    },
+    resources: dialogResources(values, dask),
     backend: values.backend,
     account: values.account,
     idempotencyKey

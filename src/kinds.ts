@@ -40,16 +40,5 @@ export function takesSetupCells(kind: SubmitKind): boolean {
   }
 }
 
-/** Whether a job has a catalog run's partitions and preview to show. */
-export function hasCatalogRun(kind: Batch.JobKind): boolean {
-  switch (kind) {
-    case 'catalog':
-      return true;
-    case 'cells':
-    case 'notebook':
-    case 'script':
-      return false;
-    default:
-      return unhandledKind(kind);
-  }
-}
+/** Whether a job has a catalog run's partitions and preview to show: the contract's rule. */
+export { runsOverPartitions as hasCatalogRun } from '@user-batch/contract/lib/traits';

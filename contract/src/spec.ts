@@ -49,18 +49,4 @@ export type JobSpecRequest = Omit<JobSpecInput, 'kind' | 'source' | 'resources'>
   source: Partial<UnionToIntersection<JobSpecInput['source']>> & { notebookPath: string };
 };
 
-/** Whether a job of this kind runs over a catalog's partitions (has a plan, partitions and a preview). */
-export function runsOverPartitions(kind: JobKind): boolean {
-  switch (kind) {
-    case 'catalog':
-      return true;
-    case 'cells':
-    case 'notebook':
-    case 'script':
-      return false;
-    default: {
-      const exhaustive: never = kind;
-      return exhaustive;
-    }
-  }
-}
+export { runsOverPartitions } from './traits';

@@ -11,7 +11,7 @@ import {
   isDaskBackend,
   IWorkerValues,
   validateWorkers,
-  workerResources
+  dialogResources
 } from './workers';
 
 /**
@@ -121,13 +121,7 @@ export function buildJobSpec(
     kind: source.kind,
     source: { notebookPath: source.notebookPath },
     parameters: parsed.parameters,
-    resources: {
-      cpus: values.cpus,
-      memoryMiB: values.memoryMiB,
-      walltimeSeconds: Math.round(values.walltimeMinutes * 60),
-      // Only a Dask backend reads these; another would refuse them.
-      ...(dask ? workerResources(values) : {})
-    },
+    resources: dialogResources(values, dask),
     backend: values.backend,
     account: values.account,
     idempotencyKey

@@ -65,6 +65,26 @@ export function workerResources(
 }
 
 /**
+ * The spec's resources from a dialog's fields; the worker fields only on a
+ * Dask backend (another would refuse them).
+ */
+export function dialogResources(
+  values: IWorkerValues & {
+    cpus: number;
+    memoryMiB: number;
+    walltimeMinutes: number;
+  },
+  dask: boolean
+): Batch.IResources {
+  return {
+    cpus: values.cpus,
+    memoryMiB: values.memoryMiB,
+    walltimeSeconds: Math.round(values.walltimeMinutes * 60),
+    ...(dask ? workerResources(values) : {})
+  };
+}
+
+/**
  * The most workers the cluster may have: what the quota counts cores by
  * (0 while a field does not parse, so the line shows no made-up number).
  */
