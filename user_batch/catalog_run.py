@@ -78,6 +78,8 @@ from user_batch.jobfiles import (
 POLL_SECONDS = 0.1
 #: seconds the client and the cluster each get to close before we stop waiting for them
 CLOSE_TIMEOUT_SECONDS = 3
+#: how long a local cluster may take to register its workers (a loaded 2-core machine needs seconds).
+WORKERS_TIMEOUT_SECONDS = 120
 #: file names under which the user's code appears in tracebacks
 SETUP_FILENAME = "<setup>"
 VERSION_PACKAGES = ("dask", "distributed", "lsdb", "hats", "pandas", "pyarrow", "nested-pandas")
@@ -299,15 +301,19 @@ def make_client():
         return dask_client()
     from distributed import Client, LocalCluster
 
-    cpus = int(os.environ.get("USER_BATCH_CPUS") or os.cpu_count() or 1)
+    cpus = max(1, int(os.environ.get("USER_BATCH_CPUS") or os.cpu_count() or 1))
     cluster = LocalCluster(
-        n_workers=max(1, cpus),
+        n_workers=cpus,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
         host="127.0.0.1",
     )
-    return Client(cluster)
+    client = Client(cluster)
+    # on a loaded machine the worker processes may not have registered yet: the warm-up and the
+    # provenance's cluster record must see them all
+    client.wait_for_workers(cpus, timeout=WORKERS_TIMEOUT_SECONDS)
+    return client
 
 
 def warm_up_workers(client) -> list:
@@ -858,9 +864,12 @@ def run(driver: Driver, started: float) -> tuple[int, str, str]:
         driver.wait(driver.submit(catalog))
     driver.futures = []  # all ended: nothing to cancel
     driver.timings["computeSeconds"] = round(time.monotonic() - t, 3)
-    # recorded again: on a gateway the workers join after the driver connected
+    # recorded again: on a gateway the workers join after the driver connected. A later look
+    # that sees fewer workers (one already gone, or a stale answer) keeps the larger record.
     try:
-        driver.cluster = cluster_record(driver.client)
+        again = cluster_record(driver.client)
+        if again["workers"] >= driver.cluster["workers"]:
+            driver.cluster = again
     except Exception:
         pass
     driver.stop_cluster()
