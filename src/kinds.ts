@@ -5,8 +5,8 @@
  */
 import { Batch } from './tokens';
 
-/** The kinds the submit dialog builds; a catalog run has its own dialog. */
-export type SubmitKind = Exclude<Batch.JobKind, 'catalog'>;
+/** The kinds the submit dialog builds; a catalog run and a pipeline run have their own dialogs. */
+export type SubmitKind = Exclude<Batch.JobKind, 'catalog' | 'pipeline'>;
 
 /** The `default` of a switch on a kind: unreachable while every kind is handled. */
 export function unhandledKind(kind: never): never {
@@ -21,6 +21,7 @@ export function runsWholeFile(kind: Batch.JobKind): boolean {
       return true;
     case 'cells':
     case 'catalog':
+    case 'pipeline':
       return false;
     default:
       return unhandledKind(kind);

@@ -118,6 +118,11 @@ export const ERROR_CODES = [
   'catalog_not_allowed',
   'not_a_catalog_run',
   'no_preview',
+  'pipeline_plan_failed',
+  'plan_not_found',
+  'repo_not_allowed',
+  'unknown_standard_pipeline',
+  'not_a_pipeline_run',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const ErrorBody = z

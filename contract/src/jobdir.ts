@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobError, Progress } from './api';
 import { PartitionState } from './plan';
+import { PipelinePlanErrorFile, PipelinePlanFile, PipelineProgressFile, PipelineProvenanceFile } from './pipeline';
 import { Region } from './region';
 import { Cell } from './shared';
 
@@ -14,7 +15,7 @@ import { Cell } from './shared';
 /** run.json: what the runner runs. A script job arrives as kind "cells" (argv set-up cell, then the file). */
 export const RunFile = z.looseObject({
   jobId: z.string(),
-  kind: z.enum(['cells', 'notebook', 'catalog']),
+  kind: z.enum(['cells', 'notebook', 'catalog', 'pipeline']),
   kernelName: z.string(),
   notebookPath: z.string(),
   /** The notebook's folder on disk: the kernel's working directory. */
@@ -49,6 +50,29 @@ export const CatalogFile = z.looseObject({
   walltimeSeconds: z.number().int(),
 });
 export type CatalogFile = z.infer<typeof CatalogFile>;
+
+/**
+ * pipeline.json: a pipeline run's input, for the planner (`python -m user_batch.pipeline_plan DIR`,
+ * which builds pipeline.qg and pipeline-plan.json next to it) and then for the runner. Paths are absolute.
+ */
+export const PipelineFile = z.looseObject({
+  jobId: z.string().nullable(),
+  butlerRepo: z.string(),
+  /** The pipeline YAML. */
+  pipeline: z.string(),
+  /** Task labels or subsets to run; null runs the whole pipeline. */
+  labels: z.array(z.string()).nullable(),
+  inputCollections: z.array(z.string()),
+  outputCollection: z.string(),
+  /** Fixed when the graph is built. */
+  outputRun: z.string(),
+  dataQuery: z.string(),
+  configOverrides: z.array(z.object({ label: z.string(), field: z.string(), value: z.string() })),
+  configFiles: z.array(z.object({ label: z.string(), path: z.string() })),
+  cpus: z.number().int(),
+  walltimeSeconds: z.number().int(),
+});
+export type PipelineFile = z.infer<typeof PipelineFile>;
 
 /** sweep.json: one object of parameter values per item, in item order. */
 export const SweepFile = z.array(z.record(z.string(), z.json()));
@@ -85,12 +109,21 @@ export const ErrorFile = JobError.extend({
 export type ErrorFile = z.infer<typeof ErrorFile>;
 
 /** Why the runner ended; `exitCode` in exit.json is EXIT_CODES[reason]. */
-export const EXIT_REASONS = ['ok', 'cell_error', 'partition_error', 'items_failed', 'runner_error', 'walltime', 'cancelled'] as const;
+export const EXIT_REASONS = [
+  'ok',
+  'cell_error',
+  'partition_error',
+  'items_failed',
+  'quanta_failed',
+  'runner_error',
+  'walltime',
+  'cancelled',
+] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 /** The runner's exit status (also `exitCode` in exit.json). */
 export const EXIT_OK = 0;
-/** A cell raised, a catalog partition failed, or a sweep item failed. */
+/** A cell raised, a catalog partition failed, a sweep item failed, or a pipeline's quanta failed. */
 export const EXIT_CELL_ERROR = 1;
 /** The runner itself failed (bad input, kernel would not start). */
 export const EXIT_RUNNER_ERROR = 2;
@@ -103,6 +136,7 @@ export const EXIT_CODES: Readonly<Record<ExitReason, number>> = {
   cell_error: EXIT_CELL_ERROR,
   partition_error: EXIT_CELL_ERROR,
   items_failed: EXIT_CELL_ERROR,
+  quanta_failed: EXIT_CELL_ERROR,
   runner_error: EXIT_RUNNER_ERROR,
   walltime: EXIT_WALLTIME,
   cancelled: EXIT_CANCELLED,
@@ -186,6 +220,37 @@ export const JOB_DIR = {
     'runner',
     "a catalog run: the driver's record",
     CatalogProvenanceFile,
+  ),
+  pipeline: entry('pipeline.json', 'PIPELINE_JSON', 'proxy', "a pipeline run: the planner's and the runner's input", PipelineFile),
+  pipelineGraph: entry('pipeline.qg', 'PIPELINE_GRAPH', 'proxy', 'a pipeline run: the quantum graph built at plan time, the one that runs'),
+  pipelinePlan: entry(
+    'pipeline-plan.json',
+    'PIPELINE_PLAN_JSON',
+    'proxy',
+    'a pipeline run: quanta per task label and the output run, from the planner',
+    PipelinePlanFile,
+  ),
+  pipelinePlanError: entry(
+    'pipeline-plan-error.json',
+    'PIPELINE_PLAN_ERROR_JSON',
+    'proxy',
+    "a failed pipeline plan: a sentence and the middleware's words",
+    PipelinePlanErrorFile,
+  ),
+  pipelineProgress: entry(
+    'pipeline-progress.json',
+    'PIPELINE_PROGRESS_JSON',
+    'runner',
+    'a pipeline run: quanta done/failed/blocked per label',
+    PipelineProgressFile,
+  ),
+  pipelineLog: entry('pipeline-log.json', 'PIPELINE_LOG_JSON', 'runner', "a pipeline run: pipetask's JSON log records, one per line"),
+  pipelineProvenance: entry(
+    'pipeline-provenance.json',
+    'PIPELINE_PROVENANCE_JSON',
+    'runner',
+    "a pipeline run: the runner's record of what ran",
+    PipelineProvenanceFile,
   ),
   outputLog: entry('output.log', 'OUTPUT_LOG', 'runner', "the job's log (stdout and stderr)"),
   items: entry('items', 'ITEMS_DIR', 'runner', 'a sweep: one folder per item (items/N/), each a small job folder'),

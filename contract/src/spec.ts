@@ -3,6 +3,7 @@ import type { Resources } from './shared';
 import { CatalogSpec } from './kinds/catalog';
 import { CellsSpec } from './kinds/cells';
 import { NotebookSpec } from './kinds/notebook';
+import { PipelineSpec } from './kinds/pipeline';
 import { ScriptSpec } from './kinds/script';
 
 /**
@@ -11,8 +12,9 @@ import { ScriptSpec } from './kinds/script';
  * that misses it stops compiling (they end in a `never` default).
  */
 export const JobSpec = z
-  .discriminatedUnion('kind', [CellsSpec, NotebookSpec, ScriptSpec, CatalogSpec], {
-    error: issue => (issue.code === 'invalid_union' ? 'kind must be one of "cells", "notebook", "script", "catalog"' : undefined),
+  .discriminatedUnion('kind', [CellsSpec, NotebookSpec, ScriptSpec, CatalogSpec, PipelineSpec], {
+    error: issue =>
+      issue.code === 'invalid_union' ? 'kind must be one of "cells", "notebook", "script", "catalog", "pipeline"' : undefined,
   })
   .meta({ id: 'JobSpec', title: 'User Batch job spec' });
 /** A job spec as the proxy holds it after validation (defaults filled in). */
@@ -20,7 +22,7 @@ export type JobSpec = z.infer<typeof JobSpec>;
 /** A job spec as a client sends it (resources and parameters may be left out). */
 export type JobSpecInput = z.input<typeof JobSpec>;
 
-export const JobKind = z.enum(['cells', 'notebook', 'script', 'catalog']);
+export const JobKind = z.enum(['cells', 'notebook', 'script', 'catalog', 'pipeline']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /** The spec of one kind. */

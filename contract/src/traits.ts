@@ -13,6 +13,7 @@ export function runsOverPartitions(kind: JobKind): boolean {
     case 'cells':
     case 'notebook':
     case 'script':
+    case 'pipeline':
       return false;
     default: {
       const exhaustive: never = kind;

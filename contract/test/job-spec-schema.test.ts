@@ -11,7 +11,7 @@ describe('JSON Schema of the job spec', () => {
     expect(Object.keys(schema.properties)).toEqual(
       expect.arrayContaining(['name', 'kind', 'source', 'parameters', 'resources', 'backend', 'account']),
     );
-    expect(schema.properties.kind.enum).toEqual(['cells', 'notebook', 'script', 'catalog']);
+    expect(schema.properties.kind.enum).toEqual(['cells', 'notebook', 'script', 'catalog', 'pipeline']);
     expect(schema.properties.resources.properties?.cpus.minimum).toBe(1);
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'kind', 'source', 'backend']));
   });

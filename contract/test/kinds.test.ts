@@ -1,4 +1,4 @@
-import { JobSpec } from '../src';
+import { defaultOutputCollection, JobSpec, outputRunName } from '../src';
 
 /** One valid and several invalid examples per kind module; each invalid one names the sentence a person reads. */
 const base = { name: 'fit', backend: 'local' };
@@ -17,6 +17,22 @@ const catalog = {
     },
   },
 };
+
+const pipeline = {
+  ...base,
+  kind: 'pipeline',
+  source: {
+    notebookPath: 'pipelines/add.yaml',
+    pipeline: {
+      file: 'pipelines/add.yaml',
+      butlerRepo: 'repo',
+      inputCollections: ['demo/raw'],
+      dataQuery: "instrument='DEMO' AND detector IN (0, 1)",
+      configOverrides: [{ label: 'addA', field: 'addend', value: '100' }],
+    },
+  },
+};
+const withPipeline = (fields: Record<string, unknown>) => ({ ...pipeline, source: { ...pipeline.source, pipeline: fields } });
 
 const messages = (input: unknown): string[] => {
   const result = JobSpec.safeParse(input);
@@ -79,6 +95,34 @@ describe.each([
       ],
     ],
   ],
+  [
+    'pipeline',
+    pipeline,
+    [
+      [
+        { ...pipeline, source: { notebookPath: 'p.yaml' } },
+        'source.pipeline: a "pipeline" job needs source.pipeline (butlerRepo, inputCollections, and file or standard)',
+      ],
+      [
+        withPipeline({ ...pipeline.source.pipeline, standard: 'demo' }),
+        'source.pipeline: give either a pipeline file or the name of a standard pipeline, not both',
+      ],
+      [
+        withPipeline({ ...pipeline.source.pipeline, inputCollections: [] }),
+        'source.pipeline.inputCollections: give at least one input collection',
+      ],
+      [
+        withPipeline({ ...pipeline.source.pipeline, inputCollections: ['a b'] }),
+        'source.pipeline.inputCollections.0: must be a collection name (no spaces or commas)',
+      ],
+      [
+        withPipeline({ ...pipeline.source.pipeline, configOverrides: [{ label: 'addA', field: 'add end', value: '1' }] }),
+        'source.pipeline.configOverrides.0.field: must be a config field such as "addend" or "connections.in_tmpl"',
+      ],
+      [withPipeline({ ...pipeline.source.pipeline, butlerRepo: '../repo' }), 'source.pipeline.butlerRepo: must not contain ".."'],
+      [{ ...pipeline, sweep: [{ a: 1 }] }, 'sweep: a pipeline run cannot also be a sweep'],
+    ],
+  ],
 ] as const)('kind %s', (_kind, valid, invalid) => {
   it('accepts a valid spec and fills in the defaults', () => {
     const spec = JobSpec.parse(valid);
@@ -100,7 +144,7 @@ describe('rules every kind shares', () => {
       'sweep.1.class: sweep item 2: parameter name "class" is not a Python identifier (letters, digits, _; not a keyword)',
     ],
     [{ ...script, outputs: ['../x'] }, 'outputs: output globs must stay inside the output folder'],
-    [{ ...cells, kind: 'shell' }, 'kind: kind must be one of "cells", "notebook", "script", "catalog"'],
+    [{ ...cells, kind: 'shell' }, 'kind: kind must be one of "cells", "notebook", "script", "catalog", "pipeline"'],
   ])('refuses %#', (input, message) => {
     expect(messages(input)).toContain(message);
   });
@@ -113,5 +157,15 @@ describe('rules every kind shares', () => {
       sweep: [{ n: 1 }, { n: 2 }],
       resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 3600 },
     });
+  });
+});
+
+describe('pipeline names', () => {
+  it('gives a run without an output collection "u/{user}/{name}", with spaces and commas made underscores', () => {
+    expect(defaultOutputCollection('alice', 'my fit, v2')).toBe('u/alice/my_fit_v2');
+    expect(defaultOutputCollection('alice', '  ')).toBe('u/alice/pipeline');
+  });
+  it('names the output run after the collection and the UTC time, as pipetask does', () => {
+    expect(outputRunName('u/alice/fit', new Date('2026-12-02T13:04:05.678Z'))).toBe('u/alice/fit/20261202T130405Z');
   });
 });

@@ -276,6 +276,8 @@ export class JobService {
       case 'notebook':
       case 'script':
         return undefined;
+      case 'pipeline':
+        throw new HttpError(400, 'invalid_request', 'Pipeline runs are not available on this server yet.');
       default:
         return unhandledKind(spec);
     }

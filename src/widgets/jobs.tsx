@@ -342,6 +342,8 @@ function progressLabel(job: Batch.IJob, trans: TranslationBundle): string {
   switch (job.kind) {
     case 'catalog':
       return trans.__('Partitions');
+    case 'pipeline':
+      return trans.__('Quanta');
     case 'cells':
     case 'notebook':
       return sweep ? trans.__('Runs') : trans.__('Cells');
@@ -382,6 +384,8 @@ function progressCounts(
         progress.done,
         progress.total
       );
+    case 'pipeline':
+      return trans.__('%1 of %2 quanta done', progress.done, progress.total);
     case 'cells':
     case 'notebook':
     case 'script':

@@ -8,7 +8,7 @@ export function pythonJobFiles(): string {
       .map(e => `${e.python} = ${JSON.stringify(e.name)}  # ${e.about}`);
   const exits: [string, number, string][] = [
     ['EXIT_OK', EXIT_OK, 'ok'],
-    ['EXIT_CELL_ERROR', EXIT_CELL_ERROR, 'cell_error, partition_error, items_failed'],
+    ['EXIT_CELL_ERROR', EXIT_CELL_ERROR, 'cell_error, partition_error, items_failed, quanta_failed'],
     ['EXIT_RUNNER_ERROR', EXIT_RUNNER_ERROR, 'runner_error'],
     ['EXIT_WALLTIME', EXIT_WALLTIME, 'walltime'],
     ['EXIT_CANCELLED', EXIT_CANCELLED, 'cancelled'],

@@ -93,6 +93,9 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
       }));
       return [...cells, ...savedFile()];
     }
+    case 'pipeline':
+      // the pipeline's files are read and recorded when its graph is built (pipeline-provenance.json)
+      return [];
     default:
       return unhandledKind(spec);
   }
@@ -106,6 +109,7 @@ export function keepsSavedNotebook(spec: JobSpec): boolean {
       return true;
     case 'notebook':
     case 'script':
+    case 'pipeline':
       return false;
     default:
       return unhandledKind(spec);
@@ -122,6 +126,7 @@ export function outputNotebookName(spec: JobSpec): string | null {
     case 'notebook':
       return name;
     case 'catalog':
+    case 'pipeline':
       return null;
     default:
       return unhandledKind(spec);
@@ -219,6 +224,7 @@ export class JobFiles {
       }
       case 'cells':
       case 'script':
+      case 'pipeline': // pipeline.json and the graph come from its plan
         break;
       default:
         unhandledKind(spec);
@@ -254,6 +260,8 @@ export class JobFiles {
         return { kind: 'cells', cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script) };
       case 'catalog':
         return { kind: 'catalog' };
+      case 'pipeline':
+        return { kind: 'pipeline' };
       default:
         return unhandledKind(spec);
     }

@@ -50,6 +50,8 @@ export function finalFromJobDir(dir: string, job: JobRecord, progress: Progress 
       };
     case 'items_failed':
       return { ...ended, state: 'failed', stateReason: exit.message ?? 'Some sweep items failed; see the log.' };
+    case 'quanta_failed':
+      return { ...ended, state: 'failed', stateReason: exit.message ?? "Some of the pipeline's quanta failed; see the log." };
     case 'runner_error':
       return {
         ...ended,
