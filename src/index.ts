@@ -24,6 +24,7 @@ import { addNotebookCommands } from './commands';
 import { batchIcon } from './icons';
 import { BatchModel } from './model';
 import { BatchClient } from './request';
+import { addPipelineCommands } from './pipelineCommands';
 import { addScriptCommands } from './script';
 import { readSettings } from './settings';
 import {
@@ -159,13 +160,15 @@ const notebookPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
- * "Run script in batch" for Python files: the file editor's toolbar and
+ * "Run script in batch" for Python files and "Run pipeline in batch" for
+ * pipeline YAML files: the file editor's toolbar and
  * context menu and the file browser's context menu are declared in
  * schema/plugin.json; the palette item is added here.
  */
 const scriptPlugin: JupyterFrontEndPlugin<void> = {
   id: 'user-batch:script',
-  description: 'A command that submits a Python file as a batch job.',
+  description:
+    'Commands that submit a Python file or an LSST pipeline as a batch job.',
   autoStart: true,
   requires: [IBatchModel],
   optional: [
@@ -185,21 +188,17 @@ const scriptPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ): void => {
     const trans = loadTrans(translator);
-    addScriptCommands({
-      app,
-      model,
-      settings: followSettings(settingRegistry),
-      fileBrowser,
-      trans
+    const settings = followSettings(settingRegistry);
+    addScriptCommands({ app, model, settings, fileBrowser, trans });
+    addPipelineCommands({ app, model, settings, fileBrowser, trans });
+    // Whether the commands show depends on the file in the main area.
+    labShell?.currentChanged.connect(() => {
+      app.commands.notifyCommandChanged(CommandIDs.runScript);
+      app.commands.notifyCommandChanged(CommandIDs.runPipeline);
     });
-    // Whether the command shows depends on the file in the main area.
-    labShell?.currentChanged.connect(() =>
-      app.commands.notifyCommandChanged(CommandIDs.runScript)
-    );
-    palette?.addItem({
-      command: CommandIDs.runScript,
-      category: trans.__('User Batch')
-    });
+    for (const command of [CommandIDs.runScript, CommandIDs.runPipeline]) {
+      palette?.addItem({ command, category: trans.__('User Batch') });
+    }
   }
 };
 

@@ -15,6 +15,8 @@ import { BatchClient } from './request';
 import { BatchSystemLogFollower } from './services/batchSystemLog';
 import { CatalogPlanner } from './services/catalogPlanner';
 import { CatalogRunFollower } from './services/catalogRun';
+import { PipelinePlanner } from './services/pipelinePlanner';
+import { PipelineRunFollower } from './services/pipelineRun';
 import { LogTailFollower } from './services/logTail';
 import {
   Batch,
@@ -24,6 +26,8 @@ import {
   IBatchSystemLog,
   ICatalogPlanner,
   ICatalogRun,
+  IPipelinePlanner,
+  IPipelineRun,
   IJobDetails,
   ILogTail
 } from './tokens';
@@ -62,6 +66,9 @@ export class BatchModel implements IBatchModel {
     this._catalogRun = new CatalogRunFollower({
       getPartitions: id => this._client.getPartitions(id),
       getPreview: id => this._client.getPreview(id)
+    });
+    this._pipelineRun = new PipelineRunFollower({
+      getStatus: id => this._client.getPipelineStatus(id)
     });
     this._logTail = new LogTailFollower({
       getLogs: (id, from, item) => this._client.getLogs(id, from, item),
@@ -112,6 +119,9 @@ export class BatchModel implements IBatchModel {
   }
   get catalogRun(): ICatalogRun {
     return this._catalogRun;
+  }
+  get pipelineRun(): IPipelineRun {
+    return this._pipelineRun;
   }
   get batchSystemLog(): IBatchSystemLog {
     return this._batchSystemLog;
@@ -185,6 +195,7 @@ export class BatchModel implements IBatchModel {
     this._batchSystemLog.follow(null);
     const job = id !== null ? this.getJob(id) : undefined;
     this._catalogRun.follow(job ?? null);
+    this._pipelineRun.follow(job ?? null);
     if (id !== null && job && Batch.isFinal(job.state)) {
       void this._loadDetails(id);
     }
@@ -223,6 +234,16 @@ export class BatchModel implements IBatchModel {
     return new CatalogPlanner({
       plan: request => this._client.planCatalog(request)
     });
+  }
+
+  createPipelinePlanner(): IPipelinePlanner {
+    return new PipelinePlanner({
+      plan: request => this._client.planPipeline(request)
+    });
+  }
+
+  standardPipelines(): Promise<Batch.IStandardPipeline[]> {
+    return this._client.getStandardPipelines();
   }
 
   async refreshBackends(): Promise<void> {
@@ -295,6 +316,7 @@ export class BatchModel implements IBatchModel {
     this._logTail.dispose();
     this._reconnect.dispose();
     this._catalogRun.dispose();
+    this._pipelineRun.dispose();
     this._batchSystemLog.dispose();
     this._disconnect();
     Signal.clearData(this);
@@ -439,7 +461,9 @@ export class BatchModel implements IBatchModel {
     this._jobs = jobs;
     this._jobsChanged.emit(jobs);
     if (this._selectedJobId !== null) {
-      this._catalogRun.follow(this.getJob(this._selectedJobId) ?? null);
+      const selected = this.getJob(this._selectedJobId) ?? null;
+      this._catalogRun.follow(selected);
+      this._pipelineRun.follow(selected);
     }
   }
 
@@ -498,6 +522,7 @@ export class BatchModel implements IBatchModel {
   private _logTail: LogTailFollower;
   private _detailsVisible = true;
   private _catalogRun: CatalogRunFollower;
+  private _pipelineRun: PipelineRunFollower;
   private _batchSystemLog: BatchSystemLogFollower;
   private _source: IEventSourceLike | null = null;
   private _started = false;

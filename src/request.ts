@@ -158,6 +158,29 @@ export class BatchClient {
     });
   }
 
+  /** Build a pipeline's quantum graph: quanta per task label, output run, estimate. */
+  planPipeline(
+    request: Batch.IPipelinePlanRequest
+  ): Promise<Batch.IPipelinePlan> {
+    return this.request<Batch.IPipelinePlan>('api/pipelines/plan', {
+      method: 'POST',
+      body: JSON.stringify(request),
+      headers: { 'Content-Type': 'application/json' }
+    });
+  }
+
+  getStandardPipelines(): Promise<Batch.IStandardPipeline[]> {
+    return this.request<{ pipelines: Batch.IStandardPipeline[] }>(
+      'api/pipelines/standard'
+    ).then(r => r.pipelines);
+  }
+
+  getPipelineStatus(id: string): Promise<Batch.IPipelineStatus> {
+    return this.request<Batch.IPipelineStatus>(
+      `api/jobs/${encodeURIComponent(id)}/pipeline`
+    );
+  }
+
   getPartitions(id: string): Promise<Batch.IPartition[]> {
     return this.request<{ partitions: Batch.IPartition[] }>(
       `api/jobs/${encodeURIComponent(id)}/partitions`

@@ -18,6 +18,11 @@ export function readSettings(
     proxyUrl: composite.proxyUrl || DEFAULT_SETTINGS.proxyUrl,
     defaultBackend: composite.defaultBackend ?? DEFAULT_SETTINGS.defaultBackend,
     defaultCatalog: composite.defaultCatalog ?? DEFAULT_SETTINGS.defaultCatalog,
+    defaultButlerRepo:
+      composite.defaultButlerRepo ?? DEFAULT_SETTINGS.defaultButlerRepo,
+    defaultInputCollections:
+      composite.defaultInputCollections ??
+      DEFAULT_SETTINGS.defaultInputCollections,
     defaultResources: {
       ...DEFAULT_SETTINGS.defaultResources,
       ...resources

@@ -17,6 +17,7 @@ export namespace CommandIDs {
   export const open = 'user-batch:open';
   export const runCatalog = 'user-batch:run-catalog';
   export const runScript = 'user-batch:run-script';
+  export const runPipeline = 'user-batch:run-pipeline';
 }
 
 /**
@@ -53,6 +54,32 @@ export namespace Batch {
   >;
   /** One partition of a catalog run, from `GET /api/jobs/:id/partitions`. */
   export type IPartition = Contract.PartitionState;
+  /** A pipeline run's pipeline, repo, collections, query and overrides. */
+  export type IPipelineDefinition = Contract.PipelineDefinition;
+  export type IConfigOverride = Contract.ConfigOverride;
+  export type IConfigFile = Contract.ConfigFile;
+  /** The body of `POST /api/pipelines/plan`. */
+  export interface IPipelinePlanRequest {
+    name: string;
+    pipeline: IPipelineDefinition;
+    resources?: IResources;
+    backend?: string;
+    account?: string;
+  }
+  /** The proxy's plan of a pipeline run: quanta per task label, output run, estimate. */
+  export type IPipelinePlan = Contract.PipelinePlan;
+  /** A standard pipeline of the site (`GET /api/pipelines/standard`). */
+  export interface IStandardPipeline {
+    name: string;
+    description?: string;
+    inputCollections?: string[];
+    dataQuery?: string;
+    butlerRepo?: string;
+  }
+  /** `GET /api/jobs/:id/pipeline`: progress per label, failed quanta, outputs. */
+  export type IPipelineStatus = Contract.PipelineStatus;
+  /** A quantum that failed: its task label, data ID, exception and the end of its log. */
+  export type IFailedQuantum = Contract.FailedQuantum;
   export type ISpecCell = Contract.Cell;
   /** The body of `POST /api/jobs`, as the dialogs build it up. */
   export type IJobSpec = Contract.JobSpecRequest;
@@ -201,6 +228,12 @@ export interface IBatchModel {
   provenanceDownloadUrl(id: string): string;
   /** A new planner for a "Run over catalog" dialog; the dialog disposes it. */
   createCatalogPlanner(): ICatalogPlanner;
+  /** A new planner for a "Run pipeline in batch" dialog; the dialog disposes it. */
+  createPipelinePlanner(): IPipelinePlanner;
+  /** The site's standard pipelines (empty when it lists none). */
+  standardPipelines(): Promise<Batch.IStandardPipeline[]>;
+  /** The open pipeline run's progress per task label and failed quanta, read as the run changes. */
+  readonly pipelineRun: IPipelineRun;
   /** The open catalog run's partitions and preview, read as the run changes. */
   readonly catalogRun: ICatalogRun;
   /** The batch system's own log of a job (HTCondor's user log), read while unfolded. */
@@ -227,6 +260,42 @@ export interface ICatalogPlanner {
   request(request: Batch.IPlanRequest | null, problems: string[]): void;
   readonly isDisposed: boolean;
   dispose(): void;
+}
+
+/**
+ * Where a pipeline plan stands: fields to fix first, building the graph, the
+ * proxy's plan (with the values it was made for) or its sentence.
+ */
+export type PipelinePlanState =
+  | { status: 'incomplete'; message: string }
+  | { status: 'loading' }
+  | { status: 'ok'; plan: Batch.IPipelinePlan; key: string }
+  | { status: 'error'; message: string };
+
+/**
+ * Builds the quantum graph of the fields when asked (a graph takes seconds to
+ * build, so not on every keystroke); an answer to an older request is dropped.
+ */
+export interface IPipelinePlanner {
+  readonly state: PipelinePlanState;
+  readonly changed: ISignal<IPipelinePlanner, PipelinePlanState>;
+  /** Build the graph of this request now; null: these problems first. */
+  plan(request: Batch.IPipelinePlanRequest | null, problems: string[]): void;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+
+/** What the open pipeline run shows besides its job. */
+export interface IPipelineRunState {
+  jobId: string;
+  status: Batch.IPipelineStatus | null;
+  /** The last read's failure; read again on the next change. */
+  error: string | null;
+}
+
+export interface IPipelineRun {
+  readonly state: IPipelineRunState | null;
+  readonly changed: ISignal<IPipelineRun, IPipelineRunState | null>;
 }
 
 /** What the open catalog run shows besides its job. */
@@ -274,11 +343,16 @@ export interface IBatchSettings {
   };
   /** The catalog folder "Run over catalog" starts with. */
   defaultCatalog: string;
+  /** The butler repository and input collections "Run pipeline in batch" starts with. */
+  defaultButlerRepo: string;
+  defaultInputCollections: string;
 }
 
 export const DEFAULT_SETTINGS: IBatchSettings = {
   proxyUrl: 'user-batch/',
   defaultBackend: '',
   defaultCatalog: 'catalogs/synthetic',
+  defaultButlerRepo: 'butler-repo',
+  defaultInputCollections: 'demo/raw',
   defaultResources: { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60 }
 };

@@ -9,6 +9,7 @@ import {
   ConnectionStatus,
   IBatchSystemLog,
   ICatalogRun,
+  IPipelineRun,
   IJobDetails,
   ILogTail
 } from '../tokens';
@@ -16,6 +17,7 @@ import { hasCatalogRun, unhandledKind } from '../kinds';
 import { loadTrans, TranslationBundle } from '../translation';
 import { BatchSystemLog } from './batchSystemLog';
 import { CatalogRun } from './catalogRun';
+import { PipelineRun } from './pipelineRun';
 import {
   elapsed,
   formatAmount,
@@ -142,6 +144,8 @@ export function JobDetails(props: {
   onSelectItem?: (item: number) => void;
   /** A catalog run's partitions and preview; without it they are not shown. */
   catalogRun?: ICatalogRun;
+  /** A pipeline run's progress per task label, failed quanta and outputs. */
+  pipelineRun?: IPipelineRun;
   /** The batch system's own log of jobs on backends that keep one (HTCondor). */
   batchSystemLog?: { log: IBatchSystemLog; title: string };
   trans?: TranslationBundle;
@@ -255,6 +259,9 @@ export function JobDetails(props: {
       )}
       {hasCatalogRun(job.kind) && props.catalogRun && (
         <CatalogRun job={job} run={props.catalogRun} trans={trans} />
+      )}
+      {job.kind === 'pipeline' && props.pipelineRun && (
+        <PipelineRun job={job} run={props.pipelineRun} trans={trans} />
       )}
       {items !== undefined && (
         <SweepItems

@@ -87,6 +87,7 @@ export class BatchSidebar extends ReactWidget {
             onClose={() => model.selectJob(null)}
             onSelectItem={item => model.selectItem(item)}
             catalogRun={model.catalogRun}
+            pipelineRun={model.pipelineRun}
             batchSystemLog={
               model.backends.find(b => b.name === selected.backend)?.type ===
               'htcondor'

@@ -1,0 +1,184 @@
+/**
+ * "Run pipeline in batch": an LSST pipeline YAML (it has `tasks:`), from the
+ * file editor (its current text) or the file browser, or a standard pipeline
+ * of the site from the command palette.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+import type { IDocumentWidget } from '@jupyterlab/docregistry';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+
+import { batchIcon } from './icons';
+import {
+  defaultPipelineJobName,
+  IPipelineValues,
+  isPipelineYaml,
+  isYamlFile
+} from './pipeline';
+import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
+import { TranslationBundle } from './translation';
+import { PipelineDialog } from './widgets/pipeline';
+import { initialValues } from './widgets/submit';
+
+export interface IPipelineCommandsOptions {
+  app: JupyterFrontEnd;
+  model: IBatchModel;
+  settings: () => IBatchSettings;
+  fileBrowser: IDefaultFileBrowser | null;
+  trans: TranslationBundle;
+}
+
+/** A YAML file that may be a pipeline, and how to read its text. */
+interface IPipelineTarget {
+  path: string;
+  read: () => Promise<string>;
+}
+
+export function addPipelineCommands(options: IPipelineCommandsOptions): void {
+  const { app, trans } = options;
+  const target = (args: Record<string, unknown>) =>
+    args.fileBrowser === true
+      ? browserYaml(options)
+      : editorYaml(app.shell.currentWidget);
+  app.commands.addCommand(CommandIDs.runPipeline, {
+    label: args => (args.toolbar ? '' : trans.__('Run pipeline in batch')),
+    caption: trans.__(
+      'Run this LSST pipeline over a butler repository as a batch job'
+    ),
+    icon: batchIcon,
+    // Toolbars and menus show it on YAML files; the palette always (standard pipelines).
+    isVisible: args =>
+      args.toolbar || args.fileBrowser ? target(args) !== null : true,
+    execute: args => openPipelineDialog(options, target(args))
+  });
+}
+
+/** The YAML file open in the file editor, read from its model so unsaved edits count. */
+export function editorYaml(widget: unknown): IPipelineTarget | null {
+  const context = (widget as Partial<IDocumentWidget> | null)?.context;
+  if (!context || !isYamlFile(context.localPath)) {
+    return null;
+  }
+  return {
+    path: context.localPath,
+    read: async () => context.model.toString()
+  };
+}
+
+function browserYaml(
+  options: IPipelineCommandsOptions
+): IPipelineTarget | null {
+  const browser = options.fileBrowser;
+  if (!browser) {
+    return null;
+  }
+  for (const item of browser.selectedItems()) {
+    if (item.type === 'file' && isYamlFile(item.path)) {
+      const contents = options.app.serviceManager.contents;
+      return {
+        path: item.path,
+        read: async () => {
+          const file = await contents.get(item.path, {
+            type: 'file',
+            format: 'text',
+            content: true
+          });
+          return String(file.content ?? '');
+        }
+      };
+    }
+  }
+  return null;
+}
+
+/** The dialog's first values: the file (or the first standard pipeline) and the user's defaults. */
+export function initialPipelineValues(
+  path: string | null,
+  standard: ReadonlyArray<Batch.IStandardPipeline>,
+  settings: IBatchSettings
+): IPipelineValues {
+  const first = path === null ? standard[0] : undefined;
+  const base = initialValues(
+    defaultPipelineJobName(path ?? first?.name ?? 'pipeline'),
+    settings
+  );
+  return {
+    name: base.name,
+    cpus: base.cpus,
+    memoryMiB: base.memoryMiB,
+    walltimeMinutes: base.walltimeMinutes,
+    backend: base.backend,
+    account: base.account,
+    workersMode: base.workersMode,
+    workers: base.workers,
+    minWorkers: base.minWorkers,
+    maxWorkers: base.maxWorkers,
+    standard: first?.name ?? '',
+    pipelineFile: path ?? '',
+    butlerRepo: first?.butlerRepo ?? settings.defaultButlerRepo,
+    inputCollections:
+      first?.inputCollections?.join(', ') ?? settings.defaultInputCollections,
+    outputCollection: '',
+    dataQuery: first?.dataQuery ?? '',
+    labels: '',
+    overrides: '',
+    configFiles: ''
+  };
+}
+
+async function openPipelineDialog(
+  options: IPipelineCommandsOptions,
+  target: IPipelineTarget | null
+): Promise<void> {
+  const { app, model, trans } = options;
+  model.refreshBackends().catch(() => undefined);
+  model.refreshQuota().catch(() => undefined);
+  const standard = await model.standardPipelines().catch(() => []);
+  if (target) {
+    let text: string;
+    try {
+      text = await target.read();
+    } catch (reason) {
+      Notification.error(
+        trans.__(
+          'Could not read %1: %2. Open it in the editor and run it from there.',
+          target.path,
+          reason instanceof Error ? reason.message : String(reason)
+        ),
+        { autoClose: 10000 }
+      );
+      return;
+    }
+    if (!isPipelineYaml(text)) {
+      Notification.warning(
+        trans.__(
+          '%1 is not a pipeline: a pipeline YAML has a "tasks:" section naming each task label and its class.',
+          target.path
+        ),
+        { autoClose: 8000 }
+      );
+      return;
+    }
+  } else if (!standard.length) {
+    Notification.warning(
+      trans.__(
+        'Open a pipeline YAML in the editor, or select one in the file browser, to run it in batch; this site lists no standard pipelines.'
+      ),
+      { autoClose: 8000 }
+    );
+    return;
+  }
+  const settings = options.settings();
+  const dialog = new PipelineDialog({
+    model,
+    source: { path: target?.path ?? '' },
+    initial: initialPipelineValues(target?.path ?? null, standard, settings),
+    preferredBackend: settings.defaultBackend,
+    standard,
+    trans
+  });
+  const result = await dialog.launch();
+  if (result.button.accept && dialog.job) {
+    await app.commands.execute(CommandIDs.open, { jobId: dialog.job.id });
+  }
+}
