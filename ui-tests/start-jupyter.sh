@@ -27,6 +27,17 @@ fi
 mkdir -p "$run/workspace/catalogs"
 cp -r "$catalog_cache" "$run/workspace/catalogs/synthetic"
 chmod -R a+rX "$run/workspace/catalogs"
+# The demo pipeline and a small real butler repo (10 detectors in demo/raw) for "Run pipeline in
+# batch", at the settings' defaults (pipelines/add.yaml, butler-repo); made once, a copy per run.
+repo_cache="$USER_BATCH_CONDOR_SHARED/ui-butler-cache/butler-repo"
+if [[ ! -f "$repo_cache/butler.yaml" ]]; then
+  rm -rf "$repo_cache"; mkdir -p "$(dirname "$repo_cache")"
+  "$python" -m user_batch.pipeline_demo make-repo "$repo_cache" >&2
+fi
+cp -r "$repo_cache" "$run/workspace/butler-repo"
+mkdir -p "$run/workspace/pipelines"
+cp "$repo/demo/pipelines/add.yaml" "$run/workspace/pipelines/add.yaml"
+chmod -R a+rwX "$run/workspace/butler-repo" "$run/workspace/pipelines"
 cat >"$run/site.json" <<JSON
 {
   "backends": [

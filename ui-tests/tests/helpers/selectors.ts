@@ -32,5 +32,15 @@ export const sel = {
   /** the job details' progress line, e.g. "4 of 4 partitions done" */
   progress: '.jp-Batch-Progress',
   failedPartition: '.jp-Batch-FailedPartition',
-  preview: '.jp-Batch-Preview'
+  preview: '.jp-Batch-Preview',
+  /** the file editor's toolbar item of "Run pipeline in batch" (data-jp-item-name) */
+  runPipelineItem: 'runPipelineInBatch',
+  /** "Run pipeline in batch": builds the quantum graph of the fields again */
+  buildGraph: 'button.jp-Batch-BuildGraph',
+  /** a pipeline run's table of quanta per task label: tr[data-label] with td[data-count=succeeded|failed|blocked|quanta] */
+  pipelineProgress: '.jp-Batch-PipelineProgress',
+  /** a failed quantum (data-label, data-data-id), its exception in the summary */
+  failedQuantum: '.jp-Batch-FailedQuantum',
+  /** the output run's datasets per dataset type */
+  datasetCounts: '.jp-Batch-DatasetCounts'
 };
