@@ -27,6 +27,7 @@ import {
   IJobDetails,
   ILogTail
 } from './tokens';
+import { loadTrans, TranslationBundle } from './translation';
 
 /**
  * What the model needs of an `EventSource`; tests pass a fake.
@@ -59,16 +60,19 @@ export class BatchModel implements IBatchModel {
       standby: () => this._source !== null || 'when-hidden'
     });
     const standby = () => !this._detailsVisible || 'when-hidden';
+    const trans = options.trans ?? loadTrans();
     this._catalogRun = new CatalogRunFollower({
       getPartitions: id => this._client.getPartitions(id),
-      getPreview: id => this._client.getPreview(id)
+      getPreview: id => this._client.getPreview(id),
+      trans
     });
     this._logTail = new LogTailFollower({
       getLogs: (id, from, item) => this._client.getLogs(id, from, item),
       getJob: id => this.getJob(id),
       hasItemLogs: job => this._hasItemLogs(job),
       intervalMs: options.logIntervalMs ?? 1000,
-      standby
+      standby,
+      trans
     });
     this._logTail.changed.connect((_, tail) => this._logChanged.emit(tail));
     this._batchSystemLog = new BatchSystemLogFollower({
@@ -535,6 +539,8 @@ export namespace BatchModel {
     /** Reconnect backoff bounds; default 1 s growing to 30 s (Lumino's floor for the cap). */
     minBackoffMs?: number;
     maxBackoffMs?: number;
+    /** The extension's strings (the log and preview notes); default: as written. */
+    trans?: TranslationBundle;
   }
 }
 
