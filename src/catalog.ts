@@ -15,6 +15,7 @@ import {
 } from './spec';
 import { formatBytes } from './widgets/format';
 import { Batch } from './tokens';
+import { loadTrans, TranslationBundle } from './translation';
 
 /**
  * The top-level functions a cell defines, in order: `def name(` at the start
@@ -66,7 +67,10 @@ export const EMPTY_REGION: IRegionFields = {
  * A region from the fields, or one sentence per problem. Ranges are the
  * planner's to check (it names the limits); here only what is not a number.
  */
-export function parseRegion(fields: IRegionFields): {
+export function parseRegion(
+  fields: IRegionFields,
+  trans: TranslationBundle = loadTrans()
+): {
   region?: Batch.Region;
   errors: string[];
 } {
@@ -74,7 +78,7 @@ export function parseRegion(fields: IRegionFields): {
   const num = (text: string, label: string): number => {
     const value = text.trim() === '' ? NaN : Number(text);
     if (!Number.isFinite(value)) {
-      errors.push(`${label} must be a number, e.g. 40.5.`);
+      errors.push(trans.__('%1 must be a number, e.g. 40.5.', label));
     }
     return value;
   };
@@ -84,32 +88,38 @@ export function parseRegion(fields: IRegionFields): {
     case 'cone': {
       const region: Batch.Region = {
         type: 'cone',
-        ra: num(fields.ra, 'Cone RA (degrees)'),
-        dec: num(fields.dec, 'Cone Dec (degrees)'),
-        radiusArcsec: num(fields.radiusArcsec, 'Cone radius (arcsec)')
+        ra: num(fields.ra, trans.__('Cone RA (degrees)')),
+        dec: num(fields.dec, trans.__('Cone Dec (degrees)')),
+        radiusArcsec: num(fields.radiusArcsec, trans.__('Cone radius (arcsec)'))
       };
       if (region.radiusArcsec <= 0) {
-        errors.push('Cone radius (arcsec) must be more than 0.');
+        errors.push(trans.__('Cone radius (arcsec) must be more than 0.'));
       }
       return errors.length ? { errors } : { region, errors };
     }
     case 'box': {
       const region: Batch.Region = {
         type: 'box',
-        ra: [num(fields.raMin, 'Box RA min'), num(fields.raMax, 'Box RA max')],
+        ra: [
+          num(fields.raMin, trans.__('Box RA min')),
+          num(fields.raMax, trans.__('Box RA max'))
+        ],
         dec: [
-          num(fields.decMin, 'Box Dec min'),
-          num(fields.decMax, 'Box Dec max')
+          num(fields.decMin, trans.__('Box Dec min')),
+          num(fields.decMax, trans.__('Box Dec max'))
         ]
       };
       return errors.length ? { errors } : { region, errors };
     }
     case 'polygon':
-      return parsePolygon(fields.vertices);
+      return parsePolygon(fields.vertices, trans);
   }
 }
 
-function parsePolygon(text: string): {
+function parsePolygon(
+  text: string,
+  trans: TranslationBundle
+): {
   region?: Batch.Region;
   errors: string[];
 } {
@@ -123,14 +133,19 @@ function parsePolygon(text: string): {
     const parts = line.split(/[\s,]+/).map(Number);
     if (parts.length !== 2 || !parts.every(Number.isFinite)) {
       errors.push(
-        `Polygon, line ${index + 1}: expected "ra, dec" in degrees, e.g. "40, 10".`
+        trans.__(
+          'Polygon, line %1: expected "ra, dec" in degrees, e.g. "40, 10".',
+          index + 1
+        )
       );
       return;
     }
     vertices.push([parts[0], parts[1]]);
   });
   if (!errors.length && vertices.length < 3) {
-    errors.push('A polygon needs at least 3 vertices, one "ra, dec" a line.');
+    errors.push(
+      trans.__('A polygon needs at least 3 vertices, one "ra, dec" a line.')
+    );
   }
   return errors.length
     ? { errors }
@@ -182,7 +197,10 @@ export interface ICatalogJobSource {
  * The plan request for the dialog's values, or the sentences saying what to
  * fix before a plan can be asked for.
  */
-export function planRequest(values: ICatalogValues): {
+export function planRequest(
+  values: ICatalogValues,
+  trans: TranslationBundle = loadTrans()
+): {
   request?: Batch.IPlanRequest;
   errors: string[];
 } {
@@ -190,10 +208,12 @@ export function planRequest(values: ICatalogValues): {
   const path = values.catalogPath.trim();
   if (!path) {
     errors.push(
-      'Give the catalog folder (a HATS catalog), e.g. catalogs/synthetic.'
+      trans.__(
+        'Give the catalog folder (a HATS catalog), e.g. catalogs/synthetic.'
+      )
     );
   }
-  const { region, errors: regionErrors } = parseRegion(values.region);
+  const { region, errors: regionErrors } = parseRegion(values.region, trans);
   errors.push(...regionErrors);
   if (errors.length) {
     return { errors };
@@ -220,24 +240,31 @@ export function buildCatalogSpec(
   source: ICatalogJobSource,
   values: ICatalogValues,
   idempotencyKey: string,
-  backendType?: Batch.BackendType
+  backendType?: Batch.BackendType,
+  trans: TranslationBundle = loadTrans()
 ): Batch.IJobSpec {
   const dask = isDaskBackend(backendType);
-  const problems = validateValues({ ...values, parameters: '' });
+  const problems = validateValues({ ...values, parameters: '' }, trans);
   if (dask) {
-    problems.push(...validateWorkers(values));
+    problems.push(...validateWorkers(values, trans));
   }
   const functions = definedFunctions(source.cell.source);
   if (!values.functionName) {
     problems.push(
-      'The cell defines no function: write "def process(df): ..." and return a DataFrame.'
+      trans.__(
+        'The cell defines no function: write "def process(df): ..." and return a DataFrame.'
+      )
     );
   } else if (!functions.includes(values.functionName)) {
     problems.push(
-      `The cell does not define "${values.functionName}"; choose one of: ${functions.join(', ') || 'none'}.`
+      trans.__(
+        'The cell does not define "%1"; choose one of: %2.',
+        values.functionName,
+        functions.join(', ') || trans.__('none')
+      )
     );
   }
-  const plan = planRequest(values);
+  const plan = planRequest(values, trans);
   problems.push(...plan.errors);
   if (problems.length) {
     throw new Error(problems.join('\n'));
@@ -292,13 +319,24 @@ export function formatCoreHours(value: number): string {
  * The plan in one line, e.g. "4 of 10 partitions · 1,234 rows · 56.0 KiB ·
  * est. 0.002 core-hours".
  */
-export function planLine(plan: Batch.ICatalogPlan): string {
+export function planLine(
+  plan: Batch.ICatalogPlan,
+  trans: TranslationBundle = loadTrans()
+): string {
   const { totals, catalog, estimate } = plan;
+  // English has always said "partitions" and "rows" whatever the count; the
+  // plural forms let other languages agree with it. Counts keep separators.
   return [
-    `${formatCount(totals.partitions)} of ${formatCount(catalog.totalPartitions)} partitions`,
-    `${formatCount(totals.rows)} rows`,
+    trans._n(
+      '%2 of %3 partitions',
+      '%2 of %3 partitions',
+      catalog.totalPartitions,
+      formatCount(totals.partitions),
+      formatCount(catalog.totalPartitions)
+    ),
+    trans._n('%2 rows', '%2 rows', totals.rows, formatCount(totals.rows)),
     formatBytes(totals.bytes),
-    `est. ${formatCoreHours(estimate.coreHours)} core-hours`
+    trans.__('est. %1 core-hours', formatCoreHours(estimate.coreHours))
   ].join(' · ');
 }
 
@@ -307,8 +345,12 @@ export function planLine(plan: Batch.ICatalogPlan): string {
  */
 export function defaultCatalogJobName(
   functionName: string,
-  catalogPath: string
+  catalogPath: string,
+  trans: TranslationBundle = loadTrans()
 ): string {
-  const folder = catalogPath.replace(/\/+$/, '').split('/').pop() || 'catalog';
-  return `${functionName || 'run'} over ${folder}`.slice(0, 200);
+  const folder =
+    catalogPath.replace(/\/+$/, '').split('/').pop() || trans.__('catalog');
+  return trans
+    .__('%1 over %2', functionName || trans.__('run'), folder)
+    .slice(0, 200);
 }

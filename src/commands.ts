@@ -182,7 +182,7 @@ async function openSubmitDialog(
 
   const settings = options.settings();
   const initial = initialValues(
-    defaultJobName(notebookPath, kind, source.main),
+    defaultJobName(notebookPath, kind, source.main, trans),
     settings
   );
   if (source.setupCandidates?.length) {
@@ -226,7 +226,7 @@ async function openCatalogDialog(
   const functionName = definedFunctions(cell.source)[0];
   const initial: ICatalogValues = {
     ...initialValues('', settings),
-    name: defaultCatalogJobName(functionName, settings.defaultCatalog),
+    name: defaultCatalogJobName(functionName, settings.defaultCatalog, trans),
     functionName,
     catalogPath: settings.defaultCatalog,
     region: EMPTY_REGION,

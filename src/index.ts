@@ -46,16 +46,21 @@ const modelPlugin: JupyterFrontEndPlugin<IBatchModel> = {
   description: 'The User Batch model: jobs, quota and the live event stream.',
   autoStart: true,
   provides: IBatchModel,
-  optional: [ISettingRegistry],
+  optional: [ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ): IBatchModel => {
+    // The client's and the model's own sentences (connection errors, log and
+    // preview notes) reach the person too.
+    const trans = loadTrans(translator);
     const client = new BatchClient({
       serverSettings: app.serviceManager.serverSettings,
-      proxyUrl: DEFAULT_SETTINGS.proxyUrl
+      proxyUrl: DEFAULT_SETTINGS.proxyUrl,
+      trans
     });
-    const model = new BatchModel({ client });
+    const model = new BatchModel({ client, trans });
     // Never await the network in activate. Connect once the settings are
     // read and the shell is restored, so a first error can reach a toast.
     const settingsRead = settingRegistry

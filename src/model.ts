@@ -31,6 +31,7 @@ import {
   IJobDetails,
   ILogTail
 } from './tokens';
+import { loadTrans, TranslationBundle } from './translation';
 
 /**
  * What the model needs of an `EventSource`; tests pass a fake.
@@ -63,9 +64,11 @@ export class BatchModel implements IBatchModel {
       standby: () => this._source !== null || 'when-hidden'
     });
     const standby = () => !this._detailsVisible || 'when-hidden';
+    const trans = options.trans ?? loadTrans();
     this._catalogRun = new CatalogRunFollower({
       getPartitions: id => this._client.getPartitions(id),
-      getPreview: id => this._client.getPreview(id)
+      getPreview: id => this._client.getPreview(id),
+      trans
     });
     this._pipelineRun = new PipelineRunFollower({
       getStatus: id => this._client.getPipelineStatus(id)
@@ -75,7 +78,8 @@ export class BatchModel implements IBatchModel {
       getJob: id => this.getJob(id),
       hasItemLogs: job => this._hasItemLogs(job),
       intervalMs: options.logIntervalMs ?? 1000,
-      standby
+      standby,
+      trans
     });
     this._logTail.changed.connect((_, tail) => this._logChanged.emit(tail));
     this._batchSystemLog = new BatchSystemLogFollower({
@@ -560,6 +564,8 @@ export namespace BatchModel {
     /** Reconnect backoff bounds; default 1 s growing to 30 s (Lumino's floor for the cap). */
     minBackoffMs?: number;
     maxBackoffMs?: number;
+    /** The extension's strings (the log and preview notes); default: as written. */
+    trans?: TranslationBundle;
   }
 }
 

@@ -9,12 +9,14 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { Batch, BatchError } from './tokens';
+import { loadTrans, TranslationBundle } from './translation';
 
 export class BatchClient {
   constructor(options: BatchClient.IOptions = {}) {
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
     this._proxyUrl = options.proxyUrl ?? 'user-batch/';
+    this._trans = options.trans ?? loadTrans();
   }
 
   readonly serverSettings: ServerConnection.ISettings;
@@ -201,12 +203,7 @@ export class BatchClient {
         this.serverSettings
       );
     } catch (reason) {
-      throw new BatchError({
-        kind: 'network',
-        message: `The User Batch service at ${this.baseUrl} could not be reached (${
-          reason instanceof Error ? reason.message : String(reason)
-        }).`
-      });
+      throw this._unreachable(reason);
     }
     if (response.status === 404) {
       return null;
@@ -219,7 +216,7 @@ export class BatchClient {
       } catch {
         body = null;
       }
-      throw Private.responseError(response, body, this.baseUrl);
+      throw Private.responseError(response, body, this.baseUrl, this._trans);
     }
     return response.arrayBuffer();
   }
@@ -245,12 +242,7 @@ export class BatchClient {
         this.serverSettings
       );
     } catch (reason) {
-      throw new BatchError({
-        kind: 'network',
-        message: `The User Batch service at ${this.baseUrl} could not be reached (${
-          reason instanceof Error ? reason.message : String(reason)
-        }).`
-      });
+      throw this._unreachable(reason);
     }
     const text = await response.text();
     let body: unknown = null;
@@ -262,20 +254,35 @@ export class BatchClient {
       }
     }
     if (!response.ok) {
-      throw Private.responseError(response, body, this.baseUrl);
+      throw Private.responseError(response, body, this.baseUrl, this._trans);
     }
     if (body === null && text) {
       throw new BatchError({
         kind: 'response',
         status: response.status,
         code: 'bad_response',
-        message: `The User Batch service at ${this.baseUrl} answered with something that is not JSON: is the proxy URL setting right?`
+        message: this._trans.__(
+          'The User Batch service at %1 answered with something that is not JSON: is the proxy URL setting right?',
+          this.baseUrl
+        )
       });
     }
     return body as T;
   }
 
+  private _unreachable(reason: unknown): BatchError {
+    return new BatchError({
+      kind: 'network',
+      message: this._trans.__(
+        'The User Batch service at %1 could not be reached (%2).',
+        this.baseUrl,
+        reason instanceof Error ? reason.message : String(reason)
+      )
+    });
+  }
+
   private _proxyUrl: string;
+  private _trans: TranslationBundle;
 }
 
 export namespace BatchClient {
@@ -284,6 +291,8 @@ export namespace BatchClient {
     serverSettings?: ServerConnection.ISettings;
     /** The proxy's path below the Jupyter base URL; default `user-batch/`. */
     proxyUrl?: string;
+    /** The extension's strings, for the errors it makes itself; default: as written. */
+    trans?: TranslationBundle;
   }
 }
 
@@ -305,7 +314,8 @@ namespace Private {
   export function responseError(
     response: Response,
     body: unknown,
-    baseUrl: string
+    baseUrl: string,
+    trans: TranslationBundle
   ): BatchError {
     if (isProxyError(body)) {
       return new BatchError({
@@ -317,17 +327,27 @@ namespace Private {
       });
     }
     // Not the proxy's own JSON: the Jupyter server or jupyter-server-proxy answered.
+    const answered = trans.__(
+      'The User Batch service at %1 answered %2 %3.',
+      baseUrl,
+      response.status,
+      response.statusText
+    );
     const hint =
       response.status === 404
-        ? ' Is jupyter-server-proxy installed and the proxy URL setting right?'
+        ? trans.__(
+            'Is jupyter-server-proxy installed and the proxy URL setting right?'
+          )
         : response.status >= 500
-          ? ' Did the proxy fail to start? The Jupyter server log says why.'
+          ? trans.__(
+              'Did the proxy fail to start? The Jupyter server log says why.'
+            )
           : '';
     return new BatchError({
       kind: 'response',
       status: response.status,
       code: `http_${response.status}`,
-      message: `The User Batch service at ${baseUrl} answered ${response.status} ${response.statusText}.${hint}`
+      message: hint ? `${answered} ${hint}` : answered
     });
   }
 }

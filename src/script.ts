@@ -127,7 +127,10 @@ async function openScriptDialog(
     title: trans.__('Run script in batch'),
     model,
     source: scriptJobSource(target.path, content),
-    initial: initialValues(defaultJobName(target.path, 'script'), settings),
+    initial: initialValues(
+      defaultJobName(target.path, 'script', undefined, trans),
+      settings
+    ),
     preferredBackend: settings.defaultBackend,
     trans
   });

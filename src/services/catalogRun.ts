@@ -8,11 +8,13 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { hasCatalogRun } from '../kinds';
 import { readPreview } from '../preview';
 import { Batch, ICatalogRun, ICatalogRunState } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 export class CatalogRunFollower implements ICatalogRun {
   constructor(options: CatalogRunFollower.IOptions) {
     this._getPartitions = options.getPartitions;
     this._getPreview = options.getPreview;
+    this._trans = options.trans ?? loadTrans();
   }
 
   get state(): ICatalogRunState | null {
@@ -55,16 +57,18 @@ export class CatalogRunFollower implements ICatalogRun {
     }
     if (final && !this._previewKey) {
       this._previewKey = 'asked';
+      const trans = this._trans;
       this._getPreview(job.id)
         .then(buffer =>
           buffer
             ? readPreview(buffer)
-            : { error: 'This run left no result to preview.' }
+            : { error: trans.__('This run left no result to preview.') }
         )
         .catch(reason => ({
-          error: `The preview cannot be shown: ${
+          error: trans.__(
+            "The preview cannot be shown: %1. The result is in the job's output folder under result/.",
             reason instanceof Error ? reason.message : String(reason)
-          }. The result is in the job's output folder under result/.`
+          )
         }))
         .then(preview => {
           if (this._jobId === job.id && this._state) {
@@ -86,6 +90,7 @@ export class CatalogRunFollower implements ICatalogRun {
 
   private _getPartitions: (id: string) => Promise<Batch.IPartition[]>;
   private _getPreview: (id: string) => Promise<ArrayBuffer | null>;
+  private _trans: TranslationBundle;
   private _jobId: string | null = null;
   private _partitionsKey = '';
   private _previewKey = '';
@@ -97,5 +102,7 @@ export namespace CatalogRunFollower {
   export interface IOptions {
     getPartitions(id: string): Promise<Batch.IPartition[]>;
     getPreview(id: string): Promise<ArrayBuffer | null>;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }

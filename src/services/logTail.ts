@@ -7,6 +7,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { Batch, BatchError, ILogTail } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 /** Keep at most this many characters of a log in memory. */
 const MAX_LOG_CHARS = 512 * 1024;
@@ -14,6 +15,7 @@ const MAX_LOG_CHARS = 512 * 1024;
 export class LogTailFollower {
   constructor(options: LogTailFollower.IOptions) {
     this._options = options;
+    this._trans = options.trans ?? loadTrans();
   }
 
   /** The tail as last read; null before the first read. */
@@ -82,7 +84,7 @@ export class LogTailFollower {
         return;
       }
       if (chunk.text) {
-        read.text = Private.trimLog(read.text + chunk.text);
+        read.text = Private.trimLog(read.text + chunk.text, this._trans);
       }
       read.next = chunk.next;
       complete = chunk.complete;
@@ -115,6 +117,7 @@ export class LogTailFollower {
   }
 
   private _options: LogTailFollower.IOptions;
+  private _trans: TranslationBundle;
   private _poll: Poll | null = null;
   private _disposed = false;
   private _tail: ILogTail | null = null;
@@ -134,18 +137,21 @@ export namespace LogTailFollower {
     hasItemLogs(job: Batch.IJob): boolean;
     intervalMs: number;
     standby: () => boolean | Poll.Standby;
+    /** The extension's strings; default: as written. */
+    trans?: TranslationBundle;
   }
 }
 
 namespace Private {
-  export function trimLog(text: string): string {
+  export function trimLog(text: string, trans: TranslationBundle): string {
     if (text.length <= MAX_LOG_CHARS) {
       return text;
     }
     const cut = text.length - MAX_LOG_CHARS;
     const lineStart = text.indexOf('\n', cut);
     return (
-      '[… earlier output not shown …]\n' +
+      trans.__('[… earlier output not shown …]') +
+      '\n' +
       text.slice(lineStart >= 0 ? lineStart + 1 : cut)
     );
   }

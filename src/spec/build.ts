@@ -4,6 +4,7 @@
  */
 import { SubmitKind, unhandledKind } from '../kinds';
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { ICellInfo, selectSetupCells, SetupMode } from './cells';
 import { formatParameterErrors, parseParameters } from './literals';
 import { hasSweep, parseSweep } from './sweeps';
@@ -34,28 +35,33 @@ export interface ISubmitValues extends IWorkerValues {
 /**
  * Check the dialog's values; returns one sentence per problem.
  */
-export function validateValues(values: ISubmitValues): string[] {
+export function validateValues(
+  values: ISubmitValues,
+  trans: TranslationBundle = loadTrans()
+): string[] {
   const problems: string[] = [];
   const name = values.name.trim();
   if (!name) {
-    problems.push('Give the job a name.');
+    problems.push(trans.__('Give the job a name.'));
   } else if (name.length > 200) {
-    problems.push('The name is longer than 200 characters.');
+    problems.push(trans.__('The name is longer than 200 characters.'));
   }
   if (!Number.isInteger(values.cpus) || values.cpus < 1) {
-    problems.push('CPUs must be a whole number of at least 1.');
+    problems.push(trans.__('CPUs must be a whole number of at least 1.'));
   }
   if (!Number.isInteger(values.memoryMiB) || values.memoryMiB < 1) {
-    problems.push('Memory must be a whole number of MiB, at least 1.');
+    problems.push(
+      trans.__('Memory must be a whole number of MiB, at least 1.')
+    );
   }
   if (!(values.walltimeMinutes > 0)) {
-    problems.push('Walltime must be more than 0 minutes.');
+    problems.push(trans.__('Walltime must be more than 0 minutes.'));
   }
   if (!values.backend) {
-    problems.push('Choose a backend.');
+    problems.push(trans.__('Choose a backend.'));
   }
   if (!values.account) {
-    problems.push('Choose the account to charge.');
+    problems.push(trans.__('Choose the account to charge.'));
   }
   return problems;
 }
@@ -97,22 +103,25 @@ export function buildJobSpec(
   source: IJobSource,
   values: ISubmitValues & IWorkerValues,
   idempotencyKey: string,
-  backendType?: Batch.BackendType
+  backendType?: Batch.BackendType,
+  trans: TranslationBundle = loadTrans()
 ): Batch.IJobSpec {
   const dask = isDaskBackend(backendType);
-  const problems = validateValues(values);
+  const problems = validateValues(values, trans);
   if (dask) {
-    problems.push(...validateWorkers(values));
+    problems.push(...validateWorkers(values, trans));
   }
-  const parsed = parseParameters(values.parameters);
+  const parsed = parseParameters(values.parameters, trans);
   if (parsed.errors.length) {
-    problems.push(formatParameterErrors(parsed.errors));
+    problems.push(formatParameterErrors(parsed.errors, undefined, trans));
   }
-  const sweep = hasSweep(values) ? parseSweep(values.sweep ?? '') : null;
+  const sweep = hasSweep(values)
+    ? parseSweep(values.sweep ?? '', true, trans)
+    : null;
   if (sweep?.errors.length) {
     problems.push(...sweep.errors);
   }
-  problems.push(...sourceProblems(source));
+  problems.push(...sourceProblems(source, trans));
   if (problems.length) {
     throw new Error(problems.join('\n'));
   }
@@ -166,15 +175,22 @@ export function buildJobSpec(
 }
 
 /** What a kind's source lacks to make a job; a sentence each. */
-function sourceProblems(source: IJobSource): string[] {
+function sourceProblems(
+  source: IJobSource,
+  trans: TranslationBundle
+): string[] {
   switch (source.kind) {
     case 'cells':
       return source.main && source.main.length
         ? []
-        : ['Select at least one code cell to run.'];
+        : [trans.__('Select at least one code cell to run.')];
     case 'script':
       return source.script === undefined
-        ? ['The script could not be read: open the file and try again.']
+        ? [
+            trans.__(
+              'The script could not be read: open the file and try again.'
+            )
+          ]
         : [];
     case 'notebook':
       return [];

@@ -4,6 +4,7 @@
  */
 import { runsWholeFile } from '../kinds';
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 /**
  * What the spec builder needs to know of a cell.
@@ -88,13 +89,17 @@ export function selectSetupCells(
 /**
  * The first non-blank line of a cell, for labels.
  */
-export function firstLine(source: string, max = 60): string {
+export function firstLine(
+  source: string,
+  max = 60,
+  trans: TranslationBundle = loadTrans()
+): string {
   const line = source
     .split('\n')
     .map(l => l.trim())
     .find(l => l.length > 0);
   if (!line) {
-    return '(empty cell)';
+    return trans.__('(empty cell)');
   }
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
@@ -105,7 +110,8 @@ export function firstLine(source: string, max = 60): string {
 export function defaultJobName(
   notebookPath: string,
   kind: Batch.JobKind,
-  main: ReadonlyArray<ICellInfo> = []
+  main: ReadonlyArray<ICellInfo> = [],
+  trans: TranslationBundle = loadTrans()
 ): string {
   const base = (notebookPath.split('/').pop() ?? notebookPath).replace(
     /\.(ipynb|py)$/,
@@ -113,13 +119,20 @@ export function defaultJobName(
   );
   let name: string;
   if (runsWholeFile(kind) || main.length === 0) {
-    name = base || 'notebook';
+    name = base || trans.__('notebook');
   } else {
-    const more =
-      main.length > 1
-        ? ` (+${main.length - 1} cell${main.length > 2 ? 's' : ''})`
-        : '';
-    name = `${base}: ${firstLine(main[0].source, 60)}${more}`;
+    const first = firstLine(main[0].source, 60, trans);
+    const others = main.length - 1;
+    name =
+      others > 0
+        ? trans._n(
+            '%2: %3 (+%1 cell)',
+            '%2: %3 (+%1 cells)',
+            others,
+            base,
+            first
+          )
+        : trans.__('%1: %2', base, first);
   }
   return name.slice(0, 200);
 }

@@ -3,6 +3,7 @@
  * JSON literals, read by a small parser (no Python in the browser).
  */
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { PYTHON_KEYWORDS } from '@user-batch/contract/lib/python';
 
 /**
@@ -26,7 +27,10 @@ export interface IParsedParameters {
  * dicts); anything else is taken as a bare string. Blank lines and `#`
  * comment lines are skipped.
  */
-export function parseParameters(text: string): IParsedParameters {
+export function parseParameters(
+  text: string,
+  trans: TranslationBundle = loadTrans()
+): IParsedParameters {
   const parameters: Record<string, Batch.ParameterValue> = {};
   const errors: IParameterError[] = [];
   const seen = new Map<string, number>();
@@ -38,7 +42,7 @@ export function parseParameters(text: string): IParsedParameters {
     }
     const eq = trimmed.indexOf('=');
     if (eq < 0) {
-      errors.push({ line, message: 'expected "name = value"' });
+      errors.push({ line, message: trans.__('expected "name = value"') });
       return;
     }
     const name = trimmed.slice(0, eq).trim();
@@ -46,37 +50,49 @@ export function parseParameters(text: string): IParsedParameters {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       errors.push({
         line,
-        message: `"${name}" is not a Python name (letters, digits and _, not starting with a digit)`
+        message: trans.__(
+          '"%1" is not a Python name (letters, digits and _, not starting with a digit)',
+          name
+        )
       });
       return;
     }
     if (PYTHON_KEYWORDS.has(name)) {
       errors.push({
         line,
-        message: `"${name}" is a Python keyword and cannot be a parameter`
+        message: trans.__(
+          '"%1" is a Python keyword and cannot be a parameter',
+          name
+        )
       });
       return;
     }
     if (seen.has(name)) {
       errors.push({
         line,
-        message: `"${name}" is already set on line ${seen.get(name)}`
+        message: trans.__(
+          '"%1" is already set on line %2',
+          name,
+          seen.get(name)
+        )
       });
       return;
     }
     if (!valueText) {
-      errors.push({ line, message: `"${name}" has no value` });
+      errors.push({ line, message: trans.__('"%1" has no value', name) });
       return;
     }
     try {
-      parameters[name] = parseValue(valueText);
+      parameters[name] = parseValue(valueText, trans);
       seen.set(name, line);
     } catch (reason) {
       errors.push({
         line,
-        message: `the value of "${name}" cannot be read: ${
+        message: trans.__(
+          'the value of "%1" cannot be read: %2',
+          name,
           reason instanceof Error ? reason.message : String(reason)
-        }`
+        )
       });
     }
   });
@@ -85,19 +101,26 @@ export function parseParameters(text: string): IParsedParameters {
 
 /**
  * Format parameter errors as one message, a line each; `field` names the
- * textarea the lines belong to.
+ * textarea the lines belong to (default: Parameters).
  */
 export function formatParameterErrors(
   errors: IParameterError[],
-  field = 'Parameters'
+  field?: string,
+  trans: TranslationBundle = loadTrans()
 ): string {
-  return errors.map(e => `${field}, line ${e.line}: ${e.message}.`).join('\n');
+  const label = field ?? trans.__('Parameters');
+  return errors
+    .map(e => trans.__('%1, line %2: %3.', label, e.line, e.message))
+    .join('\n');
 }
 
 /**
  * Parse one value: a literal, or a bare word taken as a string.
  */
-export function parseValue(text: string): Batch.ParameterValue {
+export function parseValue(
+  text: string,
+  trans: TranslationBundle = loadTrans()
+): Batch.ParameterValue {
   const first = text[0];
   const literalStart =
     first === '"' ||
@@ -107,7 +130,7 @@ export function parseValue(text: string): Batch.ParameterValue {
     first === '(' ||
     /^[+-]?(\d|\.\d)/.test(text);
   try {
-    return new LiteralParser(text).parseAll();
+    return new LiteralParser(text, trans).parseAll();
   } catch (reason) {
     if (literalStart) {
       throw reason;
@@ -120,13 +143,16 @@ export function parseValue(text: string): Batch.ParameterValue {
  * A small parser for Python/JSON literals.
  */
 class LiteralParser {
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly trans: TranslationBundle
+  ) {}
 
   parseAll(): Batch.ParameterValue {
     const value = this.value();
     this.space();
     if (this.pos < this.text.length) {
-      throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+      throw this.unexpected();
     }
     return value;
   }
@@ -135,7 +161,7 @@ class LiteralParser {
     this.space();
     const c = this.text[this.pos];
     if (c === undefined) {
-      throw new Error('a value is missing');
+      throw new Error(this.trans.__('a value is missing'));
     }
     if (c === '"' || c === "'") {
       return this.string();
@@ -171,7 +197,7 @@ class LiteralParser {
         return constants[word[0]];
       }
     }
-    throw new Error(`unexpected "${this.text.slice(this.pos)}"`);
+    throw this.unexpected();
   }
 
   private string(): string {
@@ -196,7 +222,9 @@ class LiteralParser {
         if (e === 'u') {
           const hex = this.text.slice(this.pos, this.pos + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-            throw new Error('a \\u escape needs four hex digits');
+            throw new Error(
+              this.trans.__('a \\u escape needs four hex digits')
+            );
           }
           out += String.fromCharCode(parseInt(hex, 16));
           this.pos += 4;
@@ -209,7 +237,7 @@ class LiteralParser {
         out += c;
       }
     }
-    throw new Error(`the string has no closing ${quote}`);
+    throw new Error(this.trans.__('the string has no closing %1', quote));
   }
 
   private sequence(open: string, close: string): Batch.ParameterValue[] {
@@ -231,7 +259,11 @@ class LiteralParser {
         return items;
       } else {
         throw new Error(
-          `expected "," or "${close}" after an item of ${open}…${close}`
+          this.trans.__(
+            'expected "," or "%1" after an item of %2…%1',
+            close,
+            open
+          )
         );
       }
     }
@@ -248,11 +280,13 @@ class LiteralParser {
       }
       const key = this.value();
       if (typeof key !== 'string' && typeof key !== 'number') {
-        throw new Error('dictionary keys must be strings or numbers');
+        throw new Error(
+          this.trans.__('dictionary keys must be strings or numbers')
+        );
       }
       this.space();
       if (this.text[this.pos] !== ':') {
-        throw new Error('expected ":" after a dictionary key');
+        throw new Error(this.trans.__('expected ":" after a dictionary key'));
       }
       this.pos++;
       out[String(key)] = this.value();
@@ -264,9 +298,15 @@ class LiteralParser {
         this.pos++;
         return out;
       } else {
-        throw new Error('expected "," or "}" in a dictionary');
+        throw new Error(this.trans.__('expected "," or "}" in a dictionary'));
       }
     }
+  }
+
+  private unexpected(): Error {
+    return new Error(
+      this.trans.__('unexpected "%1"', this.text.slice(this.pos))
+    );
   }
 
   private space(): void {

@@ -3,6 +3,7 @@
  * and the live line saying how many runs they make.
  */
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 import { MAX_SWEEP_ITEMS } from '@user-batch/contract/lib/limits';
 import { formatParameterErrors, parseParameters } from './literals';
 
@@ -24,22 +25,31 @@ export interface IParsedSweep {
  * first line varying slowest (like Python's itertools.product). Without
  * `withItems` only the count and the errors are worked out.
  */
-export function parseSweep(text: string, withItems = true): IParsedSweep {
-  const parsed = parseParameters(text);
+export function parseSweep(
+  text: string,
+  withItems = true,
+  trans: TranslationBundle = loadTrans()
+): IParsedSweep {
+  const parsed = parseParameters(text, trans);
   const problems = parsed.errors.slice();
   const names = Object.keys(parsed.parameters);
   for (const name of names) {
     const value = parsed.parameters[name];
-    const example = `e.g. ${name} = ["g", "r"]`;
     if (!Array.isArray(value)) {
       problems.push({
         line: parsed.lines[name],
-        message: `the value of "${name}" must be a list of values, ${example}`
+        message: trans.__(
+          'the value of "%1" must be a list of values, e.g. %1 = ["g", "r"]',
+          name
+        )
       });
     } else if (value.length === 0) {
       problems.push({
         line: parsed.lines[name],
-        message: `the list of "${name}" is empty; give at least one value, ${example}`
+        message: trans.__(
+          'the list of "%1" is empty; give at least one value, e.g. %1 = ["g", "r"]',
+          name
+        )
       });
     }
   }
@@ -48,7 +58,9 @@ export function parseSweep(text: string, withItems = true): IParsedSweep {
     return {
       items: [],
       count: 0,
-      errors: problems.map(p => formatParameterErrors([p], 'Sweep'))
+      errors: problems.map(p =>
+        formatParameterErrors([p], trans.__('Sweep'), trans)
+      )
     };
   }
   const lists = names.map(name => parsed.parameters[name] as unknown[]);
@@ -62,7 +74,12 @@ export function parseSweep(text: string, withItems = true): IParsedSweep {
       items: [],
       count,
       errors: [
-        `Sweep: ${sizes} = ${count.toLocaleString('en-US')} runs; one sweep may have at most ${MAX_SWEEP_ITEMS.toLocaleString('en-US')}. Use fewer values or split the sweep.`
+        trans.__(
+          'Sweep: %1 = %2 runs; one sweep may have at most %3. Use fewer values or split the sweep.',
+          sizes,
+          count.toLocaleString('en-US'),
+          MAX_SWEEP_ITEMS.toLocaleString('en-US')
+        )
       ]
     };
   }
@@ -108,22 +125,34 @@ export function hasSweep(values: { sweep?: string }): boolean {
 export function sweepSummary(
   text: string,
   cpus: number,
-  parallel: boolean
+  parallel: boolean,
+  trans: TranslationBundle = loadTrans()
 ): { text: string; ok: boolean } | null {
   if (!hasSweep({ sweep: text })) {
     return null;
   }
-  const sweep = parseSweep(text, false);
+  const sweep = parseSweep(text, false, trans);
   if (sweep.errors.length) {
     return { text: sweep.errors.join('\n'), ok: false };
   }
-  const runs = `→ ${sweep.count} run${sweep.count === 1 ? '' : 's'}`;
+  const n = sweep.count;
   if (!parallel) {
-    return { text: `${runs}, one after another`, ok: true };
+    return {
+      text: trans._n(
+        '→ %1 run, one after another',
+        '→ %1 runs, one after another',
+        n
+      ),
+      ok: true
+    };
   }
-  const cpuText = `${cpus} CPU${cpus === 1 ? '' : 's'}`;
+  // A plural form per count: the runs', the CPUs' and the cores'. English
+  // has always said "cores" even for one.
+  const runs = trans._n('→ %1 run', '→ %1 runs', n);
+  const perRun = trans._n('%1 CPU', '%1 CPUs', cpus);
+  const cores = trans._n('%1 cores', '%1 cores', n * cpus);
   return {
-    text: `${runs}, all at once: ${sweep.count} × ${cpuText} = ${sweep.count * cpus} cores`,
+    text: trans.__('%1, all at once: %2 × %3 = %4', runs, n, perRun, cores),
     ok: true
   };
 }

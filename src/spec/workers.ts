@@ -3,6 +3,7 @@
  * resources entry they become.
  */
 import { Batch } from '../tokens';
+import { loadTrans, TranslationBundle } from '../translation';
 
 /** How a Dask cluster is sized: a fixed number of workers, or adaptive. */
 export type WorkersMode = 'fixed' | 'adaptive';
@@ -26,24 +27,33 @@ export function isDaskBackend(type: Batch.BackendType | undefined): boolean {
 /**
  * Check the worker fields; one sentence per problem.
  */
-export function validateWorkers(values: IWorkerValues): string[] {
+export function validateWorkers(
+  values: IWorkerValues,
+  trans: TranslationBundle = loadTrans()
+): string[] {
   const whole = (n: number | undefined, min: number) =>
     n !== undefined && Number.isInteger(n) && n >= min;
   if ((values.workersMode ?? 'fixed') === 'fixed') {
     return whole(values.workers ?? 1, 1)
       ? []
-      : ['Workers must be a whole number of at least 1.'];
+      : [trans.__('Workers must be a whole number of at least 1.')];
   }
   const problems: string[] = [];
   if (!whole(values.minWorkers, 0)) {
-    problems.push('Minimum workers must be a whole number of at least 0.');
+    problems.push(
+      trans.__('Minimum workers must be a whole number of at least 0.')
+    );
   }
   if (!whole(values.maxWorkers, 1)) {
-    problems.push('Maximum workers must be a whole number of at least 1.');
+    problems.push(
+      trans.__('Maximum workers must be a whole number of at least 1.')
+    );
   }
   if (!problems.length && values.minWorkers! > values.maxWorkers!) {
     problems.push(
-      'Minimum workers is more than the maximum: lower the minimum or raise the maximum.'
+      trans.__(
+        'Minimum workers is more than the maximum: lower the minimum or raise the maximum.'
+      )
     );
   }
   return problems;

@@ -157,7 +157,7 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
     const trans = options.trans ?? loadTrans();
     const planner = model.createCatalogPlanner();
     const ask = (values: ICatalogValues) => {
-      const { request, errors } = planRequest(values);
+      const { request, errors } = planRequest(values, trans);
       planner.request(request ?? null, errors);
     };
     super({
@@ -202,7 +202,8 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
       this._source,
       values,
       idempotencyKey,
-      backendType(this._batchModel, values.backend)
+      backendType(this._batchModel, values.backend),
+      this._trans
     );
   }
 

@@ -69,7 +69,7 @@ export function PlanPanel(props: {
           data-status="ok"
           data-fits={String(plan.quota.fits)}
         >
-          <div className="jp-Batch-PlanLine">{planLine(plan)}</div>
+          <div className="jp-Batch-PlanLine">{planLine(plan, trans)}</div>
           <div className="jp-Batch-PlanQuota">{plan.quota.message}</div>
         </div>
       );

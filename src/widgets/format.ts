@@ -63,8 +63,32 @@ export function formatBytes(size: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-export function stateLabel(state: Batch.JobState): string {
-  return state;
+/** A job state in the person's language; English shows the API's word. */
+export function stateLabel(
+  state: Batch.JobState,
+  trans: TranslationBundle = loadTrans()
+): string {
+  switch (state) {
+    case 'pending':
+      return trans.__('pending');
+    case 'queued':
+      return trans.__('queued');
+    case 'running':
+      return trans.__('running');
+    case 'succeeded':
+      return trans.__('succeeded');
+    case 'failed':
+      return trans.__('failed');
+    case 'cancelled':
+      return trans.__('cancelled');
+    case 'held':
+      return trans.__('held');
+    case 'lost':
+      return trans.__('lost');
+    default:
+      // A state a newer proxy knows and this extension not yet: its own word.
+      return String(state);
+  }
 }
 
 /**

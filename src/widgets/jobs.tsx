@@ -22,6 +22,7 @@ import {
   elapsed,
   formatAmount,
   formatBytes,
+  stateLabel,
   summarizeProvenance
 } from './format';
 import { SweepItems } from './sweepItems';
@@ -29,10 +30,13 @@ import { SweepItems } from './sweepItems';
 export { QuotaGauges } from './quotaGauges';
 export { MAX_ITEM_SQUARES, SweepItems } from './sweepItems';
 
-export function StateBadge(props: { state: Batch.JobState }): JSX.Element {
+export function StateBadge(props: {
+  state: Batch.JobState;
+  trans?: TranslationBundle;
+}): JSX.Element {
   return (
     <span className="jp-Batch-JobState" data-state={props.state}>
-      {props.state}
+      {stateLabel(props.state, props.trans)}
     </span>
   );
 }
@@ -74,7 +78,7 @@ export function JobList(props: {
           role="button"
         >
           <span className="jp-Batch-JobName">{job.name}</span>
-          <StateBadge state={job.state} />
+          <StateBadge state={job.state} trans={trans} />
           {job.progress && job.progress.total > 0 && (
             <span className="jp-Batch-JobProgress">
               {job.progress.done}/{job.progress.total}
@@ -161,7 +165,7 @@ export function JobDetails(props: {
     <div className="jp-Batch-JobDetails" data-job-id={job.id}>
       <div className="jp-Batch-DetailsHeader">
         <span className="jp-Batch-DetailsTitle">{job.name}</span>
-        <StateBadge state={job.state} />
+        <StateBadge state={job.state} trans={trans} />
         <button
           className="jp-Button jp-mod-minimal jp-Batch-CloseDetails"
           title={trans.__('Close the details')}

@@ -94,7 +94,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           "Optional: a list of values a line; one run per combination. A name also in Parameters takes the sweep's values."
         )}
       </div>
-      <SweepLine model={model} values={values} />
+      <SweepLine model={model} values={values} trans={trans} />
       <ResourceFields
         initial={props.initial}
         update={update}
@@ -161,6 +161,7 @@ export class SubmitDialog extends JobDialog<ISubmitValues> {
     });
     this._source = source;
     this._batchModel = model;
+    this._trans = trans;
   }
 
   protected buildSpec(
@@ -171,12 +172,14 @@ export class SubmitDialog extends JobDialog<ISubmitValues> {
       this._source,
       values,
       idempotencyKey,
-      backendType(this._batchModel, values.backend)
+      backendType(this._batchModel, values.backend),
+      this._trans
     );
   }
 
   private _source: IJobSource;
   private _batchModel: IBatchModel;
+  private _trans: TranslationBundle;
 }
 
 export namespace SubmitDialog {

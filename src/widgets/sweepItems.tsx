@@ -98,7 +98,11 @@ function ItemBar(props: {
             className="jp-Batch-SweepBarPart"
             data-state={letter}
             style={{ flexGrow: counts[letter] }}
-            title={`${counts[letter]} ${sweepItemState(letter, trans)}`}
+            title={trans.__(
+              '%1 %2',
+              counts[letter],
+              sweepItemState(letter, trans)
+            )}
           />
         ))}
       </div>

@@ -296,7 +296,7 @@ export function SetupFields(props: {
                 checked={chosen.has(cell.id)}
                 onChange={e => toggle(cell, e.target.checked)}
               />
-              <code>{firstLine(cell.source)}</code>
+              <code>{firstLine(cell.source, undefined, trans)}</code>
             </label>
           ))}
         </div>

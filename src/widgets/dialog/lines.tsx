@@ -32,13 +32,15 @@ function sweepsInParallel(model: IBatchModel, backend: string): boolean {
 export function SweepLine(props: {
   model: IBatchModel;
   values: ISubmitValues;
+  trans: TranslationBundle;
 }): JSX.Element | null {
-  const { model, values } = props;
+  const { model, values, trans } = props;
   const cpus = Number.isFinite(values.cpus) ? values.cpus : 0;
   const summary = sweepSummary(
     values.sweep ?? '',
     cpus,
-    sweepsInParallel(model, values.backend)
+    sweepsInParallel(model, values.backend),
+    trans
   );
   if (!summary) {
     return null;
@@ -84,18 +86,22 @@ export function QuotaLine(props: {
             </div>
           );
         }
-        const summary = quotaSummary(quota, {
-          cpus: Number.isFinite(values.cpus) ? values.cpus : 0,
-          memoryMiB: Number.isFinite(values.memoryMiB) ? values.memoryMiB : 0,
-          walltimeMinutes: Number.isFinite(values.walltimeMinutes)
-            ? values.walltimeMinutes
-            : 0,
-          runs: sweepRuns(values),
-          parallel: sweepsInParallel(model, values.backend),
-          workers: isDaskBackend(backendType(model, values.backend))
-            ? clusterWorkers(values)
-            : undefined
-        });
+        const summary = quotaSummary(
+          quota,
+          {
+            cpus: Number.isFinite(values.cpus) ? values.cpus : 0,
+            memoryMiB: Number.isFinite(values.memoryMiB) ? values.memoryMiB : 0,
+            walltimeMinutes: Number.isFinite(values.walltimeMinutes)
+              ? values.walltimeMinutes
+              : 0,
+            runs: sweepRuns(values),
+            parallel: sweepsInParallel(model, values.backend),
+            workers: isDaskBackend(backendType(model, values.backend))
+              ? clusterWorkers(values)
+              : undefined
+          },
+          trans
+        );
         return (
           <div
             className={`jp-Batch-QuotaSummary${summary.fits ? '' : ' -mod-warn'}`}
