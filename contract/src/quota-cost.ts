@@ -172,14 +172,20 @@ export interface DialogCostRequest {
   workers?: number;
 }
 
+/** A limit a job would go over, with the limit's value. */
+export type QuotaOver =
+  | { limit: 'concurrentJobs' | 'concurrentCores' | 'coreHours'; max: number }
+  | { limit: 'memoryPerJobMiB'; max: number }
+  | { limit: 'daskWorkersPerCluster'; max: number };
+
 /**
- * One line saying what the job would take of the quota, and whether it fits: the submit
- * dialog's line. `windowHours` is not needed for it, so a quota without it is accepted.
+ * What the job would take of the quota, in numbers, and which limits it would go over: the one
+ * rule behind the dialog's line, whatever words (and language) the line is then said in.
  */
-export function quotaSummary(
+export function quotaUse(
   quota: Omit<QuotaView, 'windowHours'> & { windowHours?: number },
   request: DialogCostRequest,
-): { text: string; fits: boolean } {
+): { jobs: number; coresInUse: number; coreHours: number; coreHoursLeft: number; over: QuotaOver[] } {
   const { limits, usage } = quota;
   const { cores, coreHours } = jobCost({
     cpus: request.cpus,
@@ -189,23 +195,44 @@ export function quotaSummary(
     sweepsInParallel: request.parallel,
     workers: request.workers,
   });
-  const left = Math.max(0, limits.coreHours - usage.coreHours);
   const jobs = usage.concurrentJobs + 1;
   const coresInUse = usage.concurrentCores + cores;
-  const parts = [
-    `Uses ${jobs} of ${limits.concurrentJobs} concurrent jobs`,
-    `${coresInUse} of ${limits.concurrentCores} cores`,
-    `est. ${coreHours.toFixed(1)} core-hours of ${left.toFixed(1)} left`,
-  ];
-  const over: string[] = [];
-  if (jobs > limits.concurrentJobs) over.push('concurrent jobs');
-  if (coresInUse > limits.concurrentCores) over.push('cores');
-  if (usage.coreHours + coreHours > limits.coreHours + EPSILON) over.push('core-hours');
-  if (request.memoryMiB > limits.memoryPerJobMiB) over.push(`memory (at most ${limits.memoryPerJobMiB} MiB a job)`);
+  const over: QuotaOver[] = [];
+  if (jobs > limits.concurrentJobs) over.push({ limit: 'concurrentJobs', max: limits.concurrentJobs });
+  if (coresInUse > limits.concurrentCores) over.push({ limit: 'concurrentCores', max: limits.concurrentCores });
+  if (usage.coreHours + coreHours > limits.coreHours + EPSILON) over.push({ limit: 'coreHours', max: limits.coreHours });
+  if (request.memoryMiB > limits.memoryPerJobMiB) over.push({ limit: 'memoryPerJobMiB', max: limits.memoryPerJobMiB });
   const perCluster = limits.daskWorkersPerCluster;
   if (request.workers !== undefined && perCluster !== undefined && request.workers > perCluster) {
-    over.push(`Dask workers (at most ${perCluster} worker${perCluster === 1 ? '' : 's'} per cluster)`);
+    over.push({ limit: 'daskWorkersPerCluster', max: perCluster });
   }
+  return { jobs, coresInUse, coreHours, coreHoursLeft: Math.max(0, limits.coreHours - usage.coreHours), over };
+}
+
+/**
+ * One line saying what the job would take of the quota, and whether it fits: the submit
+ * dialog's line, in English (the extension says the same through its translator). `windowHours`
+ * is not needed for it, so a quota without it is accepted.
+ */
+export function quotaSummary(
+  quota: Omit<QuotaView, 'windowHours'> & { windowHours?: number },
+  request: DialogCostRequest,
+): { text: string; fits: boolean } {
+  const { limits } = quota;
+  const use = quotaUse(quota, request);
+  const parts = [
+    `Uses ${use.jobs} of ${limits.concurrentJobs} concurrent jobs`,
+    `${use.coresInUse} of ${limits.concurrentCores} cores`,
+    `est. ${use.coreHours.toFixed(1)} core-hours of ${use.coreHoursLeft.toFixed(1)} left`,
+  ];
+  const words: Record<QuotaOver['limit'], (max: number) => string> = {
+    concurrentJobs: () => 'concurrent jobs',
+    concurrentCores: () => 'cores',
+    coreHours: () => 'core-hours',
+    memoryPerJobMiB: max => `memory (at most ${max} MiB a job)`,
+    daskWorkersPerCluster: max => `Dask workers (at most ${max} worker${max === 1 ? '' : 's'} per cluster)`,
+  };
+  const over = use.over.map(o => words[o.limit](o.max));
   const text = parts.join(', ') + (over.length ? ` — over the limit for ${over.join(', ')}` : '');
   return { text, fits: over.length === 0 };
 }
