@@ -176,6 +176,8 @@ export const Provenance = z
     logs: z.array(z.object({ name: z.string(), size: z.number().int(), sha256: z.string() })),
     /** Catalog runs: the plan made at submit, and the driver's record (input, function, cluster, output files). */
     catalog: z.object({ plan: z.unknown().nullable(), run: z.unknown().nullable() }).nullable().optional(),
+    /** Pipeline runs: the plan the graph was built with, and the runner's record (pipeline-provenance.json). */
+    pipeline: z.object({ plan: z.unknown().nullable(), run: z.unknown().nullable() }).nullable().optional(),
     proxyVersion: z.string(),
   })
   .meta({ id: 'Provenance' });
