@@ -150,8 +150,9 @@ export const OutputList = z.object({ outputs: z.array(OutputFile) });
 
 export const CodeEntry = z.object({
   sha256: z.string(),
-  // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit
-  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function', 'script']),
+  // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit;
+  // pipeline, config-file: a pipeline run's YAML and its override files, as read when its graph was built
+  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function', 'script', 'pipeline', 'config-file']),
   cellId: z.string().nullable(),
   role: CellRole.nullable(),
   bytes: z.number().int(),

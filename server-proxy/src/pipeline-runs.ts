@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -17,7 +17,7 @@ import {
 } from '@user-batch/contract';
 import type { PipelinesConfig } from './config';
 import { HttpError } from './errors';
-import { canonicalJson, readJsonFile, writeFileAtomic } from './jobdir';
+import { canonicalJson, type CodeBlob, readJsonFile, sha256, writeFileAtomic } from './jobdir';
 
 const run = promisify(execFile);
 
@@ -37,6 +37,8 @@ export interface StoredPlan {
   file: PipelineFile;
   plan: PipelinePlanFile;
   estimate: { coreHours: number; secondsPerQuantum: number };
+  /** The pipeline YAML and override files as they were read for the graph, for the job's code list. */
+  code: CodeBlob[];
 }
 
 interface Owner {
@@ -45,6 +47,7 @@ interface Owner {
   /** The definition planned, without planId: a submit must carry the same. */
   definition: Omit<PipelineDefinition, 'planId'>;
   estimate: StoredPlan['estimate'];
+  code: CodeBlob[];
 }
 
 const inside = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
@@ -55,6 +58,17 @@ const realOr = (path: string): string => {
     return resolve(path);
   }
 };
+/** A local file's text as a code blob; none for a URI the middleware reads itself (a standard pipeline's). */
+function codeOf(path: string, kind: 'pipeline' | 'config-file'): CodeBlob[] {
+  if (!isAbsolute(path)) return [];
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return [{ entry: { sha256: sha256(content), kind, cellId: null, role: null, bytes: Buffer.byteLength(content) }, content }];
+}
 const withoutPlanId = ({ planId: _p, ...rest }: PipelineDefinition): Omit<PipelineDefinition, 'planId'> => rest;
 
 export interface PipelinePlannerOptions {
@@ -115,11 +129,13 @@ export class PipelinePlanner {
     mkdirSync(dir, { recursive: true });
     try {
       writeFileAtomic(join(dir, JOB_FILES.pipeline), JSON.stringify(file, null, 2));
+      // read before the planner reads them, so an edit during planning shows as a different hash, not a silent one
+      const code = [...codeOf(file.pipeline, 'pipeline'), ...file.configFiles.flatMap(f => codeOf(f.path, 'config-file'))];
       const plan = await this.runPlanner(dir);
       const estimate = this.estimate(plan);
-      const owner: Owner = { user, outputCollection, definition: withoutPlanId(definition), estimate };
+      const owner: Owner = { user, outputCollection, definition: withoutPlanId(definition), estimate, code };
       writeFileAtomic(join(dir, OWNER_FILE), JSON.stringify(owner));
-      return { planId, dir, file, plan, estimate };
+      return { planId, dir, file, plan, estimate, code };
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -164,7 +180,7 @@ export class PipelinePlanner {
       );
     }
     writeFileSync(join(dir, USED_FILE), '');
-    return { planId: definition.planId, dir, file, plan: parsedPlan.data, estimate: owner.estimate };
+    return { planId: definition.planId, dir, file, plan: parsedPlan.data, estimate: owner.estimate, code: owner.code };
   }
 
   /** A claimed plan whose submit was refused (quota): usable again. */

@@ -82,7 +82,10 @@ export class JobService {
     const workers = backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1;
     const catalog = await this.planIfCatalog(spec, workers);
     const pipeline = await this.pipelinePlan(user, spec);
-    const blobs = codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null);
+    const blobs = [
+      ...codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null),
+      ...(pipeline?.stored.code ?? []),
+    ];
     const outputNotebook = outputNotebookName(spec);
     const id = newJobId();
     const now = new Date().toISOString();

@@ -102,7 +102,7 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
       return [...cells, ...savedFile()];
     }
     case 'pipeline':
-      // the pipeline's files are read and recorded when its graph is built (pipeline-provenance.json)
+      // the pipeline's files are read when its graph is built: the plan carries them
       return [];
     default:
       return unhandledKind(spec);
