@@ -150,15 +150,13 @@ export class PipelinePlanner {
   claim(user: string, name: string, definition: PipelineDefinition & { planId: string }): StoredPlan {
     const dir = join(this.plansDir, definition.planId);
     const owner = readJsonFile(join(dir, OWNER_FILE)) as Owner | null;
-    const parsedPlan = PipelinePlanFile.safeParse(readJsonFile(join(dir, JOB_FILES.pipelinePlan)));
-    const file = readJsonFile(join(dir, JOB_FILES.pipeline)) as PipelineFile | null;
-    if (!owner || owner.user !== user || !parsedPlan.success || !file) {
-      throw new HttpError(
-        400,
-        'plan_not_found',
-        `There is no plan ${definition.planId} of yours: plans are kept for an hour and run once. Plan the pipeline again and submit with the new planId.`,
-      );
-    }
+    const notFound = new HttpError(
+      400,
+      'plan_not_found',
+      `There is no plan ${definition.planId} of yours: plans are kept for an hour and run once. Plan the pipeline again and submit with the new planId.`,
+    );
+    if (!owner || owner.user !== user) throw notFound;
+    // before the graph's presence: a submitted plan's graph has moved into its job
     if (existsSync(join(dir, USED_FILE))) {
       throw new HttpError(
         409,
@@ -166,6 +164,9 @@ export class PipelinePlanner {
         'This plan was already submitted: its output run would collide with that job. Plan the pipeline again for a new run.',
       );
     }
+    const parsedPlan = PipelinePlanFile.safeParse(readJsonFile(join(dir, JOB_FILES.pipelinePlan)));
+    const file = readJsonFile(join(dir, JOB_FILES.pipeline)) as PipelineFile | null;
+    if (!parsedPlan.success || !file) throw notFound;
     const asked = { ...withoutPlanId(definition) };
     const outputCollection = definition.outputCollection ?? defaultOutputCollection(user, name);
     const differs = Object.keys({ ...owner.definition, ...asked }).filter(
