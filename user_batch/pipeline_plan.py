@@ -18,7 +18,9 @@ Writes in DIR:
 
 * ``pipeline.qg``         the quantum graph;
 * ``pipeline-plan.json``  quanta per label (from the graph file's header), the output run, the
-  graph's sha256, the expanded pipeline (every override applied), seconds, middleware versions;
+  graph's sha256, the expanded pipeline (every override applied), seconds, middleware versions,
+  and (beyond the contract's fields) ``pipelineFile`` ``{path, sha256, content}`` and
+  ``configFileContents`` ``[{label, path, sha256, content}]`` as read now, for the provenance;
   written last: its presence means the plan is complete;
 * ``pipeline-plan-error.json``  ``{message, detail}`` instead, when no graph was built:
   ``message`` is one sentence the user can act on, ``detail`` the middleware's own words.
@@ -89,6 +91,16 @@ def sha256_file(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def file_record(path: str) -> dict:
+    with open(path, "rb") as f:
+        data = f.read()
+    return {
+        "path": path,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content": data.decode("utf-8", errors="replace"),
+    }
 
 
 def trim(text: str) -> str:
@@ -483,6 +495,9 @@ def plan(folder: str) -> dict:
         "totalQuanta": sum(item["quanta"] for item in labels),
         "graphSha256": sha256_file(graph_path),
         "expandedPipeline": str(pipeline),
+        # what was read now, for the run's provenance: the files may change before it runs
+        "pipelineFile": file_record(spec["pipeline"]),
+        "configFileContents": [dict(f, **file_record(f["path"])) for f in spec["configFiles"]],
         "seconds": round(time.monotonic() - started, 3),
         "versions": versions(),
     }
