@@ -336,4 +336,55 @@ describe('pipeline runs through the API', () => {
     },
     SLOW,
   );
+
+  it(
+    'refuses a run whose estimate does not fit the quota, saying how to cost less, and keeps its plan for a later submit',
+    async () => {
+      const quotaFile = join(dir, 'quota.json');
+      writeFileSync(quotaFile, JSON.stringify({ users: { carol: { coreHours: 1 } } }));
+      const site = join(dir, 'site-costly.json');
+      writeFileSync(site, JSON.stringify({ pipelines: { secondsPerQuantum: 3600 } }));
+      const costly = await makeApp(
+        {
+          USER_BATCH_USER: 'carol',
+          USER_BATCH_GROUPS: '',
+          USER_BATCH_PYTHON: PYTHON,
+          USER_BATCH_CONFIG: site,
+          USER_BATCH_QUOTA_FILE: quotaFile,
+          USER_BATCH_DATA_DIR: join(dir, 'data-costly'),
+          USER_BATCH_ROOT_DIR: t.config.rootDir,
+          USER_BATCH_PIPELINE_REPO_ROOTS: join(dir, 'repos'),
+        },
+        { runnerCommand: [PYTHON, '-m', 'user_batch.runner'] },
+      );
+      try {
+        const res = await costly.app.inject({
+          method: 'POST',
+          url: '/api/pipelines/plan',
+          payload: { name: 'add run', pipeline: definition() },
+        });
+        expect(res.statusCode).toBe(200);
+        const planned = res.json<PipelinePlan>();
+        expect(planned.estimate.coreHours).toBe(2 * DETECTORS);
+        expect(planned.quota).toMatchObject({
+          fits: false,
+          message: expect.stringMatching(/narrow the data query or run fewer task labels/),
+        });
+        const body = spec(definition({ planId: planned.planId }), { resources: { cpus: 1, memoryMiB: 2048, walltimeSeconds: 60 } });
+        for (let i = 0; i < 2; i++) {
+          // the second refusal is again about the quota: the first left the plan unused
+          const refused = await costly.app.inject({ method: 'POST', url: '/api/jobs', payload: body });
+          expect(refused.statusCode).toBe(422);
+          expect(refused.json()).toMatchObject({
+            code: 'quota_exceeded',
+            error: expect.stringMatching(new RegExp(`this pipeline run \\(${2 * DETECTORS} quanta\\)`)),
+          });
+        }
+        expect((await costly.app.inject({ method: 'GET', url: '/api/jobs' })).json().jobs).toEqual([]);
+      } finally {
+        await costly.app.close();
+      }
+    },
+    SLOW,
+  );
 });
