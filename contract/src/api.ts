@@ -150,8 +150,9 @@ export const OutputList = z.object({ outputs: z.array(OutputFile) });
 
 export const CodeEntry = z.object({
   sha256: z.string(),
-  // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit
-  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function', 'script']),
+  // notebook-file: the saved notebook the cells were taken from, as it was on disk at submit;
+  // pipeline, config-file: a pipeline run's YAML and its override files, as read when its graph was built
+  kind: z.enum(['cell', 'notebook', 'notebook-file', 'function', 'script', 'pipeline', 'config-file']),
   cellId: z.string().nullable(),
   role: CellRole.nullable(),
   bytes: z.number().int(),
@@ -176,6 +177,8 @@ export const Provenance = z
     logs: z.array(z.object({ name: z.string(), size: z.number().int(), sha256: z.string() })),
     /** Catalog runs: the plan made at submit, and the driver's record (input, function, cluster, output files). */
     catalog: z.object({ plan: z.unknown().nullable(), run: z.unknown().nullable() }).nullable().optional(),
+    /** Pipeline runs: the plan the graph was built with, and the runner's record (pipeline-provenance.json). */
+    pipeline: z.object({ plan: z.unknown().nullable(), run: z.unknown().nullable() }).nullable().optional(),
     proxyVersion: z.string(),
   })
   .meta({ id: 'Provenance' });

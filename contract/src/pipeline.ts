@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { PipelineDefinition } from './kinds/pipeline';
 import { PlanQuota } from './plan';
+import { Resources } from './shared';
 
 /**
  * A pipeline run's plan and progress: what the planner (`python -m user_batch.pipeline_plan`)
@@ -94,6 +96,30 @@ export const PipelineProvenanceFile = z.looseObject({
   outputs: z.array(z.object({ datasetType: z.string(), count: z.number().int() })),
 });
 export type PipelineProvenanceFile = z.infer<typeof PipelineProvenanceFile>;
+
+/** The body of POST /pipelines/plan: what a submit would carry, less the notebook. */
+export const PipelinePlanRequest = z.object({
+  /** The job's name: the output collection is "u/{user}/{name}" unless the definition gives one. */
+  name: z.string().trim().min(1).max(200),
+  pipeline: PipelineDefinition,
+  resources: Resources.optional(),
+  backend: z.string().min(1).max(100).optional(),
+  account: z.string().min(1).max(200).optional(),
+});
+export type PipelinePlanRequest = z.input<typeof PipelinePlanRequest>;
+
+/** One standard pipeline of the site config, as the dialog offers it (GET /pipelines/standard). */
+export const StandardPipeline = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** The pipeline YAML's path or URI, as the site gives it. */
+  pipeline: z.string(),
+  inputCollections: z.array(z.string()).nullable(),
+  dataQuery: z.string().nullable(),
+});
+export type StandardPipeline = z.infer<typeof StandardPipeline>;
+export const StandardPipelineList = z.object({ pipelines: z.array(StandardPipeline) }).meta({ id: 'StandardPipelineList' });
+export type StandardPipelineList = z.infer<typeof StandardPipelineList>;
 
 /** The answer of POST /pipelines/plan: the plan, its estimate against the quota, and the id to submit it with. */
 export const PipelinePlan = z

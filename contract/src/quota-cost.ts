@@ -40,6 +40,9 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 /** Sums of core-hours carry float noise: a job that fits exactly must fit. */
 const EPSILON = 1e-9;
 
+/** What to do when a plan's estimate does not fit: a catalog run's way to cost less. */
+const CATALOG_ADVICE = 'Choose a smaller region or fewer columns';
+
 export function jobCost(req: CostRequest): JobCost {
   const runs = req.runs ?? 1;
   const workers = req.workers ?? 1;
@@ -64,7 +67,11 @@ export interface QuotaRefusal {
  * The first limit the job would break, with a sentence saying what to do; null when it fits.
  * `estimate`: a planned cost (a catalog run) that must also fit the core-hours left.
  */
-export function quotaRefusal(quota: QuotaView, req: CostRequest, estimate?: { coreHours: number; of: string }): QuotaRefusal | null {
+export function quotaRefusal(
+  quota: QuotaView,
+  req: CostRequest,
+  estimate?: { coreHours: number; of: string; advice?: string },
+): QuotaRefusal | null {
   const { limits, usage, windowHours } = quota;
   const runs = req.runs ?? 1;
   const workers = req.workers ?? 1;
@@ -139,14 +146,21 @@ export function quotaRefusal(quota: QuotaView, req: CostRequest, estimate?: { co
       'coreHours',
       usage.coreHours,
       roundCoreHours(estimate.coreHours),
-      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. Choose a smaller region or fewer columns, or wait for older jobs to leave the window.`,
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. ${estimate.advice ?? CATALOG_ADVICE}, or wait for older jobs to leave the window.`,
     );
   }
   return null;
 }
 
-/** A catalog plan's estimate against the core-hours left, with the sentence the dialog shows. */
-export function planQuota(quota: QuotaView, estimatedCoreHours: number): { coreHoursLeft: number; fits: boolean; message: string } {
+/**
+ * A plan's estimate against the core-hours left, with the sentence the dialog shows. `advice`:
+ * how this kind of run costs less (a sentence start, capitalised), the catalog's by default.
+ */
+export function planQuota(
+  quota: QuotaView,
+  estimatedCoreHours: number,
+  advice: string = CATALOG_ADVICE,
+): { coreHoursLeft: number; fits: boolean; message: string } {
   const left = Math.max(0, quota.limits.coreHours - quota.usage.coreHours);
   const fits = estimatedCoreHours <= left + EPSILON;
   const cost = roundCoreHours(estimatedCoreHours);
@@ -155,7 +169,7 @@ export function planQuota(quota: QuotaView, estimatedCoreHours: number): { coreH
     fits,
     message: fits
       ? `Estimated ${cost} core-hours of the ${roundCoreHours(left)} you have left.`
-      : `Estimated ${cost} core-hours, but only ${roundCoreHours(left)} are left in your ${quota.windowHours}-hour window: choose a smaller region or fewer columns, or wait.`,
+      : `Estimated ${cost} core-hours, but only ${roundCoreHours(left)} are left in your ${quota.windowHours}-hour window: ${advice.charAt(0).toLowerCase()}${advice.slice(1)}, or wait.`,
   };
 }
 

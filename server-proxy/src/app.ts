@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { HttpError } from './errors';
 import { backendsPlugin } from './plugins/backends';
 import { jobsPlugin } from './plugins/jobs';
+import { pipelinesPlugin } from './plugins/pipelines';
 import { quotaPlugin } from './plugins/quota';
 import { storePlugin } from './plugins/store';
 import { backendRoutes } from './routes/backends';
@@ -20,6 +21,7 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { outputRoutes } from './routes/outputs';
+import { pipelineRoutes } from './routes/pipelines';
 import { quotaRoutes } from './routes/quota';
 import type { ErrorBody } from '@user-batch/contract';
 
@@ -111,6 +113,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(storePlugin, { config });
   await app.register(quotaPlugin);
   await app.register(backendsPlugin);
+  await app.register(pipelinesPlugin);
   await app.register(jobsPlugin);
 
   // 3. Auth, then one error handler for everything.
@@ -132,6 +135,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(outputRoutes, { prefix: '/api' });
   await app.register(quotaRoutes, { prefix: '/api' });
   await app.register(catalogRoutes, { prefix: '/api' });
+  await app.register(pipelineRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
 
   return app;

@@ -48,6 +48,28 @@ export interface BackendConfig {
   daskGateway?: DaskGatewaySiteConfig;
 }
 
+/** A pipeline the site offers to re-run; users add overrides and a query. */
+export interface StandardPipelineConfig {
+  name: string;
+  /** The pipeline YAML: an absolute path, or a URI the middleware reads. */
+  pipeline: string;
+  description: string;
+  inputCollections?: string[];
+  dataQuery?: string;
+}
+
+export interface PipelinesConfig {
+  /** Folders (besides the Jupyter root) where butler repositories may live. */
+  repoRoots: string[];
+  standard: StandardPipelineConfig[];
+  /** Estimated seconds per quantum when neither its task label nor its task class has a cost. */
+  secondsPerQuantum: number;
+  /** Seconds per quantum by task label or task class (the label wins). */
+  taskSeconds: Record<string, number>;
+  /** How long building a quantum graph may take. */
+  planTimeoutSeconds: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -72,6 +94,7 @@ export interface Config {
   bodyLimitBytes: number;
   /** Folders (besides the Jupyter root) that catalog runs may read catalogs from. */
   catalogRoots: string[];
+  pipelines: PipelinesConfig;
   logLevel: string;
   version: string;
 }
@@ -125,6 +148,29 @@ const SiteConfig = z
       .optional(),
     runnerCommand: z.array(z.string().min(1)).min(1).optional(),
     catalogRoots: z.array(z.string().min(1)).optional(),
+    pipelines: z
+      .object({
+        repoRoots: z.array(z.string().min(1)).default([]),
+        standard: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).max(200),
+                pipeline: z.string().min(1),
+                description: z.string().default(''),
+                inputCollections: z.array(z.string().min(1)).min(1).optional(),
+                dataQuery: z.string().optional(),
+              })
+              .strict(),
+          )
+          .default([])
+          .refine(list => new Set(list.map(p => p.name)).size === list.length, { message: 'standard pipeline names must differ' }),
+        secondsPerQuantum: z.number().positive().default(1),
+        taskSeconds: z.record(z.string().min(1), z.number().positive()).default({}),
+        planTimeoutSeconds: z.number().int().min(1).default(600),
+      })
+      .strict()
+      .optional(),
     pollIntervalMs: z.number().int().min(20).optional(),
     cancelGraceMs: z.number().int().min(0).optional(),
     walltimeGraceMs: z.number().int().min(0).optional(),
@@ -225,6 +271,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     walltimeGraceMs: site.walltimeGraceMs ?? 30000,
     bodyLimitBytes: 10 * 1024 * 1024,
     catalogRoots: [...(site.catalogRoots ?? []), ...splitList(env.USER_BATCH_CATALOG_ROOTS)].map(r => resolve(r)),
+    pipelines: {
+      repoRoots: [...(site.pipelines?.repoRoots ?? []), ...splitList(env.USER_BATCH_PIPELINE_REPO_ROOTS)].map(r => resolve(r)),
+      standard: site.pipelines?.standard ?? [],
+      secondsPerQuantum: site.pipelines?.secondsPerQuantum ?? 1,
+      taskSeconds: site.pipelines?.taskSeconds ?? {},
+      planTimeoutSeconds: site.pipelines?.planTimeoutSeconds ?? 600,
+    },
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
     version: packageVersion(),
   };

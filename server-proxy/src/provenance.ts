@@ -26,6 +26,10 @@ export function buildProvenance(job: JobRecord, store: JobStore, files: JobFiles
     catalog: runsOverPartitions(job.kind)
       ? { plan: readJsonFile(join(dir, JOB_FILES.plan)), run: readJsonFile(join(dir, JOB_FILES.catalogProvenance)) }
       : null,
+    pipeline:
+      job.kind === 'pipeline'
+        ? { plan: readJsonFile(join(dir, JOB_FILES.pipelinePlan)), run: readJsonFile(join(dir, JOB_FILES.pipelineProvenance)) }
+        : null,
     proxyVersion,
   };
 }

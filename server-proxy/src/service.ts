@@ -6,6 +6,7 @@ import { type CatalogPlaces, planForApi } from './catalog-runs';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
 import { codeBlobs, type JobFiles, keepsSavedNotebook, outputNotebookName, specHash } from './jobdir';
+import { PIPELINE_ADVICE, type PipelinePlanner, type StoredPlan } from './pipeline-runs';
 import type { QuotaLedger } from './quota';
 import { isFinal, type Job, type JobSpec, maxWorkers, unhandledKind } from '@user-batch/contract';
 import type { Db } from './store/db';
@@ -26,6 +27,8 @@ export interface JobServiceDeps {
   log: FastifyBaseLogger;
   /** Where catalog runs may read catalogs from. */
   catalogPlaces: CatalogPlaces;
+  /** Builds and keeps pipeline runs' quantum graphs. */
+  pipelines: PipelinePlanner;
 }
 
 const newJobId = (): string => Date.now().toString(36) + randomBytes(4).toString('hex');
@@ -40,7 +43,7 @@ export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   async submit(user: Identity, spec: JobSpec, headerKey: string | undefined): Promise<{ job: Job; created: boolean }> {
-    const { db, store, ledger, files, hub, backends } = this.deps;
+    const { store, ledger, files, hub, backends } = this.deps;
     this.groupsSeen.set(user.name, user.groups);
     if (headerKey && spec.idempotencyKey && headerKey !== spec.idempotencyKey) {
       throw new HttpError(400, 'invalid_request', "The Idempotency-Key header and the spec's idempotencyKey differ; send one key.");
@@ -65,12 +68,24 @@ export class JobService {
         { accounts },
       );
     }
-    // a catalog run is planned before anything is stored: a bad folder or region is a 400, and
-    // the plan's estimate must fit the quota
+    const refusal = backend.refusesKind?.(spec.kind);
+    if (refusal) throw new HttpError(400, 'invalid_request', refusal);
+    const hash = specHash(spec);
+    if (key) {
+      // a retry of a stored submit answers its job before planning: a pipeline's plan is used by then
+      const used = store.findIdempotency(user.name, key);
+      const job = used && used.specSha256 === hash ? store.get(used.jobId) : null;
+      if (job) return { job: toJob(job), created: false };
+    }
+    // a catalog or pipeline run is planned before anything is stored: a bad folder, region or
+    // query is a 400, and the plan's estimate must fit the quota
     const workers = backend.usesDaskWorkers ? maxWorkers(spec.resources) : 1;
     const catalog = await this.planIfCatalog(spec, workers);
-    const hash = specHash(spec);
-    const blobs = codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null);
+    const pipeline = await this.pipelinePlan(user, spec);
+    const blobs = [
+      ...codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null),
+      ...(pipeline?.stored.code ?? []),
+    ];
     const outputNotebook = outputNotebookName(spec);
     const id = newJobId();
     const now = new Date().toISOString();
@@ -101,7 +116,64 @@ export class JobService {
       backendRef: null,
       cancelRequested: false,
     };
-    const existing = db
+    const estimate = catalog
+      ? {
+          coreHours: catalog.plan.estimate.coreHours,
+          of: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)`,
+        }
+      : pipeline
+        ? {
+            coreHours: pipeline.stored.estimate.coreHours,
+            of: `this pipeline run (${pipeline.stored.plan.totalQuanta} quanta)`,
+            advice: PIPELINE_ADVICE,
+          }
+        : undefined;
+    // not stored after all (quota, key): a plan given by id may be submitted again, one made for this submit goes
+    const giveBackPlan = (): void => {
+      if (pipeline?.madeNow) this.deps.pipelines.discard(pipeline.stored.planId);
+      else if (pipeline) this.deps.pipelines.release(pipeline.stored.planId);
+    };
+    let existing: JobRecord | null;
+    try {
+      existing = this.storeJob(record, { key, hash, user, account, sweepsInParallel: backend.sweepsInParallel, workers, now, estimate });
+    } catch (err) {
+      giveBackPlan();
+      throw err;
+    }
+    if (existing) {
+      giveBackPlan();
+      return { job: toJob(existing), created: false };
+    }
+
+    hub.publishJob(toJob(record));
+    hub.publishQuota(ledger.status(user.name, user.groups));
+    try {
+      files.write(id, spec, blobs, catalog, pipeline?.stored);
+    } catch (err) {
+      this.deps.log.error({ err, jobId: id }, 'could not write job directory');
+      return { job: this.fail(id, "The proxy could not write the job's files; check free disk space and try again."), created: true };
+    }
+    return { job: await this.start(id, backend), created: true };
+  }
+
+  /** Insert the job and reserve its quota in one IMMEDIATE transaction; an earlier job with the same key and spec is answered instead. */
+  private storeJob(
+    record: JobRecord,
+    how: {
+      key: string | undefined;
+      hash: string;
+      user: Identity;
+      account: string;
+      sweepsInParallel: boolean;
+      workers: number;
+      now: string;
+      estimate: { coreHours: number; of: string; advice?: string } | undefined;
+    },
+  ): JobRecord | null {
+    const { db, store, ledger } = this.deps;
+    const { key, hash, user, account, sweepsInParallel, workers, now, estimate } = how;
+    const { id, spec } = record;
+    return db
       .transaction((): JobRecord | null => {
         if (key) {
           const used = store.findIdempotency(user.name, key);
@@ -127,32 +199,16 @@ export class JobService {
             memoryMiB: spec.resources.memoryMiB,
             walltimeSeconds: spec.resources.walltimeSeconds,
             runs: spec.sweep?.length ?? 1,
-            sweepsInParallel: backend.sweepsInParallel,
+            sweepsInParallel,
             workers,
           },
           now,
-          catalog
-            ? {
-                coreHours: catalog.plan.estimate.coreHours,
-                of: `this catalog run (${catalog.plan.totals.partitions} partitions, ${catalog.plan.totals.rows} rows)`,
-              }
-            : undefined,
+          estimate,
         );
         if (key) store.insertIdempotency(user.name, key, hash, id, now);
         return null;
       })
       .immediate();
-    if (existing) return { job: toJob(existing), created: false };
-
-    hub.publishJob(toJob(record));
-    hub.publishQuota(ledger.status(user.name, user.groups));
-    try {
-      files.write(id, spec, blobs, catalog);
-    } catch (err) {
-      this.deps.log.error({ err, jobId: id }, 'could not write job directory');
-      return { job: this.fail(id, "The proxy could not write the job's files; check free disk space and try again."), created: true };
-    }
-    return { job: await this.start(id, backend), created: true };
   }
 
   async cancel(user: Identity, id: string): Promise<Job> {
@@ -277,10 +333,25 @@ export class JobService {
       case 'script':
         return undefined;
       case 'pipeline':
-        throw new HttpError(400, 'invalid_request', 'Pipeline runs are not available on this server yet.');
+        return undefined;
       default:
         return unhandledKind(spec);
     }
+  }
+
+  /**
+   * A pipeline run's plan, claimed for this submit: the one its planId names (the user's, unused,
+   * same definition), or one built now. The graph that was estimated is the one that runs.
+   */
+  private async pipelinePlan(user: Identity, spec: JobSpec): Promise<{ stored: StoredPlan; madeNow: boolean } | undefined> {
+    if (spec.kind !== 'pipeline') return undefined;
+    const { pipelines } = this.deps;
+    const definition = spec.source.pipeline;
+    if (definition.planId !== undefined) {
+      return { stored: pipelines.claim(user.name, spec.name, { ...definition, planId: definition.planId }), madeNow: false };
+    }
+    const made = await pipelines.plan(user.name, spec.name, definition, spec.resources);
+    return { stored: pipelines.claim(user.name, spec.name, { ...definition, planId: made.planId }), madeNow: true };
   }
 
   private async start(id: string, backend: Backend): Promise<Job> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DaskGatewaySiteConfig } from '../config';
-import { type JobSpec, maxWorkers, type OutputFile } from '@user-batch/contract';
+import { type JobKind, type JobSpec, maxWorkers, type OutputFile } from '@user-batch/contract';
 import type { JobRecord } from '../store/jobs';
 import type { LocalBackend } from './local';
 import type { Backend, JobUpdate, LogChunk } from './types';
@@ -189,6 +189,12 @@ export class DaskGatewayBackend implements Backend {
   private readonly stopsPending = new Map<string, string>();
   /** Jobs whose driver failed while the gateway could not be asked: since when (ms). */
   private readonly waitingSince = new Map<string, number>();
+
+  refusesKind(kind: JobKind): string | null {
+    return kind === 'pipeline'
+      ? `The "${this.name}" backend (Dask Gateway) does not run pipelines: choose the local backend, where the pipeline runs with pipetask.`
+      : null;
+  }
 
   /** True while a failed job may wait for the gateway to answer (at most WAIT_FOR_GATEWAY_MS). */
   private mayWait(jobId: string): boolean {

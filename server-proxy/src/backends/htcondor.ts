@@ -15,7 +15,7 @@ import {
   writeFileAtomic,
 } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { ErrorFile, JOB_FILES, type JobError, type OutputFile, Progress } from '@user-batch/contract';
+import { ErrorFile, JOB_FILES, type JobError, type JobKind, type OutputFile, Progress } from '@user-batch/contract';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
 import type { Backend, JobUpdate, LogChunk } from './types';
 
@@ -148,6 +148,13 @@ export class HTCondorBackend implements Backend {
 
   constructor(private readonly opts: HTCondorBackendOptions) {
     this.name = opts.name;
+  }
+
+  refusesKind(kind: JobKind): string | null {
+    // a pipeline's quanta belong on the pool as BPS jobs, not as one runner job holding them all
+    return kind === 'pipeline'
+      ? `The "${this.name}" backend (HTCondor) does not run pipelines yet: choose the local backend, where the pipeline runs with pipetask. Runs on the pool through BPS come later.`
+      : null;
   }
 
   /** Run one condor tool: argv through execFile, never a shell. */

@@ -1,5 +1,5 @@
 import type { JobPatch, JobRecord } from '../store/jobs';
-import type { OutputFile } from '@user-batch/contract';
+import type { JobKind, OutputFile } from '@user-batch/contract';
 
 /**
  * What a backend learned about a job; the service turns it into a state change. The fields are
@@ -27,6 +27,8 @@ export interface Backend {
   readonly sweepsInParallel: boolean;
   /** Whether the job's resources are per Dask worker (the quota counts workers × cores). */
   readonly usesDaskWorkers?: boolean;
+  /** Why this backend cannot run a job of this kind, as a sentence; null (or no method) when it can. */
+  refusesKind?(kind: JobKind): string | null;
   /** Start a stored job whose directory is written; returns its first update. */
   submit(job: JobRecord): Promise<JobUpdate>;
   /** One pass over all the backend's active jobs (one query, never one per job). */

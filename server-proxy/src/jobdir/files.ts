@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import type { CatalogPlan } from '../catalog';
-import { type CatalogFile, type CodeEntry, JOB_FILES, type JobSpec, type RunFile, unhandledKind } from '@user-batch/contract';
+import {
+  type CatalogFile,
+  type CodeEntry,
+  JOB_FILES,
+  type JobSpec,
+  type PipelineFile,
+  type RunFile,
+  unhandledKind,
+} from '@user-batch/contract';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -94,7 +102,7 @@ export function codeBlobs(spec: JobSpec, savedNotebook: string | null = null): C
       return [...cells, ...savedFile()];
     }
     case 'pipeline':
-      // the pipeline's files are read and recorded when its graph is built (pipeline-provenance.json)
+      // the pipeline's files are read when its graph is built: the plan carries them
       return [];
     default:
       return unhandledKind(spec);
@@ -183,8 +191,16 @@ export class JobFiles {
   /**
    * Everything the runner needs, written before anything starts. A catalog run also gets its
    * plan (plan.json) and the driver's input (catalog.json: the contract of user_batch.catalog_run).
+   * A pipeline run takes its plan's folder: the graph and plan move in (the graph that was
+   * estimated is the one that runs), and pipeline.json is written with the job's id and resources.
    */
-  write(id: string, spec: JobSpec, blobs: CodeBlob[] = codeBlobs(spec), catalog?: { dir: string; plan: CatalogPlan }): void {
+  write(
+    id: string,
+    spec: JobSpec,
+    blobs: CodeBlob[] = codeBlobs(spec),
+    catalog?: { dir: string; plan: CatalogPlan },
+    pipeline?: { dir: string; file: PipelineFile },
+  ): void {
     const dir = this.jobDir(id);
     mkdirSync(dir, { recursive: true });
     for (const blob of blobs) this.storeObject(blob.entry.sha256, blob.content);
@@ -222,9 +238,20 @@ export class JobFiles {
         );
         break;
       }
+      case 'pipeline': {
+        if (!pipeline) break; // a stored job rewritten after a restart: its plan was moved in before
+        for (const name of [JOB_FILES.pipelineGraph, JOB_FILES.pipelinePlan]) renameSync(join(pipeline.dir, name), join(dir, name));
+        const file: PipelineFile = {
+          ...pipeline.file,
+          jobId: id,
+          cpus: spec.resources.cpus,
+          walltimeSeconds: spec.resources.walltimeSeconds,
+        };
+        writeFileAtomic(join(dir, JOB_FILES.pipeline), JSON.stringify(file, null, 2));
+        break;
+      }
       case 'cells':
       case 'script':
-      case 'pipeline': // pipeline.json and the graph come from its plan
         break;
       default:
         unhandledKind(spec);

@@ -20,6 +20,7 @@ export const jobsPlugin = fp(
       backends: app.backends,
       log: app.log,
       catalogPlaces: { rootDir: config.rootDir, catalogRoots: config.catalogRoots },
+      pipelines: app.pipelines,
     });
     app.decorate('jobs', jobs);
     app.addHook('onReady', async () => {
@@ -29,5 +30,5 @@ export const jobsPlugin = fp(
     // before any onClose hook, so no poll touches the store once the database closes
     app.addHook('preClose', async () => jobs.stopPolling());
   },
-  { name: 'jobs', dependencies: ['store', 'quota', 'backends'] },
+  { name: 'jobs', dependencies: ['store', 'quota', 'backends', 'pipelines'] },
 );
