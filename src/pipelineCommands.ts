@@ -115,7 +115,7 @@ export function initialPipelineValues(
     maxWorkers: base.maxWorkers,
     standard: first?.name ?? '',
     pipelineFile: path ?? '',
-    butlerRepo: first?.butlerRepo ?? settings.defaultButlerRepo,
+    butlerRepo: settings.defaultButlerRepo,
     inputCollections:
       first?.inputCollections?.join(', ') ?? settings.defaultInputCollections,
     outputCollection: '',

@@ -59,23 +59,11 @@ export namespace Batch {
   export type IConfigOverride = Contract.ConfigOverride;
   export type IConfigFile = Contract.ConfigFile;
   /** The body of `POST /api/pipelines/plan`. */
-  export interface IPipelinePlanRequest {
-    name: string;
-    pipeline: IPipelineDefinition;
-    resources?: IResources;
-    backend?: string;
-    account?: string;
-  }
+  export type IPipelinePlanRequest = Contract.PipelinePlanRequest;
   /** The proxy's plan of a pipeline run: quanta per task label, output run, estimate. */
   export type IPipelinePlan = Contract.PipelinePlan;
   /** A standard pipeline of the site (`GET /api/pipelines/standard`). */
-  export interface IStandardPipeline {
-    name: string;
-    description?: string;
-    inputCollections?: string[];
-    dataQuery?: string;
-    butlerRepo?: string;
-  }
+  export type IStandardPipeline = Contract.StandardPipeline;
   /** `GET /api/jobs/:id/pipeline`: progress per label, failed quanta, outputs. */
   export type IPipelineStatus = Contract.PipelineStatus;
   /** A quantum that failed: its task label, data ID, exception and the end of its log. */

@@ -345,3 +345,39 @@ describe('a pipeline job in the sidebar', () => {
     root.unmount();
   });
 });
+
+describe('standard pipelines', () => {
+  it('start the dialog from the palette with the first one, its collections and query', () => {
+    const initial = initialPipelineValues(
+      null,
+      [
+        {
+          name: 'demo-add',
+          description: 'The demo additions',
+          pipeline: '/site/pipelines/add.yaml',
+          inputCollections: ['demo/raw', 'demo/calib'],
+          dataQuery: "instrument='DEMO'"
+        }
+      ],
+      DEFAULT_SETTINGS
+    );
+    expect(initial).toMatchObject({
+      name: 'demo-add',
+      standard: 'demo-add',
+      pipelineFile: '',
+      inputCollections: 'demo/raw, demo/calib',
+      dataQuery: "instrument='DEMO'"
+    });
+    expect(
+      buildPipelineSpec(
+        { path: '' },
+        { ...initial, backend: 'local', account: 'alice' },
+        'k',
+        null
+      ).source
+    ).toMatchObject({
+      notebookPath: 'demo-add',
+      pipeline: { standard: 'demo-add', butlerRepo: 'butler-repo' }
+    });
+  });
+});

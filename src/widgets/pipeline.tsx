@@ -219,9 +219,6 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
   const chooseStandard = (name: string) => {
     const chosen = standard.find(p => p.name === name);
     const patch: Partial<IPipelineValues> = { standard: name };
-    if (chosen?.butlerRepo) {
-      patch.butlerRepo = chosen.butlerRepo;
-    }
     if (chosen?.inputCollections?.length) {
       patch.inputCollections = chosen.inputCollections.join(', ');
     }
