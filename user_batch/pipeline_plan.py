@@ -202,26 +202,30 @@ def build_pipeline(spec: dict):
     except Exception as e:
         raise classify_pipeline_error(e, spec) from e
     for o in spec["configOverrides"]:
-        check_label(pipeline, o["label"], f"the override {o['label']}:{o['field']}={o['value']}")
+        check_label(
+            pipeline, spec, o["label"], f"The override {o['label']}:{o['field']}={o['value']}"
+        )
         pipeline.addConfigOverride(o["label"], o["field"], o["value"])
     for f in spec["configFiles"]:
-        check_label(pipeline, f["label"], f"the override file {f['path']}")
+        check_label(pipeline, spec, f["label"], f"The override file {f['path']}")
         pipeline.addConfigFile(f["label"], f["path"])
     return pipeline
 
 
-def check_label(pipeline, label: str, what: str) -> None:
+def check_label(pipeline, spec: dict, label: str, what: str) -> None:
+    """An override for a task that does not run would be dropped without a word: refuse it."""
     labels = list(pipeline.task_labels)
     if label not in labels:
+        chosen = " with the labels chosen" if spec.get("labels") else ""
         raise PlanError(
-            f"{what[0].upper()}{what[1:]} names task {label!r}, which is not in the pipeline"
-            f"{' as run' if labels else ''}; use one of its labels: {', '.join(labels)}.",
+            f"{what} names task {label!r}, which is not in the pipeline{chosen}; "
+            f"use one of its labels: {', '.join(labels)}.",
             f"Task label {label!r} not found; labels: {', '.join(labels)}",
         )
 
 
 def make_graph(spec: dict, folder: str, capture: LogCapture):
-    """Build and save the graph; returns (pipeline, pipeline graph, number of quanta)."""
+    """Build and save the graph; returns the pipeline (overrides applied) and its graph."""
     from lsst.ctrl.mpexec.cli import script
     from lsst.ctrl.mpexec.showInfo import ShowInfo
 

@@ -363,6 +363,7 @@ class Runner:
         self.deadline: float | None = None
         self.summary: dict | None = None
         self.timings: dict = {}
+        self.run: dict = {}  # run.json, when the job came through user_batch.runner
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -586,7 +587,7 @@ def import_butler() -> None:
 def run(runner: Runner, started: float) -> tuple[int, str, str]:
     log = runner.log
     spec, plan = runner.spec, runner.plan = load_inputs(runner.jobdir)
-    walltime = spec.get("walltimeSeconds")
+    walltime = spec.get("walltimeSeconds") or runner.run.get("walltimeSeconds")
     if isinstance(walltime, (int, float)) and walltime > 0:
         runner.deadline = started + walltime
     runner.progress = Progress(plan["labels"])
@@ -620,7 +621,7 @@ def run(runner: Runner, started: float) -> tuple[int, str, str]:
     raise RunnerError(f"{runner.pipetask_error(code)}\n\npipetask's last lines:\n{tail}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, run_file: dict | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m user_batch.pipeline_run JOBDIR", file=sys.stderr)
@@ -633,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     write_launch(jobdir)
     log = Log()
     runner = Runner(jobdir, log)
+    runner.run = run_file or {}
 
     def on_signal(signum, _frame):
         # only a flag: the watch loop stops pipetask
@@ -651,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         code, status, message = EXIT_CANCELLED, "cancelled", "the job was cancelled"
     except Walltime:
         runner.stop_pipetask()
-        walltime = runner.spec.get("walltimeSeconds")
+        walltime = runner.spec.get("walltimeSeconds") or runner.run.get("walltimeSeconds")
         message = f"The job reached its walltime of {walltime} s and was stopped."
         runner.write_error("WalltimeExceeded", message, message)
         code, status = EXIT_WALLTIME, "walltime"
@@ -690,8 +692,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_job(jobdir: str, run: dict) -> int:
-    """A pipeline job from ``python -m user_batch.runner`` (every backend's entry point)."""
-    return main([jobdir])
+    """A pipeline job from ``python -m user_batch.runner`` (every backend's entry point); its
+    run.json's walltime applies when pipeline.json gives none."""
+    return main([jobdir], run)
 
 
 if __name__ == "__main__":

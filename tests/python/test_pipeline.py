@@ -372,7 +372,7 @@ def override(label: str, field: str, value: str) -> dict:
         ),
         (
             override("addC", "addend", "3"),
-            "The override addC:addend=3 names task 'addC', which is not in the pipeline as run; "
+            "The override addC:addend=3 names task 'addC', which is not in the pipeline; "
             "use one of its labels: addA, addB.",
             "addC",
         ),
