@@ -330,10 +330,18 @@ def classify_pipeline_error(e: Exception, spec: dict) -> PlanError:
             words(e),
         )
     return PlanError(
-        f"{path} is not a pipeline that can be read (a pipeline YAML has a 'tasks:' section); "
-        "fix the file or choose another one.",
+        f"{path} is not a pipeline that can be read ({reason(e)}); fix the file or choose "
+        "another one (a pipeline YAML has a 'tasks:' section).",
         words(e),
     )
+
+
+def reason(e: BaseException) -> str:
+    """The middleware's first line; for a YAML error, what and where."""
+    mark = getattr(e, "problem_mark", None)
+    if getattr(e, "problem", None) and mark is not None:
+        return f"YAML: {e.problem} at line {mark.line + 1}"
+    return first_line(e)
 
 
 def missing_labels(text: str, labels: list[str]) -> list[str]:
@@ -343,6 +351,14 @@ def missing_labels(text: str, labels: list[str]) -> list[str]:
 
 def classify_config_error(e: Exception, spec: dict) -> PlanError:
     """An error while importing and configuring the tasks: a bad override, or a bad task."""
+    if isinstance(e, ImportError):
+        m = re.search(r"importing '([^']+)'", str(e))
+        what = f"The task class {m.group(1)!r}" if m else f"A task class ({first_line(e)})"
+        return PlanError(
+            f"{what} of the pipeline cannot be imported; fix the class name in the pipeline "
+            "or make its package importable.",
+            words(e),
+        )
     for f in spec["configFiles"]:
         line = line_in_file(e, f["path"])
         if line is not None:

@@ -326,9 +326,11 @@ def override(label: str, field: str, value: str) -> dict:
             "No such file",
         ),
         (
-            {"pipeline": str(REPO / "pyproject.toml")},
-            "is not a pipeline that can be read (a pipeline YAML has a 'tasks:' section)",
-            "",
+            {"pipeline": str(REPO / "config" / "quotas.yaml")},  # YAML, but not a pipeline
+            "quotas.yaml is not a pipeline that can be read (A pipeline must be declared with a "
+            "description); fix the file or choose another one (a pipeline YAML has a 'tasks:' "
+            "section).",
+            "ValueError",
         ),
         (
             {"labels": ["addX"]},
@@ -545,3 +547,23 @@ def test_a_graph_that_ran_before_cannot_run_again(make, override_run):
         "plan the pipeline again for a new output run."
     )
     assert "--extend-run" in job.json("error.json")["traceback"]
+
+
+def test_a_task_class_that_cannot_be_imported_is_named(make, tmp_path):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(PIPELINE.read_text().replace("pipeline_demo.AddTask", "pipeline_demo.AdTask"))
+    error = plan_error(make(pipeline=str(typo)))
+    assert error["message"] == (
+        "The task class 'user_batch.pipeline_demo.AdTask' of the pipeline cannot be imported; "
+        "fix the class name in the pipeline or make its package importable."
+    )
+
+
+def test_a_pipeline_that_is_not_yaml_says_where(make, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("tasks:\n  addA: [\n")
+    error = plan_error(make(pipeline=str(broken)))
+    assert error["message"].startswith(
+        f"{broken} is not a pipeline that can be read (YAML: expected the node content"
+    )
+    assert "at line 3)" in error["message"]
