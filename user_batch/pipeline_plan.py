@@ -202,26 +202,30 @@ def build_pipeline(spec: dict):
     except Exception as e:
         raise classify_pipeline_error(e, spec) from e
     for o in spec["configOverrides"]:
-        check_label(pipeline, o["label"], f"the override {o['label']}:{o['field']}={o['value']}")
+        check_label(
+            pipeline, spec, o["label"], f"The override {o['label']}:{o['field']}={o['value']}"
+        )
         pipeline.addConfigOverride(o["label"], o["field"], o["value"])
     for f in spec["configFiles"]:
-        check_label(pipeline, f["label"], f"the override file {f['path']}")
+        check_label(pipeline, spec, f["label"], f"The override file {f['path']}")
         pipeline.addConfigFile(f["label"], f["path"])
     return pipeline
 
 
-def check_label(pipeline, label: str, what: str) -> None:
+def check_label(pipeline, spec: dict, label: str, what: str) -> None:
+    """An override for a task that does not run would be dropped without a word: refuse it."""
     labels = list(pipeline.task_labels)
     if label not in labels:
+        chosen = " with the labels chosen" if spec.get("labels") else ""
         raise PlanError(
-            f"{what[0].upper()}{what[1:]} names task {label!r}, which is not in the pipeline"
-            f"{' as run' if labels else ''}; use one of its labels: {', '.join(labels)}.",
+            f"{what} names task {label!r}, which is not in the pipeline{chosen}; "
+            f"use one of its labels: {', '.join(labels)}.",
             f"Task label {label!r} not found; labels: {', '.join(labels)}",
         )
 
 
 def make_graph(spec: dict, folder: str, capture: LogCapture):
-    """Build and save the graph; returns (pipeline, pipeline graph, number of quanta)."""
+    """Build and save the graph; returns the pipeline (overrides applied) and its graph."""
     from lsst.ctrl.mpexec.cli import script
     from lsst.ctrl.mpexec.showInfo import ShowInfo
 
@@ -326,10 +330,18 @@ def classify_pipeline_error(e: Exception, spec: dict) -> PlanError:
             words(e),
         )
     return PlanError(
-        f"{path} is not a pipeline that can be read (a pipeline YAML has a 'tasks:' section); "
-        "fix the file or choose another one.",
+        f"{path} is not a pipeline that can be read ({reason(e)}); fix the file or choose "
+        "another one (a pipeline YAML has a 'tasks:' section).",
         words(e),
     )
+
+
+def reason(e: BaseException) -> str:
+    """The middleware's first line; for a YAML error, what and where."""
+    mark = getattr(e, "problem_mark", None)
+    if getattr(e, "problem", None) and mark is not None:
+        return f"YAML: {e.problem} at line {mark.line + 1}"
+    return first_line(e)
 
 
 def missing_labels(text: str, labels: list[str]) -> list[str]:
@@ -339,6 +351,14 @@ def missing_labels(text: str, labels: list[str]) -> list[str]:
 
 def classify_config_error(e: Exception, spec: dict) -> PlanError:
     """An error while importing and configuring the tasks: a bad override, or a bad task."""
+    if isinstance(e, ImportError):
+        m = re.search(r"importing '([^']+)'", str(e))
+        what = f"The task class {m.group(1)!r}" if m else f"A task class ({first_line(e)})"
+        return PlanError(
+            f"{what} of the pipeline cannot be imported; fix the class name in the pipeline "
+            "or make its package importable.",
+            words(e),
+        )
     for f in spec["configFiles"]:
         line = line_in_file(e, f["path"])
         if line is not None:

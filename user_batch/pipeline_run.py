@@ -102,6 +102,7 @@ FAILED = re.compile(
     re.S,
 )
 BLOCKED = re.compile(r"^Upstream job failed for task \S+ \((?P<label>[^@]+)@(?P<data_id>\{.*?\})\)")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure|Interrupt)\b.*?: ")
 DATA_ID_ITEM = re.compile(r"(\w+): ('(?:[^'\\]|\\.)*'|-?\d+)")
 
 
@@ -339,8 +340,7 @@ def load_inputs(jobdir: str) -> tuple[dict, dict]:
         raise RunnerError(f"{PIPELINE_JSON} needs 'inputCollections' as a list of names")
     if not os.path.isfile(os.path.join(jobdir, PIPELINE_GRAPH)):
         raise RunnerError(
-            f"the job has no quantum graph ({PIPELINE_GRAPH}): the pipeline must be planned "
-            "before it runs"
+            f"The job has no quantum graph ({PIPELINE_GRAPH}): plan the pipeline before running it."
         )
     plan = read_json_object(jobdir, PIPELINE_PLAN_JSON)
     if not isinstance(plan.get("labels"), list):
@@ -363,6 +363,7 @@ class Runner:
         self.deadline: float | None = None
         self.summary: dict | None = None
         self.timings: dict = {}
+        self.run: dict = {}  # run.json, when the job came through user_batch.runner
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -498,13 +499,23 @@ class Runner:
             text += f"; {blocked} quanta downstream were not run"
         return text + f"; {counts['done']} succeeded"
 
-    def pipetask_error(self) -> str:
-        """Why pipetask ended without running the graph, in its words."""
+    def pipetask_error(self, code: int) -> str:
+        """Why pipetask ended without running the graph: one sentence, in its words."""
         info = (self.summary or {}).get("exceptionInfo") or {}
         if info.get("message"):
-            return f"{info.get('className', 'error')}: {info['message']}"
-        lines = [line for line in self.output_tail if line.strip()]
-        return "\n".join(lines[-10:]) or "pipetask ended without a message"
+            words = f"{str(info.get('className', 'error')).rsplit('.', 1)[-1]}: {info['message']}"
+        else:
+            lines = [line.strip() for line in self.output_tail if line.strip()]
+            # the last line of a traceback: "ValueError: ..."
+            raised = [line for line in lines if EXCEPTION_LINE.match(line)]
+            words = (raised or lines or ["it printed nothing"])[-1]
+        run = self.plan.get("outputRun") or self.spec["outputRun"]
+        if "already exists" in words and run in words:
+            return (
+                f"The output run {run} already exists (this graph ran before); plan the "
+                f"pipeline again for a new output run. pipetask said: {words}"
+            )
+        return f"pipetask could not run the graph (exit code {code}): {words}"
 
     def outputs(self) -> list[dict]:
         """Datasets of the output run per dataset type, from the butler."""
@@ -566,10 +577,17 @@ class Runner:
         return record
 
 
+def import_butler() -> None:
+    try:
+        import lsst.daf.butler  # noqa: F401
+    except Exception:  # the provenance says what went wrong when it needs it
+        pass
+
+
 def run(runner: Runner, started: float) -> tuple[int, str, str]:
     log = runner.log
     spec, plan = runner.spec, runner.plan = load_inputs(runner.jobdir)
-    walltime = spec.get("walltimeSeconds")
+    walltime = spec.get("walltimeSeconds") or runner.run.get("walltimeSeconds")
     if isinstance(walltime, (int, float)) and walltime > 0:
         runner.deadline = started + walltime
     runner.progress = Progress(plan["labels"])
@@ -582,6 +600,8 @@ def run(runner: Runner, started: float) -> tuple[int, str, str]:
     runner.check_stop()
     t = time.monotonic()
     runner.start()
+    # the butler is needed at the end (the provenance's outputs): import it while pipetask runs
+    threading.Thread(target=import_butler, daemon=True).start()
     code = runner.watch()
     runner.finish_output()
     runner.timings["pipetaskSeconds"] = round(time.monotonic() - t, 3)
@@ -597,10 +617,11 @@ def run(runner: Runner, started: float) -> tuple[int, str, str]:
         first = runner.progress.failures[0]
         runner.write_error(first["exception"].rsplit(".", 1)[-1], message, first["log"])
         return EXIT_CELL_ERROR, "quanta_failed", message
-    raise RunnerError(f"pipetask exited with code {code}: {runner.pipetask_error()}")
+    tail = "\n".join(runner.output_tail)
+    raise RunnerError(f"{runner.pipetask_error(code)}\n\npipetask's last lines:\n{tail}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, run_file: dict | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m user_batch.pipeline_run JOBDIR", file=sys.stderr)
@@ -613,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     write_launch(jobdir)
     log = Log()
     runner = Runner(jobdir, log)
+    runner.run = run_file or {}
 
     def on_signal(signum, _frame):
         # only a flag: the watch loop stops pipetask
@@ -631,14 +653,15 @@ def main(argv: list[str] | None = None) -> int:
         code, status, message = EXIT_CANCELLED, "cancelled", "the job was cancelled"
     except Walltime:
         runner.stop_pipetask()
-        walltime = runner.spec.get("walltimeSeconds")
+        walltime = runner.spec.get("walltimeSeconds") or runner.run.get("walltimeSeconds")
         message = f"The job reached its walltime of {walltime} s and was stopped."
         runner.write_error("WalltimeExceeded", message, message)
         code, status = EXIT_WALLTIME, "walltime"
     except RunnerError as e:
-        message = str(e)
+        # the first line is the sentence; what follows (pipetask's last lines) is in error.json
+        message = str(e).split("\n", 1)[0]
         log.batch(f"runner error: {message}")
-        runner.write_error("RunnerError", message.split("\n", 1)[0], message)
+        runner.write_error("RunnerError", message, str(e))
         code = EXIT_RUNNER_ERROR
     except BaseException as e:  # last resort: still leave exit.json behind
         import traceback
@@ -653,10 +676,13 @@ def main(argv: list[str] | None = None) -> int:
         runner.finish_output()
     if status in ("cancelled", "walltime") and runner.tail is not None:
         runner.catch_up()  # the progress as far as pipetask got
-    runner.timings["totalSeconds"] = round(time.monotonic() - started, 3)
     if status != "cancelled" and runner.plan:  # on cancel the proxy's grace period is short
         try:
-            write_json_atomic(runner.path(PIPELINE_PROVENANCE_JSON), runner.provenance(status))
+            t = time.monotonic()
+            record = runner.provenance(status)
+            runner.timings["provenanceSeconds"] = round(time.monotonic() - t, 3)
+            runner.timings["totalSeconds"] = round(time.monotonic() - started, 3)
+            write_json_atomic(runner.path(PIPELINE_PROVENANCE_JSON), record)
         except Exception as e:
             log.batch(f"could not write the provenance: {type(e).__name__}: {e}")
     env_thread.join(timeout=30)
@@ -666,8 +692,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_job(jobdir: str, run: dict) -> int:
-    """A pipeline job from ``python -m user_batch.runner`` (every backend's entry point)."""
-    return main([jobdir])
+    """A pipeline job from ``python -m user_batch.runner`` (every backend's entry point); its
+    run.json's walltime applies when pipeline.json gives none."""
+    return main([jobdir], run)
 
 
 if __name__ == "__main__":

@@ -326,9 +326,11 @@ def override(label: str, field: str, value: str) -> dict:
             "No such file",
         ),
         (
-            {"pipeline": str(REPO / "pyproject.toml")},
-            "is not a pipeline that can be read (a pipeline YAML has a 'tasks:' section)",
-            "",
+            {"pipeline": str(REPO / "config" / "quotas.yaml")},  # YAML, but not a pipeline
+            "quotas.yaml is not a pipeline that can be read (A pipeline must be declared with a "
+            "description); fix the file or choose another one (a pipeline YAML has a 'tasks:' "
+            "section).",
+            "ValueError",
         ),
         (
             {"labels": ["addX"]},
@@ -372,7 +374,7 @@ def override(label: str, field: str, value: str) -> dict:
         ),
         (
             override("addC", "addend", "3"),
-            "The override addC:addend=3 names task 'addC', which is not in the pipeline as run; "
+            "The override addC:addend=3 names task 'addC', which is not in the pipeline; "
             "use one of its labels: addA, addB.",
             "addC",
         ),
@@ -458,16 +460,110 @@ def test_cancel_stops_pipetask_and_leaves_no_process(make):
     )
     assert job.plan().returncode == 0
     proc = job.start()
-    deadline = time.monotonic() + 120
-    log = job.dir / "pipeline-log.json"
-    # wait until the quantum runs (its task is sleeping inside pipetask)
-    while not (log.exists() and "Constructing task" in log.read_text()):
-        assert proc.poll() is None, job.log()
-        assert time.monotonic() < deadline, job.log()
-        time.sleep(0.2)
+    wait_for_quantum(job, proc)
     pipetask = job.json("launch.json")["pipetaskPid"]
     os.killpg(proc.pid, signal.SIGTERM)  # as the proxy cancels: the runner's process group
     assert proc.wait(timeout=30) == 143, job.log()
     assert job.json("exit.json")["reason"] == "cancelled"
     assert process_gone(pipetask)
     assert pids_in_group(proc.pid) == []
+
+
+def wait_for_quantum(job: PipelineJob, proc: subprocess.Popen) -> None:
+    """Until pipetask is inside a quantum (the task sleeps there)."""
+    deadline = time.monotonic() + 120
+    log = job.dir / "pipeline-log.json"
+    while not (log.exists() and "Constructing task" in log.read_text()):
+        assert proc.poll() is None, job.log()
+        assert time.monotonic() < deadline, job.log()
+        time.sleep(0.2)
+
+
+def test_walltime_stops_pipetask(make):
+    job = make(
+        dataQuery="instrument='DEMO' AND detector = 0",
+        configOverrides=[{"label": "addA", "field": "sleepSeconds", "value": "120"}],
+        walltimeSeconds=5,
+    )
+    assert job.plan().returncode == 0
+    proc = job.start()
+    assert proc.wait(timeout=90) == 124, job.log()
+    assert job.json("exit.json")["reason"] == "walltime"
+    assert process_gone(job.json("launch.json")["pipetaskPid"])
+    assert pids_in_group(proc.pid) == []
+
+
+# --------------------------------------------------------------------------- progress while it runs
+
+
+def test_progress_is_written_while_quanta_run(make):
+    job = make(
+        dataQuery="instrument='DEMO' AND detector IN (0, 1)",
+        configOverrides=[{"label": "addA", "field": "sleepSeconds", "value": "1.2"}],
+    )
+    assert job.plan().returncode == 0
+    proc = job.start()
+    seen = []  # (addA succeeded, progress.json done) as the runner wrote them
+    while proc.poll() is None:
+        try:
+            labels = job.json("pipeline-progress.json")["labels"]
+            done = job.json("progress.json")["done"]
+        except (FileNotFoundError, ValueError):
+            labels, done = None, None
+        if labels is not None and (not seen or seen[-1] != (labels[0]["succeeded"], done)):
+            seen.append((labels[0]["succeeded"], done))
+        time.sleep(0.1)
+    assert proc.returncode == 0, job.log()
+    assert seen[0] == (0, 0)
+    # at least one state between nothing done and all done was on disk while pipetask ran
+    assert any(0 < a < 2 for a, _ in seen), seen
+    assert job.json("progress.json") == {"total": 4, "done": 4, "failed": 0}
+
+
+# --------------------------------------------------------------------------- runner errors
+
+
+def test_a_job_without_a_graph_is_a_runner_error(make):
+    job = make()  # never planned
+    assert job.run() == 2
+    exit_ = job.json("exit.json")
+    assert exit_["reason"] == "runner_error"
+    assert exit_["message"] == (
+        "The job has no quantum graph (pipeline.qg): plan the pipeline before running it."
+    )
+
+
+def test_a_graph_that_ran_before_cannot_run_again(make, override_run):
+    """The output run is fixed in the graph: a second run of it says so in a sentence."""
+    done, plan, _ = override_run
+    job = make(**done.spec)
+    for name in ("pipeline.json", "pipeline.qg", "pipeline-plan.json"):
+        (job.dir / name).write_bytes((done.dir / name).read_bytes())
+    assert job.run() == 2, job.log()
+    exit_ = job.json("exit.json")
+    assert exit_["reason"] == "runner_error"
+    assert exit_["message"].startswith(
+        f"The output run {plan['outputRun']} already exists (this graph ran before); "
+        "plan the pipeline again for a new output run."
+    )
+    assert "--extend-run" in job.json("error.json")["traceback"]
+
+
+def test_a_task_class_that_cannot_be_imported_is_named(make, tmp_path):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(PIPELINE.read_text().replace("pipeline_demo.AddTask", "pipeline_demo.AdTask"))
+    error = plan_error(make(pipeline=str(typo)))
+    assert error["message"] == (
+        "The task class 'user_batch.pipeline_demo.AdTask' of the pipeline cannot be imported; "
+        "fix the class name in the pipeline or make its package importable."
+    )
+
+
+def test_a_pipeline_that_is_not_yaml_says_where(make, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("tasks:\n  addA: [\n")
+    error = plan_error(make(pipeline=str(broken)))
+    assert error["message"].startswith(
+        f"{broken} is not a pipeline that can be read (YAML: expected the node content"
+    )
+    assert "at line 3)" in error["message"]
