@@ -69,6 +69,7 @@ test.describe('Run pipeline in batch on the local backend', () => {
       { timeout: 90_000 }
     );
     await expect(submit).toBeEnabled();
+    await plan.scrollIntoViewIfNeeded();
     await page.screenshot({
       path: test.info().outputPath('pipeline-dialog.png')
     });
