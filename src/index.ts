@@ -109,7 +109,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         void app.commands.execute('docmanager:open', { path });
       },
       onCancel: job => confirmCancel(model, job, trans),
-      onRelease: job => releaseJob(model, job, trans)
+      onRelease: job => releaseJob(model, job, trans),
+      onRerun: job => rerunJob(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -347,6 +348,22 @@ async function releaseJob(
   } catch (reason) {
     notifyFailure(
       trans.__('Could not release "%1": %2', job.name, message(reason))
+    );
+  }
+}
+
+/** Submit the job again and open the new one. */
+async function rerunJob(
+  model: IBatchModel,
+  job: Batch.IJob,
+  trans: TranslationBundle
+): Promise<void> {
+  try {
+    const next = await model.rerun(job.id);
+    model.selectJob(next.id);
+  } catch (reason) {
+    notifyFailure(
+      trans.__('Could not run "%1" again: %2', job.name, message(reason))
     );
   }
 }

@@ -15,6 +15,7 @@ import { BatchClient } from './request';
 import { BatchSystemLogFollower } from './services/batchSystemLog';
 import { CatalogPlanner } from './services/catalogPlanner';
 import { CatalogRunFollower } from './services/catalogRun';
+import { newIdempotencyKey } from './spec';
 import { PipelinePlanner } from './services/pipelinePlanner';
 import { PipelineRunFollower } from './services/pipelineRun';
 import { LogTailFollower } from './services/logTail';
@@ -271,6 +272,12 @@ export class BatchModel implements IBatchModel {
 
   async cancel(id: string): Promise<Batch.IJob> {
     const job = await this._client.cancelJob(id);
+    this._upsert(job, false);
+    return job;
+  }
+
+  async rerun(id: string): Promise<Batch.IJob> {
+    const job = await this._client.rerunJob(id, newIdempotencyKey());
     this._upsert(job, false);
     return job;
   }

@@ -79,6 +79,21 @@ export class BatchClient {
     });
   }
 
+  /** Submit a job again from its record; the key makes a retried click one job. */
+  rerunJob(id: string, idempotencyKey: string): Promise<Batch.IJob> {
+    return this.request<Batch.IJob>(
+      `api/jobs/${encodeURIComponent(id)}/rerun`,
+      {
+        method: 'POST',
+        body: '{}',
+        headers: {
+          'Content-Type': 'application/json',
+          'Idempotency-Key': idempotencyKey
+        }
+      }
+    );
+  }
+
   cancelJob(id: string): Promise<Batch.IJob> {
     return this.jobAction(id, 'cancel');
   }

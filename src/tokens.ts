@@ -210,6 +210,11 @@ export interface IBatchModel {
   refreshQuota(): Promise<void>;
   submit(spec: Batch.IJobSpec): Promise<Batch.IJob>;
   cancel(id: string): Promise<Batch.IJob>;
+  /**
+   * Submit a job again from its record (its spec as recorded; a pipeline gets
+   * a new graph and output run). Resolves with the new job.
+   */
+  rerun(id: string): Promise<Batch.IJob>;
   /** Release a held job (backends that hold jobs, e.g. HTCondor). */
   release(id: string): Promise<Batch.IJob>;
   /** A URL the browser can follow to download a job's provenance record. */

@@ -277,6 +277,17 @@ describe('pipeline runs through the API', () => {
       expect(entry).toMatchObject({ sha256: createHash('sha256').update(yaml).digest('hex') });
       const code = await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/code/${entry.sha256}`, headers: ALICE });
       expect(code.body).toBe(yaml);
+
+      // submitted again from its record: the same overrides, a new graph into a new output run
+      expect((await t.app.inject({ method: 'POST', url: `/api/jobs/${job.id}/rerun`, headers: BOB })).statusCode).toBe(404);
+      const rerun = await t.app.inject({ method: 'POST', url: `/api/jobs/${job.id}/rerun`, headers: ALICE });
+      expect(rerun.statusCode).toBe(201);
+      const second = await ended(rerun.json<Job>().id);
+      expect(second.state).toBe('succeeded');
+      const secondRun = (await status(second.id)).json<PipelineStatus>().plan?.outputRun;
+      expect(secondRun).toMatch(new RegExp(`^${planned.plan.outputCollection}/`));
+      expect(secondRun).not.toBe(planned.plan.outputRun);
+      expect(butlerGet('demo_b', 2, secondRun!)).toEqual([301, 302, 303, 304, 305]);
     },
     SLOW,
   );

@@ -570,4 +570,71 @@ describe('BatchSidebar', () => {
     sidebar.dispose();
     model.dispose();
   });
+
+  it('runs an ended job again from its record and opens the new one', async () => {
+    FakeEventSource.instances = [];
+    const jobs: Batch.IJob[] = [
+      makeJob({ id: 'old', name: 'add', kind: 'pipeline', state: 'failed' })
+    ];
+    const fake = new FakeProxyFetch()
+      .on('GET /user/alice/user-batch/api/jobs', () => json(200, { jobs }))
+      .on('GET /user/alice/user-batch/api/quota', () => json(200, makeQuota()))
+      .on('GET /user/alice/user-batch/api/jobs/old/logs', () =>
+        json(200, { text: '', from: 0, next: 0, size: 0, complete: true })
+      )
+      .on('POST /user/alice/user-batch/api/jobs/old/rerun', () =>
+        json(
+          201,
+          makeJob({
+            id: 'new',
+            name: 'add',
+            kind: 'pipeline',
+            state: 'pending'
+          })
+        )
+      );
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url),
+      logIntervalMs: 1000
+    });
+    const sidebar = new BatchSidebar({
+      model,
+      onCancel: async () => true,
+      onRelease: async () => undefined,
+      onRerun: async job => {
+        model.selectJob((await model.rerun(job.id)).id);
+      },
+      onOpenPath: () => undefined
+    });
+    Widget.attach(sidebar, document.body);
+    model.start();
+    await flush();
+    model.selectJob('old');
+    await flush();
+    sidebar.update();
+    await flush();
+    const rerun = sidebar.node.querySelector<HTMLButtonElement>(
+      '.jp-Batch-JobDetails[data-job-id="old"] button.jp-Batch-Rerun'
+    )!;
+    expect(rerun.textContent).toBe('Run again');
+    expect(
+      sidebar.node.querySelector('.jp-Batch-JobDetails button.jp-Batch-Cancel')
+    ).toBeNull();
+    rerun.click();
+    await flush();
+    sidebar.update();
+    await flush();
+    const post = fake.requests.find(r => r.url.endsWith('/jobs/old/rerun'))!;
+    expect(post.method).toBe('POST');
+    expect(post.headers.get('Idempotency-Key')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(model.selectedJobId).toBe('new');
+    expect(
+      sidebar.node.querySelector('.jp-Batch-JobItem[data-job-id="new"]')
+    ).not.toBeNull();
+
+    Widget.detach(sidebar);
+    sidebar.dispose();
+    model.dispose();
+  });
 });

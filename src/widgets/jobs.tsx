@@ -140,6 +140,8 @@ export function JobDetails(props: {
   onCancel: (job: Batch.IJob) => void;
   /** Shown for held jobs: let the backend run the job again. */
   onRelease: (job: Batch.IJob) => void;
+  /** Shown for ended jobs: submit the job again from its record. */
+  onRerun?: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
   onClose: () => void;
   /** The sweep item whose log is shown; defaults to the log's own. */
@@ -233,6 +235,23 @@ export function JobDetails(props: {
           onClick={() => props.onRelease(job)}
         >
           {trans.__('Release job')}
+        </button>
+      )}
+      {final && props.onRerun && (
+        <button
+          className="jp-Button jp-mod-styled jp-Batch-Rerun"
+          title={
+            job.kind === 'pipeline'
+              ? trans.__(
+                  'Submit this run again as recorded: a new quantum graph into a new output run'
+                )
+              : trans.__(
+                  'Submit this job again as recorded: the same code and settings'
+                )
+          }
+          onClick={() => props.onRerun?.(job)}
+        >
+          {trans.__('Run again')}
         </button>
       )}
       {!final && (

@@ -17,6 +17,7 @@ export class BatchSidebar extends ReactWidget {
     this._model = options.model;
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
+    this._onRerun = options.onRerun;
     this._onOpenPath = options.onOpenPath;
     this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
@@ -83,6 +84,9 @@ export class BatchSidebar extends ReactWidget {
             cancelling={this._cancelling.has(selected.id)}
             onCancel={job => void this._cancel(job)}
             onRelease={job => void this._onRelease(job)}
+            onRerun={
+              this._onRerun ? job => void this._onRerun?.(job) : undefined
+            }
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
             onSelectItem={item => model.selectItem(item)}
@@ -135,6 +139,7 @@ export class BatchSidebar extends ReactWidget {
   private _model: IBatchModel;
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
   private _onRelease: (job: Batch.IJob) => Promise<void>;
+  private _onRerun?: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: Poll;
@@ -148,6 +153,8 @@ export namespace BatchSidebar {
     onCancel: (job: Batch.IJob) => Promise<boolean>;
     /** Release a held job; failures are the caller's to report. */
     onRelease: (job: Batch.IJob) => Promise<void>;
+    /** Submit an ended job again from its record. */
+    onRerun?: (job: Batch.IJob) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
     /** The extension's strings; default: as written. */

@@ -7,6 +7,17 @@ import { ErrorBody, isFinal, Job, JobIdParams, JobSpec, LogChunk, Provenance } f
 import { toJob } from '../store/jobs';
 
 const MAX_LOG_BYTES = 256 * 1024;
+
+/**
+ * The spec a re-run submits: the recorded one, without its idempotency key (a re-run is a new
+ * job) and, for a pipeline, without its plan (that graph's output run exists: a new graph is built).
+ */
+export function rerunSpec(recorded: JobSpec): JobSpec {
+  const { idempotencyKey: _used, ...spec } = recorded;
+  if (spec.kind !== 'pipeline') return JobSpec.parse(spec);
+  const { planId: _planned, ...pipeline } = spec.source.pipeline;
+  return JobSpec.parse({ ...spec, source: { ...spec.source, pipeline } });
+}
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody } as const;
 
 export const jobRoutes: FastifyPluginAsyncZod = async app => {
@@ -35,6 +46,27 @@ export const jobRoutes: FastifyPluginAsyncZod = async app => {
     },
     async (request, reply) => {
       const { job, created } = await jobs.submit(request.identity, request.body, request.headers['idempotency-key']);
+      return reply.code(created ? 201 : 200).send(job);
+    },
+  );
+
+  app.post(
+    '/jobs/:id/rerun',
+    {
+      schema: {
+        summary: 'Submit a job again from its record: the same spec; a pipeline gets a new graph and output run',
+        params: JobIdParams,
+        headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        response: { 200: Job, 201: Job, ...errors, 403: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { identity } = request;
+      const { job, created } = await jobs.submit(
+        identity,
+        rerunSpec(ownedJob(request.params.id, identity.name).spec),
+        request.headers['idempotency-key'],
+      );
       return reply.code(created ? 201 : 200).send(job);
     },
   );
