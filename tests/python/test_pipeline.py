@@ -238,7 +238,8 @@ def test_the_provenance_records_what_ran_and_the_outputs(override_run):
     outputs = {o["datasetType"]: o["count"] for o in prov["outputs"]}
     assert outputs["demo_a"] == 3 and outputs["demo_b"] == 3
     assert outputs["addA_metadata"] == 3
-    assert "pipetask" in prov["command"][0] and "-g" in prov["command"]
+    assert "pipetask" in prov["command"][0]
+    assert f"--qgraph={job.dir / 'pipeline.qg'}" in prov["command"]
     assert "lsst-daf-butler" in prov["versions"]
     log = job.log()
     assert "[batch] exit 0 (ok)" in log
