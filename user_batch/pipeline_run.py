@@ -3,13 +3,13 @@
 Runs the quantum graph the planner built (:mod:`user_batch.pipeline_plan`, ``JOBDIR/pipeline.qg``)
 with the middleware's own executor::
 
-    pipetask --log-file JOBDIR/pipeline-log.json run -b REPO -i IN,... -o OUTPUT
-        --output-run RUN -g JOBDIR/pipeline.qg -j 1 --register-dataset-types
-        --summary JOBDIR/pipeline-summary.json
+    pipetask --log-file=JOBDIR/pipeline-log.json run --butler-config=REPO --input=IN,...
+        --output=OUTPUT --output-run=RUN --qgraph=JOBDIR/pipeline.qg --processes=1
+        --register-dataset-types --summary=JOBDIR/pipeline-summary.json
 
-``-j 1``: pipetask cannot fork, so ``-j N`` starts a fresh Python for every quantum (seconds
-each), far more than the demo's and many real quanta take. ``python -m user_batch.runner JOBDIR``
-comes here for a job of kind ``pipeline`` (:func:`run_job`).
+One process (``-j 1``): pipetask cannot fork, so ``-j N`` starts a fresh Python for every
+quantum (seconds each), far more than the demo's and many real quanta take.
+``python -m user_batch.runner JOBDIR`` comes here for a job of kind ``pipeline`` (:func:`run_job`).
 
 Input: ``JOBDIR/pipeline.json`` (PipelineFile, as the planner read it) and the planner's
 ``pipeline.qg`` and ``pipeline-plan.json``. Files written in JOBDIR (each to a temporary name,
@@ -299,26 +299,20 @@ def pipetask_command() -> list[str]:
 
 
 def pipetask_argv(jobdir: str, spec: dict, plan: dict) -> list[str]:
+    """``--option=value`` throughout: a collection name may start with "-" and must not be
+    read as an option."""
     return [
         *pipetask_command(),
-        "--log-file",
-        os.path.join(jobdir, PIPELINE_LOG_JSON),
+        f"--log-file={os.path.join(jobdir, PIPELINE_LOG_JSON)}",
         "run",
-        "-b",
-        spec["butlerRepo"],
-        "-i",
-        ",".join(spec["inputCollections"]),
-        "-o",
-        spec["outputCollection"],
-        "--output-run",
-        plan.get("outputRun") or spec["outputRun"],
-        "-g",
-        os.path.join(jobdir, PIPELINE_GRAPH),
-        "-j",
-        "1",
+        f"--butler-config={spec['butlerRepo']}",
+        f"--input={','.join(spec['inputCollections'])}",
+        f"--output={spec['outputCollection']}",
+        f"--output-run={plan.get('outputRun') or spec['outputRun']}",
+        f"--qgraph={os.path.join(jobdir, PIPELINE_GRAPH)}",
+        "--processes=1",
         "--register-dataset-types",
-        "--summary",
-        os.path.join(jobdir, PIPELINE_SUMMARY_JSON),
+        f"--summary={os.path.join(jobdir, PIPELINE_SUMMARY_JSON)}",
     ]
 
 
