@@ -4,6 +4,8 @@
  * the job spec and the plan's lines. Nothing here touches the DOM or the
  * network.
  */
+import { parse as parseYaml } from 'yaml';
+
 import { formatCoreHours, formatCount } from './catalog';
 import {
   dialogResources,
@@ -19,9 +21,152 @@ export function isPipelineYaml(text: string): boolean {
   return /^tasks\s*:/m.test(text);
 }
 
-/** Whether a file name is YAML, the only files that can be pipelines. */
+/** Whether a file name is YAML: a pipeline or a BPS submit file. */
 export function isYamlFile(path: string): boolean {
   return /\.ya?ml$/i.test(path);
+}
+
+/** A config override file is Python that sets `config.field = value`. */
+export function isConfigOverrideFile(path: string, text: string): boolean {
+  return /\.py$/i.test(path) && /^config\.[A-Za-z_]\w*(\.\w+)*\s*=/m.test(text);
+}
+
+/** A BPS submit YAML names its pipeline and payload at the top level. */
+export function isBpsSubmitYaml(text: string): boolean {
+  return /^(pipelineYaml|payload)\s*:/m.test(text);
+}
+
+/** What a file can start a pipeline run from, or null. */
+export type PipelineFileKind = 'pipeline' | 'bps' | 'config';
+
+export function pipelineFileKind(
+  path: string,
+  text: string
+): PipelineFileKind | null {
+  if (isYamlFile(path)) {
+    return isPipelineYaml(text)
+      ? 'pipeline'
+      : isBpsSubmitYaml(text)
+        ? 'bps'
+        : null;
+  }
+  return isConfigOverrideFile(path, text) ? 'config' : null;
+}
+
+/** A path relative to a file's folder, as a path relative to the Jupyter root; null if it leaves the root. */
+function besideFile(file: string, relative: string): string | null {
+  const parts = file.split('/').slice(0, -1);
+  for (const part of relative.split('/')) {
+    if (part === '..') {
+      if (!parts.length) {
+        return null;
+      }
+      parts.pop();
+    } else if (part !== '.' && part !== '') {
+      parts.push(part);
+    }
+  }
+  return parts.join('/');
+}
+
+/**
+ * The dialog's fields from a BPS submit YAML (pipelineYaml, payload's butlerConfig, inCollection,
+ * dataQuery and output, requestCpus, requestMemory), and a sentence for each value that cannot
+ * be used as it is. Paths are relative to the file's folder, as `bps submit` run there reads them.
+ */
+export function valuesFromBpsYaml(
+  path: string,
+  text: string,
+  trans: TranslationBundle = loadTrans()
+): { values: Partial<IPipelineValues>; notes: string[] } {
+  const values: Partial<IPipelineValues> = {};
+  const notes: string[] = [];
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (reason) {
+    notes.push(
+      trans.__(
+        '%1 is not valid YAML (%2): fill in the fields yourself.',
+        path,
+        reason instanceof Error ? reason.message.split('\n')[0] : String(reason)
+      )
+    );
+    return { values, notes };
+  }
+  const top = (doc ?? {}) as Record<string, unknown>;
+  const payload = (top.payload ?? {}) as Record<string, unknown>;
+  const text_ = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const local = (value: unknown, field: string): string => {
+    const raw = text_(value).trim();
+    if (!raw) {
+      return '';
+    }
+    if (raw.includes('${') || raw.startsWith('/') || raw.includes('://')) {
+      notes.push(
+        trans.__(
+          '%1 is %2 in the BPS file: give it relative to your Jupyter folder.',
+          field,
+          raw
+        )
+      );
+      return '';
+    }
+    const resolved = besideFile(path, raw.replace(/#.*$/, ''));
+    if (resolved === null) {
+      notes.push(
+        trans.__(
+          '%1 is %2 in the BPS file, outside your Jupyter folder.',
+          field,
+          raw
+        )
+      );
+      return '';
+    }
+    const labels = raw.includes('#') ? raw.slice(raw.indexOf('#') + 1) : '';
+    if (labels) {
+      values.labels = labels;
+    }
+    return resolved;
+  };
+  const pipelineFile = local(top.pipelineYaml, 'pipelineYaml');
+  if (pipelineFile) {
+    values.pipelineFile = pipelineFile;
+    values.standard = '';
+  }
+  const repo = local(payload.butlerConfig, 'payload.butlerConfig');
+  if (repo) {
+    values.butlerRepo = repo.replace(/\/butler\.yaml$/, '');
+  }
+  const inputs = text_(payload.inCollection);
+  if (inputs) {
+    values.inputCollections = splitList(inputs).join(', ');
+  }
+  const query = text_(payload.dataQuery);
+  if (query) {
+    values.dataQuery = query;
+  }
+  const output = text_(payload.output);
+  if (output && !output.includes('{')) {
+    values.outputCollection = output;
+  }
+  const cpus = Number(top.requestCpus);
+  if (Number.isInteger(cpus) && cpus >= 1) {
+    values.cpus = cpus;
+  }
+  const memory = Number(top.requestMemory);
+  if (Number.isInteger(memory) && memory >= 1) {
+    values.memoryMiB = memory; // BPS says MB; close enough to ask the same of the batch system
+  }
+  return { values, notes };
+}
+
+/** The dialog's fields from a config override file: a row for it, labelled by its file name. */
+export function valuesFromConfigFile(path: string): Partial<IPipelineValues> {
+  const stem = (path.split('/').pop() ?? '').replace(/\.py$/i, '');
+  const label = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(stem) ? stem : 'label';
+  return { configFiles: `${label}:${path}` };
 }
 
 /** What the pipeline dialog edits, as typed. */

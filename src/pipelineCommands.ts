@@ -12,8 +12,11 @@ import { batchIcon } from './icons';
 import {
   defaultPipelineJobName,
   IPipelineValues,
-  isPipelineYaml,
-  isYamlFile
+  isConfigOverrideFile,
+  isYamlFile,
+  pipelineFileKind,
+  valuesFromBpsYaml,
+  valuesFromConfigFile
 } from './pipeline';
 import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
 import { TranslationBundle } from './translation';
@@ -28,7 +31,7 @@ export interface IPipelineCommandsOptions {
   trans: TranslationBundle;
 }
 
-/** A YAML file that may be a pipeline, and how to read its text. */
+/** A file that may start a pipeline run (a pipeline or BPS YAML, a config override file), and how to read its text. */
 interface IPipelineTarget {
   path: string;
   read: () => Promise<string>;
@@ -46,17 +49,28 @@ export function addPipelineCommands(options: IPipelineCommandsOptions): void {
       'Run this LSST pipeline over a butler repository as a batch job'
     ),
     icon: batchIcon,
-    // Toolbars and menus show it on YAML files; the palette always (standard pipelines).
+    // Toolbars and menus show it on the files it can start from; the palette always (standard pipelines).
     isVisible: args =>
-      args.toolbar || args.fileBrowser ? target(args) !== null : true,
+      args.toolbar || args.fileBrowser || args.editor
+        ? target(args) !== null
+        : true,
     execute: args => openPipelineDialog(options, target(args))
   });
 }
 
-/** The YAML file open in the file editor, read from its model so unsaved edits count. */
+/**
+ * The YAML file, or the config override file (Python setting `config.…`), open in the file
+ * editor, read from its model so unsaved edits count.
+ */
 export function editorYaml(widget: unknown): IPipelineTarget | null {
   const context = (widget as Partial<IDocumentWidget> | null)?.context;
-  if (!context || !isYamlFile(context.localPath)) {
+  if (
+    !context ||
+    !(
+      isYamlFile(context.localPath) ||
+      isConfigOverrideFile(context.localPath, context.model.toString())
+    )
+  ) {
     return null;
   }
   return {
@@ -93,6 +107,7 @@ function browserYaml(
 
 /** The dialog's first values: the file (or the first standard pipeline) and the user's defaults. */
 export function initialPipelineValues(
+  /** The pipeline file, or null to start from a standard pipeline. */
   path: string | null,
   standard: ReadonlyArray<Batch.IStandardPipeline>,
   settings: IBatchSettings
@@ -134,6 +149,8 @@ async function openPipelineDialog(
   model.refreshBackends().catch(() => undefined);
   model.refreshQuota().catch(() => undefined);
   const standard = await model.standardPipelines().catch(() => []);
+  const settings = options.settings();
+  let initial: IPipelineValues;
   if (target) {
     let text: string;
     try {
@@ -149,17 +166,43 @@ async function openPipelineDialog(
       );
       return;
     }
-    if (!isPipelineYaml(text)) {
-      Notification.warning(
-        trans.__(
-          '%1 is not a pipeline: a pipeline YAML has a "tasks:" section naming each task label and its class.',
-          target.path
-        ),
-        { autoClose: 8000 }
-      );
-      return;
+    const kind = pipelineFileKind(target.path, text);
+    switch (kind) {
+      case 'pipeline':
+        initial = initialPipelineValues(target.path, standard, settings);
+        break;
+      case 'bps': {
+        const { values, notes } = valuesFromBpsYaml(target.path, text, trans);
+        initial = {
+          ...initialPipelineValues(null, standard, settings),
+          name: defaultPipelineJobName(target.path),
+          ...values
+        };
+        if (notes.length) {
+          Notification.warning(notes.join(' '), { autoClose: 10000 });
+        }
+        break;
+      }
+      case 'config':
+        initial = {
+          ...initialPipelineValues(null, standard, settings),
+          name: defaultPipelineJobName(target.path.replace(/\.py$/i, '.yaml')),
+          ...valuesFromConfigFile(target.path)
+        };
+        break;
+      case null:
+        Notification.warning(
+          trans.__(
+            '%1 is not a pipeline: a pipeline YAML has a "tasks:" section naming each task label and its class (a BPS submit YAML names its pipelineYaml and payload).',
+            target.path
+          ),
+          { autoClose: 8000 }
+        );
+        return;
     }
-  } else if (!standard.length) {
+  } else if (standard.length) {
+    initial = initialPipelineValues(null, standard, settings);
+  } else {
     Notification.warning(
       trans.__(
         'Open a pipeline YAML in the editor, or select one in the file browser, to run it in batch; this site lists no standard pipelines.'
@@ -168,11 +211,10 @@ async function openPipelineDialog(
     );
     return;
   }
-  const settings = options.settings();
   const dialog = new PipelineDialog({
     model,
     source: { path: target?.path ?? '' },
-    initial: initialPipelineValues(target?.path ?? null, standard, settings),
+    initial,
     preferredBackend: settings.defaultBackend,
     standard,
     trans

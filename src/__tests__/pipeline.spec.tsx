@@ -10,7 +10,10 @@ import {
   parseConfigFiles,
   parseOverrides,
   pipelineDefinition,
-  pipelinePlanLine
+  pipelineFileKind,
+  pipelinePlanLine,
+  valuesFromBpsYaml,
+  valuesFromConfigFile
 } from '../pipeline';
 import { initialPipelineValues } from '../pipelineCommands';
 import { PipelineRunFollower } from '../services/pipelineRun';
@@ -378,6 +381,72 @@ describe('standard pipelines', () => {
     ).toMatchObject({
       notebookPath: 'demo-add',
       pipeline: { standard: 'demo-add', butlerRepo: 'butler-repo' }
+    });
+  });
+});
+
+describe('starting from a BPS submit file or a config override file', () => {
+  it('knows each kind of file by its content', () => {
+    expect(pipelineFileKind('p/add.yaml', 'tasks:\n  a: {}\n')).toBe(
+      'pipeline'
+    );
+    expect(
+      pipelineFileKind('bps/submit.yaml', 'pipelineYaml: ../add.yaml\n')
+    ).toBe('bps');
+    expect(
+      pipelineFileKind('configs/addA.py', '# more\nconfig.addend = 100\n')
+    ).toBe('config');
+    expect(pipelineFileKind('fit.py', 'print(1)\n')).toBeNull();
+    expect(pipelineFileKind('notes.yaml', 'a: 1\n')).toBeNull();
+  });
+
+  it('fills the fields from a BPS submit YAML, paths beside the file', () => {
+    const bps = [
+      'pipelineYaml: ../pipelines/add.yaml#addA',
+      'requestCpus: 2',
+      'requestMemory: 4096',
+      'payload:',
+      '  payloadName: demo',
+      '  butlerConfig: ../butler-repo',
+      '  inCollection: demo/raw,demo/calib',
+      '  dataQuery: "detector IN (1, 2)"',
+      '  output: u/alice/bps-demo',
+      ''
+    ].join('\n');
+    expect(valuesFromBpsYaml('work/bps/submit.yaml', bps)).toEqual({
+      values: {
+        pipelineFile: 'work/pipelines/add.yaml',
+        labels: 'addA',
+        standard: '',
+        butlerRepo: 'work/butler-repo',
+        inputCollections: 'demo/raw, demo/calib',
+        dataQuery: 'detector IN (1, 2)',
+        outputCollection: 'u/alice/bps-demo',
+        cpus: 2,
+        memoryMiB: 4096
+      },
+      notes: []
+    });
+  });
+
+  it('says which BPS values it cannot use', () => {
+    const { values, notes } = valuesFromBpsYaml(
+      'submit.yaml',
+      'pipelineYaml: ${DRP_PIPE_DIR}/pipelines/DRP.yaml\npayload:\n  butlerConfig: ../../repo\n'
+    );
+    expect(values.pipelineFile).toBeUndefined();
+    expect(notes).toEqual([
+      'pipelineYaml is ${DRP_PIPE_DIR}/pipelines/DRP.yaml in the BPS file: give it relative to your Jupyter folder.',
+      'payload.butlerConfig is ../../repo in the BPS file, outside your Jupyter folder.'
+    ]);
+    expect(valuesFromBpsYaml('s.yaml', 'payload: [').notes[0]).toMatch(
+      /^s\.yaml is not valid YAML \(.+\): fill in the fields yourself\.$/
+    );
+  });
+
+  it('adds a config override file as a row labelled by its name', () => {
+    expect(valuesFromConfigFile('configs/addA.py')).toEqual({
+      configFiles: 'addA:configs/addA.py'
     });
   });
 });

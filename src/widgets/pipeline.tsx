@@ -246,11 +246,7 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
           value={values.standard}
           onChange={e => chooseStandard(e.target.value)}
         >
-          {values.pipelineFile && (
-            <option value="">
-              {trans.__('File: %1', values.pipelineFile)}
-            </option>
-          )}
+          <option value="">{trans.__('A pipeline file')}</option>
           {standard.map(p => (
             <option key={p.name} value={p.name}>
               {trans.__('Standard: %1', p.name)}
@@ -258,6 +254,17 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
           ))}
         </select>
       </label>
+      {!values.standard && (
+        <TextField
+          name="pipelineFile"
+          label={trans.__('Pipeline file')}
+          placeholder={trans.__(
+            'a pipeline YAML in your Jupyter folder, e.g. pipelines/add.yaml'
+          )}
+          value={values.pipelineFile}
+          update={pipelineFile => update({ pipelineFile })}
+        />
+      )}
       {chosen?.description && (
         <div className="jp-Batch-Hint">{chosen.description}</div>
       )}
