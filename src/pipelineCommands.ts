@@ -5,9 +5,9 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
-import type { IDocumentWidget } from '@jupyterlab/docregistry';
 import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import { editorFile, IFileTarget, selectedFile } from './fileTarget';
 import { batchIcon } from './icons';
 import {
   defaultPipelineJobName,
@@ -31,17 +31,11 @@ export interface IPipelineCommandsOptions {
   trans: TranslationBundle;
 }
 
-/** A file that may start a pipeline run (a pipeline or BPS YAML, a config override file), and how to read its text. */
-interface IPipelineTarget {
-  path: string;
-  read: () => Promise<string>;
-}
-
 export function addPipelineCommands(options: IPipelineCommandsOptions): void {
   const { app, trans } = options;
   const target = (args: Record<string, unknown>) =>
     args.fileBrowser === true
-      ? browserYaml(options)
+      ? selectedFile(app, options.fileBrowser, isYamlFile)
       : editorYaml(app.shell.currentWidget);
   app.commands.addCommand(CommandIDs.runPipeline, {
     label: args => (args.toolbar ? '' : trans.__('Run pipeline in batch')),
@@ -59,50 +53,14 @@ export function addPipelineCommands(options: IPipelineCommandsOptions): void {
 }
 
 /**
- * The YAML file, or the config override file (Python setting `config.…`), open in the file
- * editor, read from its model so unsaved edits count.
+ * The YAML file, or the config override file (Python setting `config.…`),
+ * open in the file editor, with its unsaved edits.
  */
-export function editorYaml(widget: unknown): IPipelineTarget | null {
-  const context = (widget as Partial<IDocumentWidget> | null)?.context;
-  if (
-    !context ||
-    !(
-      isYamlFile(context.localPath) ||
-      isConfigOverrideFile(context.localPath, context.model.toString())
-    )
-  ) {
-    return null;
-  }
-  return {
-    path: context.localPath,
-    read: async () => context.model.toString()
-  };
-}
-
-function browserYaml(
-  options: IPipelineCommandsOptions
-): IPipelineTarget | null {
-  const browser = options.fileBrowser;
-  if (!browser) {
-    return null;
-  }
-  for (const item of browser.selectedItems()) {
-    if (item.type === 'file' && isYamlFile(item.path)) {
-      const contents = options.app.serviceManager.contents;
-      return {
-        path: item.path,
-        read: async () => {
-          const file = await contents.get(item.path, {
-            type: 'file',
-            format: 'text',
-            content: true
-          });
-          return String(file.content ?? '');
-        }
-      };
-    }
-  }
-  return null;
+export function editorYaml(widget: unknown): IFileTarget | null {
+  return editorFile(
+    widget,
+    (path, text) => isYamlFile(path) || isConfigOverrideFile(path, text())
+  );
 }
 
 /** The dialog's first values: the file (or the first standard pipeline) and the user's defaults. */
@@ -143,7 +101,7 @@ export function initialPipelineValues(
 
 async function openPipelineDialog(
   options: IPipelineCommandsOptions,
-  target: IPipelineTarget | null
+  target: IFileTarget | null
 ): Promise<void> {
   const { app, model, trans } = options;
   model.refreshBackends().catch(() => undefined);

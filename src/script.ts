@@ -5,9 +5,9 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
-import type { IDocumentWidget } from '@jupyterlab/docregistry';
 import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import { editorFile, IFileTarget, selectedFile } from './fileTarget';
 import { batchIcon } from './icons';
 import { defaultJobName, isPythonFile, scriptJobSource } from './spec';
 import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
@@ -23,19 +23,13 @@ export interface IScriptCommandsOptions {
   trans: TranslationBundle;
 }
 
-/** A Python file to run and how to read its text. */
-interface IScriptTarget {
-  path: string;
-  read: () => Promise<string>;
-}
-
 export function addScriptCommands(options: IScriptCommandsOptions): void {
   const { app, trans } = options;
   // The file browser's context menu passes `fileBrowser: true`; everywhere
   // else (editor toolbar and context menu, palette) the current editor runs.
   const target = (args: Record<string, unknown>) =>
     args.fileBrowser === true
-      ? browserScript(options)
+      ? selectedFile(app, options.fileBrowser, isPythonFile)
       : editorScript(app.shell.currentWidget);
   app.commands.addCommand(CommandIDs.runScript, {
     label: args => (args.toolbar ? '' : trans.__('Run script in batch')),
@@ -50,49 +44,14 @@ export function addScriptCommands(options: IScriptCommandsOptions): void {
   });
 }
 
-/**
- * The Python file open in a document widget (the file editor), read from
- * the widget's model so unsaved edits run too.
- */
-export function editorScript(widget: unknown): IScriptTarget | null {
-  const context = (widget as Partial<IDocumentWidget> | null)?.context;
-  if (!context || !isPythonFile(context.localPath)) {
-    return null;
-  }
-  return {
-    path: context.localPath,
-    read: async () => context.model.toString()
-  };
-}
-
-/** The first Python file selected in the file browser, read as stored. */
-function browserScript(options: IScriptCommandsOptions): IScriptTarget | null {
-  const browser = options.fileBrowser;
-  if (!browser) {
-    return null;
-  }
-  for (const item of browser.selectedItems()) {
-    if (item.type === 'file' && isPythonFile(item.path)) {
-      const contents = options.app.serviceManager.contents;
-      return {
-        path: item.path,
-        read: async () => {
-          const file = await contents.get(item.path, {
-            type: 'file',
-            format: 'text',
-            content: true
-          });
-          return String(file.content ?? '');
-        }
-      };
-    }
-  }
-  return null;
+/** The Python file open in a document widget (the file editor), with its unsaved edits. */
+export function editorScript(widget: unknown): IFileTarget | null {
+  return editorFile(widget, isPythonFile);
 }
 
 async function openScriptDialog(
   options: IScriptCommandsOptions,
-  target: IScriptTarget | null
+  target: IFileTarget | null
 ): Promise<void> {
   const { app, model, trans } = options;
   if (!target) {

@@ -54,6 +54,7 @@ from user_batch.jobdir import (
     Log,
     RunnerError,
     read_json_object,
+    sha256_file,
     write_environment,
     write_exit,
     write_json_atomic,
@@ -403,14 +404,6 @@ def read_properties(catalog_dir: str) -> dict:
                         props[key.strip()] = value.strip()
             break
     return props
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def output_files(output: str) -> list[dict]:

@@ -18,6 +18,7 @@ lines prefixed ``[batch]``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -28,6 +29,12 @@ from user_batch.jobfiles import ENV_JSON, EXIT_JSON, ITEMS_DIR, LAUNCH_JSON, RUN
 
 class RunnerError(Exception):
     """A problem with the job itself (not the user's code): reported as reason ``runner_error``."""
+
+
+def sha256_file(path: str) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def now_iso() -> str:

@@ -39,7 +39,7 @@ import sys
 import time
 from importlib import metadata
 
-from user_batch.jobdir import RunnerError, read_json_object, write_json_atomic
+from user_batch.jobdir import RunnerError, read_json_object, sha256_file, write_json_atomic
 from user_batch.jobfiles import (
     PIPELINE_GRAPH,
     PIPELINE_JSON,
@@ -83,14 +83,6 @@ def versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def file_record(path: str) -> dict:

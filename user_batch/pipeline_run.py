@@ -42,7 +42,6 @@ stdout (the job log) carries pipetask's own output between ``[batch]`` lines.
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import os
 import re
@@ -57,6 +56,7 @@ from user_batch.jobdir import (
     Log,
     RunnerError,
     read_json_object,
+    sha256_file,
     write_environment,
     write_exit,
     write_json_atomic,
@@ -314,14 +314,6 @@ def pipetask_argv(jobdir: str, spec: dict, plan: dict) -> list[str]:
         "--register-dataset-types",
         f"--summary={os.path.join(jobdir, PIPELINE_SUMMARY_JSON)}",
     ]
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_inputs(jobdir: str) -> tuple[dict, dict]:
