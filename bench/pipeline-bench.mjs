@@ -251,6 +251,14 @@ const summary = {
     ratioRun: Number((m(runRows, 'oursRunMs') / m(runRows, 'directRunMs')).toFixed(3)),
     ratioPlanRun: Number((m(runRows, 'oursTotalMs') / m(runRows, 'directTotalMs')).toFixed(3)),
     ratioRunVsArgv: Number((m(runRows, 'oursRunMs') / m(runRows, 'argvRunMs')).toFixed(3)),
+    // per job, around pipetask: the runner (start, job files, provenance) and the proxy (job
+    // folder, spawn, noticing exit.json at its poll interval); steadier than the ratios
+    overheadMedian: {
+      runnerS: s2(median(runRows.map((r) => r.oursRunnerMs - r.oursPipetaskMs))),
+      proxyS: s2(median(runRows.map((r) => r.oursRunMs - r.oursRunnerMs))),
+      totalS: s2(median(runRows.map((r) => r.oursRunMs - r.oursPipetaskMs))),
+    },
+    proxyPollIntervalMs: config.pollIntervalMs,
     perRound: runRows.map((r) => ({
       directQgraphS: s2(r.directQgraphMs),
       directRunS: s2(r.directRunMs),
