@@ -232,6 +232,8 @@ def label_progress(plan: dict, run_report, ended: bool) -> list[dict]:
     return out
 
 
+#: what pipetask raises after a quantum failed, around the task's exception
+EXECUTOR_ERRORS = ("MPGraphExecutorError",)
 EXCEPTION_LINE = re.compile(r"^(?:.*\s)?([A-Za-z_][\w.]*(?:Error|Exception|Failure)): (.*)$")
 
 
@@ -269,9 +271,10 @@ def failures(submit_path: str, plan: dict, run_report, data_ids: dict) -> list[d
             continue
         text = job_log(submit_path, job.label, job.name)
         exception, message = "", ""
-        for line in reversed(text.splitlines()):
+        # the task's own exception, not the executor's "One or more tasks failed" after it
+        for line in text.splitlines():
             m = EXCEPTION_LINE.match(line.strip())
-            if m:
+            if m and not m.group(1).endswith(EXECUTOR_ERRORS):
                 exception, message = m.group(1), m.group(2)
                 break
         out.append(
@@ -315,6 +318,8 @@ class BpsRun:
         self.log.write(done.stdout)
         m = re.search(r"^Run Id: (\S+)", done.stdout, re.M)
         if done.returncode != 0 or not m:
+            if self.cancel_signal:  # the signal reached bps submit too
+                raise Cancelled(self.cancel_signal)
             raise RunnerError(f"bps submit failed (exit {done.returncode}); see the job log")
         self.run_id = m.group(1)
         return self.run_id
@@ -446,9 +451,10 @@ def run_job(jobdir: str, run_file: dict) -> int:
             raise Cancelled(bps_run.cancel_signal)
         final = watch(bps_run, plan, deadline)
         labels = label_progress(plan, final, True)
-        failed = failures(
-            bps_run.submit_path, plan, final, quantum_data_ids(os.path.join(jobdir, PIPELINE_GRAPH))
-        )
+        # BPS names jobs by the quantum ids of its copy of the graph (update-graph-run gives
+        # the quanta new ids), so the data IDs come from that copy
+        submitted_graph = os.path.join(bps_run.submit_path, PIPELINE_GRAPH)
+        failed = failures(bps_run.submit_path, plan, final, quantum_data_ids(submitted_graph))
         write_progress(jobdir, labels, failed)
         summary = {state_name(k): v for k, v in (final.job_state_counts or {}).items() if v}
         log.batch(
