@@ -8,9 +8,11 @@ with instrument ``DEMO``, N detectors (default 10) and one array per detector (d
 :class:`AddTask` (``user_batch.pipeline_demo.AddTask`` in a pipeline YAML) adds ``addend`` to
 the array of dataset type ``{input}`` and writes ``{output}``, per (instrument, detector); its
 ``failOnDetectors`` makes it raise :class:`InjectedFailure` for those detectors, so that a
-config override can cause a real failing quantum. ``demo/pipelines/add.yaml`` chains two.
+config override can cause a real failing quantum; ``sleepSeconds`` makes each quantum slow.
+``demo/pipelines/add.yaml`` chains two.
 
-The LSST middleware is imported here only: the rest of the package runs without it.
+The rest of the package imports the LSST middleware only inside functions, so that it runs
+without it; this module imports it at the top (pipetask imports the tasks from here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import lsst.pex.config as pex_config
 import numpy as np
@@ -68,6 +71,9 @@ class AddConfig(PipelineTaskConfig, pipelineConnections=AddConnections):
         doc="Raise InjectedFailure for these detectors (to see a failing quantum).",
         default=[],
     )
+    sleepSeconds = pex_config.Field[float](
+        doc="Sleep this long in each quantum (to watch progress, or cancel a run).", default=0.0
+    )
 
 
 class AddTask(PipelineTask):
@@ -82,6 +88,8 @@ class AddTask(PipelineTask):
             raise InjectedFailure(
                 f"detector {detector} is in failOnDetectors {list(self.config.failOnDetectors)}"
             )
+        if self.config.sleepSeconds > 0:
+            time.sleep(self.config.sleepSeconds)
         super().runQuantum(butlerQC, inputRefs, outputRefs)
 
     def run(self, inputArray: np.ndarray) -> Struct:

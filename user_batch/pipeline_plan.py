@@ -18,7 +18,9 @@ Writes in DIR:
 
 * ``pipeline.qg``         the quantum graph;
 * ``pipeline-plan.json``  quanta per label (from the graph file's header), the output run, the
-  graph's sha256, the expanded pipeline (every override applied), seconds, middleware versions;
+  graph's sha256, the expanded pipeline (every override applied), seconds, middleware versions,
+  and (beyond the contract's fields) ``pipelineFile`` ``{path, sha256, content}`` and
+  ``configFileContents`` ``[{label, path, sha256, content}]`` as read now, for the provenance;
   written last: its presence means the plan is complete;
 * ``pipeline-plan-error.json``  ``{message, detail}`` instead, when no graph was built:
   ``message`` is one sentence the user can act on, ``detail`` the middleware's own words.
@@ -89,6 +91,16 @@ def sha256_file(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def file_record(path: str) -> dict:
+    with open(path, "rb") as f:
+        data = f.read()
+    return {
+        "path": path,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content": data.decode("utf-8", errors="replace"),
+    }
 
 
 def trim(text: str) -> str:
@@ -190,26 +202,30 @@ def build_pipeline(spec: dict):
     except Exception as e:
         raise classify_pipeline_error(e, spec) from e
     for o in spec["configOverrides"]:
-        check_label(pipeline, o["label"], f"the override {o['label']}:{o['field']}={o['value']}")
+        check_label(
+            pipeline, spec, o["label"], f"The override {o['label']}:{o['field']}={o['value']}"
+        )
         pipeline.addConfigOverride(o["label"], o["field"], o["value"])
     for f in spec["configFiles"]:
-        check_label(pipeline, f["label"], f"the override file {f['path']}")
+        check_label(pipeline, spec, f["label"], f"The override file {f['path']}")
         pipeline.addConfigFile(f["label"], f["path"])
     return pipeline
 
 
-def check_label(pipeline, label: str, what: str) -> None:
+def check_label(pipeline, spec: dict, label: str, what: str) -> None:
+    """An override for a task that does not run would be dropped without a word: refuse it."""
     labels = list(pipeline.task_labels)
     if label not in labels:
+        chosen = " with the labels chosen" if spec.get("labels") else ""
         raise PlanError(
-            f"{what[0].upper()}{what[1:]} names task {label!r}, which is not in the pipeline"
-            f"{' as run' if labels else ''}; use one of its labels: {', '.join(labels)}.",
+            f"{what} names task {label!r}, which is not in the pipeline{chosen}; "
+            f"use one of its labels: {', '.join(labels)}.",
             f"Task label {label!r} not found; labels: {', '.join(labels)}",
         )
 
 
 def make_graph(spec: dict, folder: str, capture: LogCapture):
-    """Build and save the graph; returns (pipeline, pipeline graph, number of quanta)."""
+    """Build and save the graph; returns the pipeline (overrides applied) and its graph."""
     from lsst.ctrl.mpexec.cli import script
     from lsst.ctrl.mpexec.showInfo import ShowInfo
 
@@ -483,6 +499,9 @@ def plan(folder: str) -> dict:
         "totalQuanta": sum(item["quanta"] for item in labels),
         "graphSha256": sha256_file(graph_path),
         "expandedPipeline": str(pipeline),
+        # what was read now, for the run's provenance: the files may change before it runs
+        "pipelineFile": file_record(spec["pipeline"]),
+        "configFileContents": [dict(f, **file_record(f["path"])) for f in spec["configFiles"]],
         "seconds": round(time.monotonic() - started, 3),
         "versions": versions(),
     }

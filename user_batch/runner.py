@@ -7,14 +7,15 @@ description, the Dask Gateway driver); it only picks the module that runs the jo
 * ``cells`` and ``notebook`` (a script job arrives as ``cells``): :mod:`user_batch.notebook_run`;
   ``--item N`` runs sweep item N alone (one HTCondor proc);
 * ``--sweep``: :mod:`user_batch.sweep_run`, every sweep item in turn (the local backend);
-* ``catalog``: :mod:`user_batch.catalog_run`, the LSDB driver.
+* ``catalog``: :mod:`user_batch.catalog_run`, the LSDB driver;
+* ``pipeline``: :mod:`user_batch.pipeline_run`, ``pipetask run`` on the planned quantum graph.
 
 What each writes in the job folder is documented in those modules and in
 :mod:`user_batch.jobdir`; the names and exit codes are :mod:`user_batch.jobfiles`'s, the seam is
 specified in ``docs/contract.md`` ("Job directory — the proxy ⇄ runner seam").
 
 The package is a tree: ``runner`` → ``sweep_run`` → ``notebook_run`` → ``notebook_build``, and
-``catalog_run``, all over ``jobdir`` → ``jobfiles``; no module imports one above it.
+``catalog_run``, ``pipeline_run``, all over ``jobdir`` → ``jobfiles``; no module imports one above it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from user_batch import catalog_run, notebook_run, sweep_run
+from user_batch import catalog_run, notebook_run, pipeline_run, sweep_run
 from user_batch.jobdir import RunnerError, read_json_object
 from user_batch.jobfiles import EXIT_RUNNER_ERROR, RUN_JSON
 
@@ -36,6 +37,7 @@ KINDS: dict[str, Callable[[str, dict], int]] = {
     "cells": notebook_run.run_job,
     "notebook": notebook_run.run_job,
     "catalog": catalog_run.run_job,
+    "pipeline": pipeline_run.run_job,
 }
 
 
