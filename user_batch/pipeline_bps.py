@@ -51,6 +51,7 @@ from user_batch.jobdir import (
     write_launch,
 )
 from user_batch.jobfiles import (
+    ERROR_JSON,
     EXIT_CANCELLED,
     EXIT_CELL_ERROR,
     EXIT_OK,
@@ -341,8 +342,31 @@ def write_progress(jobdir: str, labels: list[dict], failed: list[dict]) -> None:
         {
             "total": sum(entry["quanta"] for entry in labels),
             "done": sum(entry["succeeded"] for entry in labels),
-            "failed": sum(entry["failed"] for entry in labels),
+            # as the local runner counts: the blocked quanta will not run either
+            "failed": sum(entry["failed"] + entry["blocked"] for entry in labels),
         },
+    )
+
+
+def failure_sentence(labels: list[dict], failed: list[dict]) -> str:
+    """What the job's message says when quanta failed (the local runner's wording)."""
+    total = sum(entry["quanta"] for entry in labels)
+    text = f"{sum(entry['failed'] for entry in labels)} of {total} quanta failed"
+    if failed:
+        first = failed[0]
+        data_id = ", ".join(f"{k}={v!r}" for k, v in first["dataId"].items())
+        exception = first["exception"].rsplit(".", 1)[-1]
+        text += f"; first: {first['label']} on {data_id}: {exception}: {first['message']}"
+    blocked = sum(entry["blocked"] for entry in labels)
+    if blocked:
+        text += f"; {blocked} quanta downstream were not run"
+    return text + f"; {sum(entry['succeeded'] for entry in labels)} succeeded"
+
+
+def write_error(jobdir: str, ename: str, evalue: str, traceback: str) -> None:
+    write_json_atomic(
+        os.path.join(jobdir, ERROR_JSON),
+        {"ename": ename, "evalue": evalue, "traceback": traceback, "cellId": None},
     )
 
 
@@ -461,15 +485,18 @@ def run_job(jobdir: str, run_file: dict) -> int:
             f"BPS run {bps_run.run_id} ended {state_name(final.state)} after "
             f"{time.monotonic() - started:.1f} s: {summary}"
         )
-        quanta_failed = sum(entry["failed"] for entry in labels)
-        if quanta_failed:
+        if any(entry["failed"] for entry in labels):
             status, code, reason = "failed", EXIT_CELL_ERROR, "quanta_failed"
-            message = f"{quanta_failed} quanta failed"
+            message = failure_sentence(labels, failed)
+            if failed:
+                first = failed[0]
+                write_error(jobdir, first["exception"], first["message"], first["log"])
         elif state_name(final.state) != "SUCCEEDED":
             message = (
                 f"the BPS workflow ended {state_name(final.state)}; see the logs in "
                 f"{bps_run.submit_path}/jobs"
             )
+            write_error(jobdir, "BpsWorkflowFailed", message, message)
         else:
             status, code, reason = "succeeded", EXIT_OK, "ok"
     except Cancelled as e:
@@ -481,6 +508,7 @@ def run_job(jobdir: str, run_file: dict) -> int:
         message = f"the walltime of {walltime} s ran out"
     except RunnerError as e:
         message = str(e)
+        write_error(jobdir, "RunnerError", message, message)
     if message:
         log.batch(message)
     if spec is not None and plan is not None:

@@ -1,7 +1,8 @@
 """A pipeline job on the real HTCondor pool (bin/condor-pool) through BPS.
 
 The job's runner is submitted as the htcondor backend does it for a pipeline (a local-universe
-job running ``python -m user_batch.pipeline_bps JOBDIR`` as the pool's user); it hands the graph
+job running ``python -m user_batch.runner JOBDIR`` as the pool's user; pipeline.json says
+``"engine": "bps"``, so :mod:`user_batch.pipeline_bps` runs it); it hands the graph
 the planner built to ``bps submit``, and the quanta run as DAGMan jobs on the pool. The pool
 must be up (``bin/test condor`` starts it; needs root).
 """
@@ -67,7 +68,8 @@ class PipelineJob:
         self.dir = base / name
         self.dir.mkdir()
         self.repo = base / "repo"
-        self.output = f"u/{USER}/{name}"
+        # unique per test session: BPS names its jobs' bps_run after the output run
+        self.output = f"u/{USER}/{base.name}/{name}"
         self.spec = {
             "jobId": name,
             "engine": "bps",
@@ -111,7 +113,7 @@ class PipelineJob:
                 [
                     "universe = local",
                     f"executable = {PYTHON}",
-                    f"arguments = -m user_batch.pipeline_bps {self.dir}",
+                    f"arguments = -m user_batch.runner {self.dir}",
                     f'environment = "PYTHONPATH={REPO} HOME=/home/batchuser PATH=/usr/bin:/bin"',
                     f"initialdir = {self.dir}",
                     f"output = {self.dir}/output.log",
@@ -216,6 +218,9 @@ def test_a_failing_quantum_fails_the_job_names_its_data_id_and_blocks_downstream
     assert failure["dataId"] == {"instrument": "DEMO", "detector": 1}
     assert failure["exception"].endswith("InjectedFailure")
     assert "failOnDetectors" in failure["message"]
+    assert "addA on instrument='DEMO', detector=1: InjectedFailure" in end["message"]
+    assert job.read("error.json")["ename"].endswith("InjectedFailure")
+    assert job.read("progress.json") == {"total": 6, "done": 4, "failed": 2}
 
     # the quanta that succeeded are in the butler (the final job ran)
     assert sorted(job.butler_values("demo_b")) == [0, 2]
