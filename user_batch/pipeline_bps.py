@@ -411,6 +411,13 @@ def output_counts(repo: str, output_run: str) -> list[dict]:
     return out
 
 
+def submitted_graph(submit_path: str) -> dict | None:
+    path = os.path.join(submit_path, PIPELINE_GRAPH)
+    if not os.path.exists(path):
+        return None
+    return {"file": path, "sha256": pipeline_plan.sha256_file(path)}
+
+
 def provenance(jobdir, spec, plan, run: BpsRun, status: str) -> dict:
     with open(spec["pipeline"], encoding="utf-8", errors="replace") as f:
         content = f.read()
@@ -442,6 +449,9 @@ def provenance(jobdir, spec, plan, run: BpsRun, status: str) -> dict:
             "submitPath": run.submit_path,
             "runId": run.run_id,
             "config": os.path.join(jobdir, SUBMIT_YAML),
+            # what the jobs ran: BPS's copy after `pipetask update-graph-run` (same quanta,
+            # data IDs and output run as the planned graph above, new quantum and dataset ids)
+            "graph": submitted_graph(run.submit_path),
         },
         "endedAt": now_iso(),
     }

@@ -200,6 +200,7 @@ def test_a_planned_pipeline_runs_through_bps_on_the_pool(shared):
     assert record["graph"]["sha256"] == job.plan["graphSha256"]
     assert {o["datasetType"]: o["count"] for o in record["outputs"]}["demo_b"] == DETECTORS
     assert list(Path(record["bps"]["submitPath"]).glob("*.dag"))
+    assert record["bps"]["graph"]["file"].startswith(record["bps"]["submitPath"])
 
 
 def test_a_failing_quantum_fails_the_job_names_its_data_id_and_blocks_downstream(shared):
