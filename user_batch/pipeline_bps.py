@@ -17,7 +17,9 @@ What it writes in JOBDIR, besides the runner's usual ``launch.json``/``env.json`
 * ``pipeline-provenance.json`` at the end, with ``bps: {submitPath, runId, config}``.
 
 Fields this module reads from pipeline.json besides the planner's: ``engine`` ("bps"),
-``account`` and ``user`` (HTCondor ``accounting_group``/``accounting_group_user``). From run.json:
+``account`` and ``user`` (HTCondor ``accounting_group``/``accounting_group_user``),
+``clusterDimensions`` (optional: one BPS job per value of these dimensions runs every label's
+quanta there, e.g. ``["detector"]``; per-quantum progress then comes from the jobs' logs). From run.json:
 ``cpus`` and ``memoryMiB`` (what each quantum's job asks for), ``walltimeSeconds``.
 
 SIGTERM/SIGINT run ``bps cancel`` and end with 143; the walltime does the same with 124.
@@ -66,6 +68,9 @@ from user_batch.jobfiles import (
 )
 
 ENGINE = "bps"
+#: the cluster label BPS gives a job of several quanta (``clusterDimensions`` in pipeline.json)
+CLUSTER_LABEL = "clustered"
+CLUSTER_ALGORITHM = "lsst.ctrl.bps.quantum_clustering_funcs.dimension_clustering"
 SUBMIT_YAML = "bps-submit.yaml"
 SUBMIT_DIR = "bps-submit"
 WMS_SERVICE = "lsst.ctrl.bps.htcondor.HTCondorService"
@@ -175,6 +180,19 @@ def bps_config(jobdir: str, spec: dict, plan: dict, run: dict, bin_dir: str) -> 
         "wmsServiceClass": WMS_SERVICE,
         "submitPath": os.path.join(jobdir, SUBMIT_DIR),
     }
+    dimensions = spec.get("clusterDimensions") or []
+    if dimensions:
+        # one cluster definition over every label: a job runs the chain of quanta sharing these
+        # dimensions' values (e.g. every label's quantum of one detector) in one pipetask
+        config["clusterAlgorithm"] = CLUSTER_ALGORITHM
+        config["cluster"] = {
+            CLUSTER_LABEL: {
+                "pipetasks": ",".join(
+                    check_bps_value("task label", entry["label"]) for entry in plan["labels"]
+                ),
+                "dimensions": ",".join(check_bps_value("dimension", d) for d in dimensions),
+            }
+        }
     if isinstance(user, str) and user:
         config["operator"] = check_bps_value("user", user)
         config["accountingUser"] = user
@@ -207,12 +225,19 @@ def state_name(state) -> str:
     return getattr(state, "name", str(state))
 
 
-def label_progress(plan: dict, run_report, ended: bool) -> list[dict]:
-    """Quanta per label from BPS's jobs: one job per quantum (no clustering)."""
+def label_progress(
+    plan: dict, run_report, ended: bool, clustered: dict | None = None
+) -> list[dict]:
+    """Quanta per label: from BPS's jobs where a job is one quantum, plus what the logs of
+    ended cluster jobs say (``clustered``: label → {"succeeded", "failed"}, :func:`cluster_quanta`)."""
     summary: dict[str, dict[str, int]] = {}
     for job in (run_report.jobs if run_report else None) or []:
         counts = summary.setdefault(job.label, {})
         counts[state_name(job.state)] = counts.get(state_name(job.state), 0) + 1
+    for label, counts in (clustered or {}).items():
+        into = summary.setdefault(label, {})
+        into["SUCCEEDED"] = into.get("SUCCEEDED", 0) + counts["succeeded"]
+        into["FAILED"] = into.get("FAILED", 0) + counts["failed"]
     out = []
     for entry in plan["labels"]:
         counts = summary.get(entry["label"]) or {}
@@ -238,9 +263,27 @@ EXECUTOR_ERRORS = ("MPGraphExecutorError",)
 EXCEPTION_LINE = re.compile(r"^(?:.*\s)?([A-Za-z_][\w.]*(?:Error|Exception|Failure)): (.*)$")
 
 
+#: pipetask's line per quantum in a job's log (the only per-quantum record of a cluster job):
+#: "Execution of task 'L' on quantum {k: v, ...} took 0.05 seconds" or "... failed. Exception
+#: Name: message"
+QUANTUM_LINE = re.compile(
+    r"Execution of task '([^']+)' on quantum \{([^}]*)\} (?:took|failed\. Exception ([\w.]+): (.*))"
+)
+DATA_ID_ITEM = re.compile(r"(\w+): (?:'([^']*)'|(-?\d+))")
+
+
+def parse_data_id(text: str) -> dict:
+    return {
+        m.group(1): m.group(2) if m.group(3) is None else int(m.group(3))
+        for m in DATA_ID_ITEM.finditer(text)
+    }
+
+
 def job_log(submit_path: str, label: str, name: str) -> str:
+    # a job's folder is jobs/<label>/ plus BPS's subDirTemplate parts (e.g. visit) when set
+    pattern = os.path.join(glob.escape(os.path.join(submit_path, "jobs", label)), "**", "")
     files = sorted(
-        glob.glob(os.path.join(submit_path, "jobs", label, f"{glob.escape(name)}.*.out")),
+        glob.glob(f"{pattern}{glob.escape(name)}.*.out", recursive=True),
         key=os.path.getmtime,
     )
     if not files:
@@ -262,6 +305,36 @@ def quantum_data_ids(graph_path: str) -> dict[str, dict]:
         for data_id, quantum_id in by_data_id.items():
             out[str(quantum_id)] = {k: v for k, v in data_id.required.items()}
     return out
+
+
+def cluster_quanta(submit_path: str, run_report) -> tuple[dict, list[dict]]:
+    """From the logs of ended cluster jobs: per task label {succeeded, failed}, and the failures."""
+    counts: dict[str, dict[str, int]] = {}
+    failed: list[dict] = []
+    for job in (run_report.jobs if run_report else None) or []:
+        if job.label != CLUSTER_LABEL or state_name(job.state) not in ("SUCCEEDED", "FAILED"):
+            continue
+        text = job_log(submit_path, job.label, job.name)
+        for line in text.splitlines():
+            m = QUANTUM_LINE.search(line)
+            if not m:
+                continue
+            label = m.group(1)
+            entry = counts.setdefault(label, {"succeeded": 0, "failed": 0})
+            if m.group(3) is None:
+                entry["succeeded"] += 1
+                continue
+            entry["failed"] += 1
+            failed.append(
+                {
+                    "label": label,
+                    "dataId": parse_data_id(m.group(2)),
+                    "exception": m.group(3),
+                    "message": m.group(4).strip(),
+                    "log": text[-LOG_TAIL_CHARS:],
+                }
+            )
+    return counts, failed
 
 
 def failures(submit_path: str, plan: dict, run_report, data_ids: dict) -> list[dict]:
@@ -387,7 +460,7 @@ def watch(run: BpsRun, plan: dict, deadline: float):
         except Exception as e:  # the DAG files appear a moment after submit
             run.log.batch(f"bps report: {e}")
         ended = last is not None and state_name(last.state) in TERMINAL
-        labels = label_progress(plan, last, ended)
+        labels = label_progress(plan, last, ended, cluster_quanta(run.submit_path, last)[0])
         key = (repr(labels), ended)
         if key != seen:
             seen = key
@@ -484,11 +557,15 @@ def run_job(jobdir: str, run_file: dict) -> int:
         if bps_run.cancel_signal:
             raise Cancelled(bps_run.cancel_signal)
         final = watch(bps_run, plan, deadline)
-        labels = label_progress(plan, final, True)
+        clustered, clustered_failures = cluster_quanta(bps_run.submit_path, final)
+        labels = label_progress(plan, final, True, clustered)
         # BPS names jobs by the quantum ids of its copy of the graph (update-graph-run gives
         # the quanta new ids), so the data IDs come from that copy
         submitted_graph = os.path.join(bps_run.submit_path, PIPELINE_GRAPH)
-        failed = failures(bps_run.submit_path, plan, final, quantum_data_ids(submitted_graph))
+        failed = (
+            failures(bps_run.submit_path, plan, final, quantum_data_ids(submitted_graph))
+            + clustered_failures
+        )
         write_progress(jobdir, labels, failed)
         summary = {state_name(k): v for k, v in (final.job_state_counts or {}).items() if v}
         log.batch(

@@ -64,7 +64,7 @@ def shared() -> Path:
 
 
 class PipelineJob:
-    def __init__(self, base: Path, name: str, overrides: list[dict] | None = None):
+    def __init__(self, base: Path, name: str, overrides: list[dict] | None = None, **spec_fields):
         self.dir = base / name
         self.dir.mkdir()
         self.repo = base / "repo"
@@ -86,6 +86,7 @@ class PipelineJob:
             "walltimeSeconds": TIMEOUT,
             "account": ACCOUNT,
             "user": USER,
+            **spec_fields,
         }
         self.run = {"jobId": name, "kind": "pipeline", "cpus": 1, "memoryMiB": 512}
         self.run["walltimeSeconds"] = TIMEOUT
@@ -156,7 +157,8 @@ class PipelineJob:
         out = condor(
             "condor_history",
             "-constraint",
-            f'bps_run == "{run}"',
+            # the DAGMan job carries bps_run too, but no job label
+            f'bps_run == "{run}" && bps_job_label =!= undefined',
             "-af",
             "bps_job_label",
             "AcctGroup",
@@ -225,6 +227,31 @@ def test_a_failing_quantum_fails_the_job_names_its_data_id_and_blocks_downstream
 
     # the quanta that succeeded are in the butler (the final job ran)
     assert sorted(job.butler_values("demo_b")) == [0, 2]
+
+
+def test_clustered_by_detector_one_job_runs_each_detector_chain(shared):
+    overrides = [{"label": "addA", "field": "failOnDetectors", "value": "[1]"}]
+    job = PipelineJob(shared, "clustered", overrides, clusterDimensions=["detector"])
+    started = job.submit()
+    end = job.wait_exit()
+    print(f"clustered: runner submit -> exit.json: {time.monotonic() - started:.1f} s")
+    assert end["reason"] == "quanta_failed", job.log()
+
+    # three jobs (one per detector: addA then addB) instead of six, plus init and final
+    labels = sorted(label for label, _, _ in job.history())
+    assert labels == ["clustered"] * 3 + ["finalJob", "pipetaskInit"]
+
+    # per-quantum progress still, from the cluster jobs' logs
+    progress = job.read("pipeline-progress.json")
+    by_label = {p["label"]: p for p in progress["labels"]}
+    assert (by_label["addA"]["succeeded"], by_label["addA"]["failed"]) == (2, 1)
+    assert (by_label["addB"]["succeeded"], by_label["addB"]["blocked"]) == (2, 1)
+    [failure] = progress["failures"]
+    assert (failure["label"], failure["dataId"]) == ("addA", {"instrument": "DEMO", "detector": 1})
+    assert failure["exception"] == "InjectedFailure"
+    assert job.butler_values("demo_b") == {
+        d: (input_array(d) + ADD_A + ADD_B).tolist() for d in (0, 2)
+    }
 
 
 def test_cancel_removes_the_bps_workflow(shared):

@@ -99,3 +99,13 @@ def test_a_name_bps_would_read_as_a_variable_is_refused_with_a_sentence(tmp_path
 def test_without_account_or_user_bps_gets_no_accounting(tmp_path):
     config, _ = make(tmp_path, account=None, user=None)
     assert "accountingGroup" not in config and "accountingUser" not in config
+
+
+def test_cluster_dimensions_make_one_cluster_over_every_label(tmp_path):
+    config, jobdir = make(tmp_path, clusterDimensions=["detector"])
+    bps = BpsConfig(write_config(str(jobdir), config))
+    assert bps["clusterAlgorithm"].endswith("quantum_clustering_funcs.dimension_clustering")
+    assert bps["cluster"]["clustered"]["pipetasks"] == TRICKY_LABEL
+    assert bps["cluster"]["clustered"]["dimensions"] == "detector"
+    unclustered, _ = make(tmp_path)
+    assert "cluster" not in unclustered and "clusterAlgorithm" not in unclustered
