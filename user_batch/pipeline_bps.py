@@ -181,6 +181,11 @@ def bps_config(jobdir: str, spec: dict, plan: dict, run: dict, bin_dir: str) -> 
         "submitPath": os.path.join(jobdir, SUBMIT_DIR),
     }
     dimensions = spec.get("clusterDimensions") or []
+    if dimensions and any(entry["label"] == CLUSTER_LABEL for entry in plan["labels"]):
+        raise RunnerError(
+            f"a task label is '{CLUSTER_LABEL}', the name BPS would give the cluster jobs: "
+            "rename the label or run without clusterDimensions"
+        )
     if dimensions:
         # one cluster definition over every label: a job runs the chain of quanta sharing these
         # dimensions' values (e.g. every label's quantum of one detector) in one pipetask
