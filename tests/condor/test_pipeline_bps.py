@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,13 +55,14 @@ def open_to_pool_user(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared() -> Path:
+def shared():
     folder = Path(pool_env()["USER_BATCH_CONDOR_SHARED"])
     condor("condor_status", "-af", "Name")  # the pool answers, or the test fails here
     base = Path(tempfile.mkdtemp(prefix="bps-test-", dir=folder))
     make_repo(str(base / "repo"), DETECTORS)
     open_to_pool_user(base)
-    return base
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
 
 
 class PipelineJob:
