@@ -36,23 +36,30 @@ const files = {
   wheel: ['wheel.xml', 'junit'],
   gateway: ['gateway.xml', 'junit'],
   ui: ['ui.json', 'playwright'],
-  condor: ['condor.json', 'jest'],
+  // the htcondor backend (jest) and pipelines through BPS (pytest), both on the real pool
+  condor: [
+    ['condor.json', 'jest'],
+    ['condor-bps.xml', 'junit']
+  ],
   dask: ['dask.json', 'jest']
 };
 
 for (const suite of suites) {
-  const [name, kind] = files[suite];
-  const file = join(dir, name);
-  if (!existsSync(file)) {
-    problems.push(`${suite}: left no result file (it did not run to the end)`);
-    continue;
+  // a suite leaves one result file, or several (one per runner): [name, kind] or a list of them
+  const entries = Array.isArray(files[suite][0]) ? files[suite] : [files[suite]];
+  for (const [name, kind] of entries) {
+    const file = join(dir, name);
+    if (!existsSync(file)) {
+      problems.push(`${suite}: left no result file ${name} (it did not run to the end)`);
+      continue;
+    }
+    const [passed, failed, skipped] = readers[kind](file);
+    counts.passed += passed;
+    counts.failed += failed;
+    counts.skipped += skipped;
+    if (passed + failed === 0) problems.push(`${suite}: ${name} ran no test`);
+    console.log(`${suite} (${name}): ${passed} passed, ${failed} failed, ${skipped} skipped`);
   }
-  const [passed, failed, skipped] = readers[kind](file);
-  counts.passed += passed;
-  counts.failed += failed;
-  counts.skipped += skipped;
-  if (passed + failed === 0) problems.push(`${suite}: ran no test`);
-  console.log(`${suite}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 for (const p of problems) console.log(`problem: ${p}`);
 if (counts.skipped) console.log(`problem: ${counts.skipped} skipped (a skipped test counts as missing)`);

@@ -679,7 +679,17 @@ def main(argv: list[str] | None = None, run_file: dict | None = None) -> int:
 
 def run_job(jobdir: str, run: dict) -> int:
     """A pipeline job from ``python -m user_batch.runner`` (every backend's entry point); its
-    run.json's walltime applies when pipeline.json gives none."""
+    run.json's walltime applies when pipeline.json gives none. ``"engine": "bps"`` in
+    pipeline.json (the htcondor backend) hands the graph to BPS instead
+    (:mod:`user_batch.pipeline_bps`)."""
+    try:
+        engine = read_json_object(os.path.abspath(jobdir), PIPELINE_JSON).get("engine")
+    except RunnerError:
+        engine = None  # main() says what is wrong with pipeline.json
+    if engine == "bps":
+        from user_batch import pipeline_bps
+
+        return pipeline_bps.run_job(os.path.abspath(jobdir), run)
     return main([jobdir], run)
 
 

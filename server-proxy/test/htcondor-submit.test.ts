@@ -125,6 +125,20 @@ describe('HTCondor submit description', () => {
     expect(parseNewArgs(get('arguments') ?? '')).toEqual(['-m', 'user_batch.runner', '/shared/data/jobs/mabc123']);
   });
 
+  it('runs a pipeline runner in the local universe, walltime counted from its start there, all else unchanged', () => {
+    const parse = (local: boolean) => parseDescription(renderSubmit(buildSubmitLines(inputs({ localUniverse: local })))).commands;
+    const local = parse(true);
+    const vanilla = parse(false);
+    expect(local.map(([c]) => c)).toEqual(EXPECTED_COMMANDS);
+    const get = (cs: [string, string][], c: string) => cs.find(([k]) => k === c)?.[1];
+    expect(get(vanilla, 'universe')).toBe('vanilla');
+    expect(get(local, 'universe')).toBe('local');
+    expect(get(local, 'periodic_remove')).toBe('(JobStatus == 2) && (time() - JobCurrentStartDate > 630)');
+    expect(local.filter(([c]) => c !== 'universe' && c !== 'periodic_remove')).toEqual(
+      vanilla.filter(([c]) => c !== 'universe' && c !== 'periodic_remove'),
+    );
+  });
+
   it.each(ATTACKS)('a job name %j stays one literal batch_name', name => {
     const text = renderSubmit(buildSubmitLines(inputs({ name })));
     const { commands, queues } = parseDescription(text);

@@ -152,6 +152,11 @@ export interface SubmitInputs {
   environment: Record<string, string>;
   /** A sweep: one proc per item, each running `--item $(Item)` with its own log. */
   sweep?: boolean;
+  /**
+   * Run the runner in the local universe, on the submit host without taking a slot: a pipeline's
+   * runner only drives `bps submit`, and the DAG it submits needs every slot for the quanta.
+   */
+  localUniverse?: boolean;
 }
 
 /** The job as HTCondor sees it: the same runner as the local backend, on the shared staging folder. */
@@ -162,8 +167,10 @@ export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
   const log = i.sweep
     ? `${plainValue('log path', `${i.jobDir}/items`)}/${ITEM_MACRO}.log`
     : plainValue('log path', `${i.jobDir}/output.log`);
+  // a local-universe job has no JobCurrentStartExecutingDate (no starter on an execute slot)
+  const startedAt = i.localUniverse ? 'JobCurrentStartDate' : 'JobCurrentStartExecutingDate';
   return [
-    ['universe', 'vanilla'],
+    ['universe', i.localUniverse ? 'local' : 'vanilla'],
     ['executable', plainValue('python', i.python)],
     ['transfer_executable', 'false'],
     ['arguments', argumentsValue(['-m', 'user_batch.runner', i.jobDir, ...(i.sweep ? (['--item', ItemArgument] as Argument[]) : [])])],
@@ -180,7 +187,7 @@ export function buildSubmitLines(i: SubmitInputs): SubmitLine[] {
     ['request_memory', integerValue('memory', i.memoryMiB)],
     ['request_disk', integerValue('disk', i.diskKiB)],
     // walltime enforced by HTCondor too: the runner stops itself at the walltime, this is the backstop
-    ['periodic_remove', `(JobStatus == 2) && (time() - JobCurrentStartExecutingDate > ${integerValue('walltime', limit)})`],
+    ['periodic_remove', `(JobStatus == 2) && (time() - ${startedAt} > ${integerValue('walltime', limit)})`],
     ['kill_sig', 'SIGTERM'],
     ['accounting_group', identifierValue('account', i.account)],
     ['accounting_group_user', identifierValue('user', i.user)],

@@ -213,6 +213,7 @@ export class HTCondorBackend implements Backend {
           BATCH_NOTEBOOK_DIR: join(files.rootDir, job.notebookPath, '..'),
         },
         sweep: sweep > 0,
+        localUniverse: job.spec.kind === 'pipeline',
       }),
       itemsFile,
     );
