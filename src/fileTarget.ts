@@ -7,6 +7,19 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { IDocumentWidget } from '@jupyterlab/docregistry';
 import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import type { IBatchModel, IBatchSettings } from './tokens';
+import type { TranslationBundle } from './translation';
+
+/** What a command acting on a file (a script, a pipeline) is given. */
+export interface IFileCommandsOptions {
+  app: JupyterFrontEnd;
+  model: IBatchModel;
+  settings: () => IBatchSettings;
+  /** The file browser whose selection the context menu item acts on. */
+  fileBrowser: IDefaultFileBrowser | null;
+  trans: TranslationBundle;
+}
+
 /** A file and how to read its text. */
 export interface IFileTarget {
   path: string;

@@ -3,11 +3,14 @@
  * file editor (its current text) or the file browser, or a standard pipeline
  * of the site from the command palette.
  */
-import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
-import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
-import { editorFile, IFileTarget, selectedFile } from './fileTarget';
+import {
+  editorFile,
+  IFileCommandsOptions,
+  IFileTarget,
+  selectedFile
+} from './fileTarget';
 import { batchIcon } from './icons';
 import {
   defaultPipelineJobName,
@@ -18,18 +21,11 @@ import {
   valuesFromBpsYaml,
   valuesFromConfigFile
 } from './pipeline';
-import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
-import { TranslationBundle } from './translation';
+import { Batch, CommandIDs, IBatchSettings } from './tokens';
 import { PipelineDialog } from './widgets/pipeline';
 import { initialValues } from './widgets/submit';
 
-export interface IPipelineCommandsOptions {
-  app: JupyterFrontEnd;
-  model: IBatchModel;
-  settings: () => IBatchSettings;
-  fileBrowser: IDefaultFileBrowser | null;
-  trans: TranslationBundle;
-}
+export type IPipelineCommandsOptions = IFileCommandsOptions;
 
 export function addPipelineCommands(options: IPipelineCommandsOptions): void {
   const { app, trans } = options;

@@ -3,25 +3,20 @@
  * text, saved or not) or from the file browser (the file as stored), runs as
  * `python file.py` would, through the same submit dialog as cells.
  */
-import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
-import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
-import { editorFile, IFileTarget, selectedFile } from './fileTarget';
+import {
+  editorFile,
+  IFileCommandsOptions,
+  IFileTarget,
+  selectedFile
+} from './fileTarget';
 import { batchIcon } from './icons';
 import { defaultJobName, isPythonFile, scriptJobSource } from './spec';
-import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
-import { TranslationBundle } from './translation';
+import { CommandIDs } from './tokens';
 import { initialValues, SubmitDialog } from './widgets/submit';
 
-export interface IScriptCommandsOptions {
-  app: JupyterFrontEnd;
-  model: IBatchModel;
-  settings: () => IBatchSettings;
-  /** The file browser whose selection the context menu item runs. */
-  fileBrowser: IDefaultFileBrowser | null;
-  trans: TranslationBundle;
-}
+export type IScriptCommandsOptions = IFileCommandsOptions;
 
 export function addScriptCommands(options: IScriptCommandsOptions): void {
   const { app, trans } = options;

@@ -24,7 +24,12 @@ import {
   SetupFields,
   useDefaultBackendAndAccount
 } from './dialog/fields';
-import { IJobFormProps, JobDialog, JobDialogBody } from './dialog/jobDialog';
+import {
+  IJobFormProps,
+  JobDialog,
+  JobDialogBody,
+  useFormValues
+} from './dialog/jobDialog';
 import { useSignalValue } from './useSignal';
 
 export { PLAN_DEBOUNCE_MS } from '../services/catalogPlanner';
@@ -41,14 +46,7 @@ export interface ICatalogFormProps extends IJobFormProps<ICatalogValues> {
 
 export function CatalogForm(props: ICatalogFormProps): JSX.Element {
   const { model, source, error, busy, trans } = props;
-  const [values, setValues] = React.useState<ICatalogValues>(props.initial);
-  const update = (patch: Partial<ICatalogValues>) => {
-    setValues(previous => {
-      const next = { ...previous, ...patch };
-      props.onChange(next);
-      return next;
-    });
-  };
+  const [values, update] = useFormValues<ICatalogValues>(props);
   useDefaultBackendAndAccount(model, values, props.preferredBackend, update);
   const plan = useSignalValue(props.planner.changed, () => props.planner.state);
   // Keep the last known columns while a new plan loads, so the boxes stay put.

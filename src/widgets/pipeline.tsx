@@ -30,7 +30,12 @@ import {
   ResourceFields,
   useDefaultBackendAndAccount
 } from './dialog/fields';
-import { IJobFormProps, JobDialog, JobDialogBody } from './dialog/jobDialog';
+import {
+  IJobFormProps,
+  JobDialog,
+  JobDialogBody,
+  useFormValues
+} from './dialog/jobDialog';
 import { useSignalValue } from './useSignal';
 
 /**
@@ -200,14 +205,7 @@ function AreaField(props: {
 
 export function PipelineForm(props: IPipelineFormProps): JSX.Element {
   const { model, error, busy, trans, standard } = props;
-  const [values, setValues] = React.useState<IPipelineValues>(props.initial);
-  const update = (patch: Partial<IPipelineValues>) => {
-    setValues(previous => {
-      const next = { ...previous, ...patch };
-      props.onChange(next);
-      return next;
-    });
-  };
+  const [values, update] = useFormValues<IPipelineValues>(props);
   useDefaultBackendAndAccount(model, values, props.preferredBackend, update);
   const state = useSignalValue(
     props.planner.changed,

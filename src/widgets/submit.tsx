@@ -20,7 +20,12 @@ import {
   SetupFields,
   useDefaultBackendAndAccount
 } from './dialog/fields';
-import { IJobFormProps, JobDialog, JobDialogBody } from './dialog/jobDialog';
+import {
+  IJobFormProps,
+  JobDialog,
+  JobDialogBody,
+  useFormValues
+} from './dialog/jobDialog';
 import { QuotaLine, SweepLine } from './dialog/lines';
 
 export interface ISubmitFormProps extends IJobFormProps<ISubmitValues> {
@@ -33,15 +38,7 @@ export interface ISubmitFormProps extends IJobFormProps<ISubmitValues> {
 
 export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   const { model, source, error, busy, trans } = props;
-  const [values, setValues] = React.useState<ISubmitValues>(props.initial);
-
-  const update = (patch: Partial<ISubmitValues>) => {
-    setValues(previous => {
-      const next = { ...previous, ...patch };
-      props.onChange(next);
-      return next;
-    });
-  };
+  const [values, update] = useFormValues<ISubmitValues>(props);
   useDefaultBackendAndAccount(model, values, props.preferredBackend, update);
 
   return (

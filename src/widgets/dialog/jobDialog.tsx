@@ -5,6 +5,7 @@
  * with the proxy's sentence below it.
  */
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
+import * as React from 'react';
 
 import { newIdempotencyKey } from '../../spec';
 import { Batch, IBatchModel } from '../../tokens';
@@ -16,6 +17,24 @@ export interface IJobFormProps<V> {
   error: string | null;
   busy: boolean;
   onChange: (values: V) => void;
+}
+
+/**
+ * A form's values as typed, and `update` to change some of them; every change
+ * is told to the body (`onChange`) so that Submit reads the latest.
+ */
+export function useFormValues<V>(
+  props: Pick<IJobFormProps<V>, 'initial' | 'onChange'>
+): [V, (patch: Partial<V>) => void] {
+  const [values, setValues] = React.useState<V>(props.initial);
+  const update = (patch: Partial<V>) => {
+    setValues(previous => {
+      const next = { ...previous, ...patch };
+      props.onChange(next);
+      return next;
+    });
+  };
+  return [values, update];
 }
 
 /**
