@@ -151,6 +151,12 @@ def merge(into: dict, extra: dict) -> dict:
     return into
 
 
+def has_dimensions(entry: dict, dimensions: list[str]) -> bool:
+    """Whether a planned label's quanta have these dimensions (a plan without them: assume so)."""
+    known = entry.get("dimensions")
+    return known is None or set(dimensions) <= set(known)
+
+
 def bps_config(jobdir: str, spec: dict, plan: dict, run: dict, bin_dir: str) -> dict:
     """The BPS submit config for this job, as data (dumped to YAML by :func:`write_config`)."""
     cpus = int(run.get("cpus") or spec.get("cpus") or 1)
@@ -186,15 +192,16 @@ def bps_config(jobdir: str, spec: dict, plan: dict, run: dict, bin_dir: str) -> 
             f"a task label is '{CLUSTER_LABEL}', the name BPS would give the cluster jobs: "
             "rename the label or run without clusterDimensions"
         )
-    if dimensions:
-        # one cluster definition over every label: a job runs the chain of quanta sharing these
+    # only labels that have every cluster dimension can be clustered by them (BPS refuses the
+    # others); the rest run a job per quantum
+    clustered = [entry["label"] for entry in plan["labels"] if has_dimensions(entry, dimensions)]
+    if dimensions and clustered:
+        # one cluster definition over those labels: a job runs the chain of quanta sharing these
         # dimensions' values (e.g. every label's quantum of one detector) in one pipetask
         config["clusterAlgorithm"] = CLUSTER_ALGORITHM
         config["cluster"] = {
             CLUSTER_LABEL: {
-                "pipetasks": ",".join(
-                    check_bps_value("task label", entry["label"]) for entry in plan["labels"]
-                ),
+                "pipetasks": ",".join(check_bps_value("task label", label) for label in clustered),
                 "dimensions": ",".join(check_bps_value("dimension", d) for d in dimensions),
             }
         }
@@ -513,6 +520,9 @@ def provenance(jobdir, spec, plan, run: BpsRun, status: str) -> dict:
         "outputCollection": plan["outputCollection"],
         "outputRun": plan["outputRun"],
         "dataQuery": plan["dataQuery"],
+        "labels": spec.get("labels"),
+        "configOverrides": spec.get("configOverrides") or [],
+        "configFiles": plan.get("configFileContents") or spec.get("configFiles") or [],
         "pipeline": {
             "path": spec["pipeline"],
             "sha256": pipeline_plan.sha256_file(spec["pipeline"]),

@@ -481,6 +481,8 @@ def label_quanta(graph_path: str, pipeline_graph) -> list[dict]:
             "label": label,
             "taskClass": task.task_class_name,
             "quanta": int(counts.get(label, 0)),
+            # what BPS can cluster this label's quanta by
+            "dimensions": sorted(task.dimensions.names),
         }
         for label, task in pipeline_graph.tasks.items()
     ]

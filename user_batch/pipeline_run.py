@@ -537,6 +537,7 @@ class Runner:
         record = {
             "jobId": spec.get("jobId"),
             "status": status,
+            "engine": "pipetask",
             "butlerRepo": spec["butlerRepo"],
             "inputCollections": spec["inputCollections"],
             "outputCollection": spec["outputCollection"],

@@ -71,6 +71,13 @@ export const PipelineFile = z.looseObject({
   configFiles: z.array(z.object({ label: z.string(), path: z.string() })),
   cpus: z.number().int(),
   walltimeSeconds: z.number().int(),
+  /** How the runner runs the graph: `pipetask run` in its own process tree, or `bps submit` to an HTCondor pool. */
+  engine: z.enum(['pipetask', 'bps']).optional(),
+  /** Who runs it and the account charged (BPS's accountingUser and accountingGroup). */
+  user: z.string().optional(),
+  account: z.string().optional(),
+  /** BPS only: quanta sharing these dimension values run as one pool job (the site's choice, for tiny quanta). */
+  clusterDimensions: z.array(z.string()).optional(),
 });
 export type PipelineFile = z.infer<typeof PipelineFile>;
 

@@ -14,6 +14,8 @@ export const LabelQuanta = z.object({
   label: z.string(),
   taskClass: z.string(),
   quanta: z.number().int().min(0),
+  /** The task's dimensions (what BPS may cluster its quanta by). */
+  dimensions: z.array(z.string()).optional(),
 });
 export type LabelQuanta = z.infer<typeof LabelQuanta>;
 
@@ -94,6 +96,19 @@ export const PipelineProvenanceFile = z.looseObject({
   versions: z.record(z.string(), z.string().nullable()),
   /** Datasets of the output run, per dataset type, once the run ended. */
   outputs: z.array(z.object({ datasetType: z.string(), count: z.number().int() })),
+  /** What ran the graph: `pipetask run` here, or BPS on an HTCondor pool. */
+  engine: z.enum(['pipetask', 'bps']).optional(),
+  labels: z.array(z.string()).nullable().optional(),
+  configOverrides: z.array(z.object({ label: z.string(), field: z.string(), value: z.string() })).optional(),
+  /** BPS only: its submit folder and run id, the config it was given and the graph its jobs ran. */
+  bps: z
+    .object({
+      submitPath: z.string(),
+      runId: z.string().nullable(),
+      config: z.string(),
+      graph: z.object({ file: z.string(), sha256: z.string() }).nullable(),
+    })
+    .optional(),
 });
 export type PipelineProvenanceFile = z.infer<typeof PipelineProvenanceFile>;
 

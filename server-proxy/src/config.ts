@@ -68,6 +68,8 @@ export interface PipelinesConfig {
   taskSeconds: Record<string, number>;
   /** How long building a quantum graph may take. */
   planTimeoutSeconds: number;
+  /** On HTCondor (BPS): quanta sharing these dimensions' values run as one pool job; none clusters nothing. */
+  clusterDimensions: string[];
 }
 
 export interface Config {
@@ -168,6 +170,7 @@ const SiteConfig = z
         secondsPerQuantum: z.number().positive().default(1),
         taskSeconds: z.record(z.string().min(1), z.number().positive()).default({}),
         planTimeoutSeconds: z.number().int().min(1).default(600),
+        clusterDimensions: z.array(z.string().regex(/^[a-z][a-z_]*$/, 'a dimension name, like detector or visit')).default([]),
       })
       .strict()
       .optional(),
@@ -277,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secondsPerQuantum: site.pipelines?.secondsPerQuantum ?? 1,
       taskSeconds: site.pipelines?.taskSeconds ?? {},
       planTimeoutSeconds: site.pipelines?.planTimeoutSeconds ?? 600,
+      clusterDimensions: site.pipelines?.clusterDimensions ?? [],
     },
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
     version: packageVersion(),

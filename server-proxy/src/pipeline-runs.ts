@@ -184,6 +184,16 @@ export class PipelinePlanner {
     return { planId: definition.planId, dir, file, plan: parsedPlan.data, estimate: owner.estimate, code: owner.code };
   }
 
+  /**
+   * A claimed plan as its job's backend runs it: the engine, who runs it and the account charged
+   * (BPS's accounting user and group), and on BPS the site's clustering.
+   */
+  forBackend(stored: StoredPlan, engine: 'pipetask' | 'bps', user: string, account: string): StoredPlan {
+    const { clusterDimensions } = this.opts.site;
+    const clustered = engine === 'bps' && clusterDimensions.length > 0 ? { clusterDimensions } : {};
+    return { ...stored, file: { ...stored.file, engine, user, account, ...clustered } };
+  }
+
   /** A claimed plan whose submit was refused (quota): usable again. */
   release(planId: string): void {
     rmSync(join(this.plansDir, planId, USED_FILE), { force: true });

@@ -148,7 +148,8 @@ export class JobService {
     hub.publishJob(toJob(record));
     hub.publishQuota(ledger.status(user.name, user.groups));
     try {
-      files.write(id, spec, blobs, catalog, pipeline?.stored);
+      const run = pipeline && this.deps.pipelines.forBackend(pipeline.stored, backend.pipelineEngine ?? 'pipetask', user.name, account);
+      files.write(id, spec, blobs, catalog, run);
     } catch (err) {
       this.deps.log.error({ err, jobId: id }, 'could not write job directory');
       return { job: this.fail(id, "The proxy could not write the job's files; check free disk space and try again."), created: true };

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, PipelinePlan, PipelineStatus } from '@user-batch/contract';
+import { loadConfig } from '../src/config';
 import { PYTHON, REPO } from './catalog/helpers';
 import { makeApp, tempDir, type TestApp, waitFor, writtenState } from './helpers';
 
@@ -83,13 +84,20 @@ describe('pipeline runs through the API', () => {
     mkdirSync(join(root, 'pipelines'), { recursive: true });
     copyFileSync(join(REPO, 'demo', 'pipelines', 'add.yaml'), join(root, 'pipelines', 'add.yaml'));
     const site = join(dir, 'site.json');
+    writeFileSync(join(dir, 'pw'), 'not used\n');
     writeFileSync(
       site,
       JSON.stringify({
         backends: [
           { name: 'local', label: 'Here', default: true },
           // never reached: a pipeline is refused before anything is submitted to it
-          { name: 'condor', label: 'Pool', type: 'htcondor', stagingDir: dir },
+          {
+            name: 'dask',
+            label: 'Dask',
+            type: 'dask-gateway',
+            address: 'http://127.0.0.1:9',
+            auth: { type: 'basic', passwordFile: join(dir, 'pw') },
+          },
         ],
         pipelines: {
           standard: [
@@ -102,6 +110,7 @@ describe('pipeline runs through the API', () => {
           ],
           secondsPerQuantum: 2,
           taskSeconds: { addB: 10 },
+          clusterDimensions: ['detector'],
         },
       }),
     );
@@ -220,11 +229,19 @@ describe('pipeline runs through the API', () => {
     expect(res.json()).toMatchObject({ code: 'unknown_standard_pipeline', error: expect.stringContaining('demo-add') });
   });
 
-  it('refuses a pipeline on the HTCondor backend with a sentence, storing nothing', async () => {
+  it('refuses a pipeline on a Dask Gateway backend with a sentence, at plan and at submit, storing nothing', async () => {
     const before = writtenState(t.app, dir);
-    const res = await submit(spec(definition(), { backend: 'condor' }));
+    const res = await submit(spec(definition(), { backend: 'dask' }));
     expect(res.statusCode).toBe(400);
-    expect(res.json().error).toMatch(/does not run pipelines yet: choose the local backend/);
+    expect(res.json().error).toMatch(/\(Dask Gateway\) does not run pipelines: choose the local backend/);
+    const planned = await t.app.inject({
+      method: 'POST',
+      url: '/api/pipelines/plan',
+      headers: ALICE,
+      payload: { name: 'add run', pipeline: definition(), backend: 'dask' },
+    });
+    expect(planned.statusCode).toBe(400);
+    expect(planned.json().error).toBe(res.json().error);
     expect(writtenState(t.app, dir)).toEqual(before);
   });
 
@@ -247,6 +264,10 @@ describe('pipeline runs through the API', () => {
 
       const res = await submit(body);
       expect(res.statusCode).toBe(201);
+      // the local backend runs the graph with pipetask (the site's clustering is for BPS only)
+      const file = JSON.parse(readFileSync(join(t.config.dataDir, 'jobs', res.json<Job>().id, 'pipeline.json'), 'utf8'));
+      expect(file).toMatchObject({ engine: 'pipetask', user: 'alice', account: 'alice', outputRun: planned.plan.outputRun });
+      expect(file.clusterDimensions).toBeUndefined();
       const job = await ended(res.json<Job>().id);
       expect(job.state).toBe('succeeded');
       expect(job.progress).toMatchObject({ total: planned.plan.totalQuanta, done: planned.plan.totalQuanta, failed: 0 });
@@ -398,4 +419,23 @@ describe('pipeline runs through the API', () => {
     },
     SLOW,
   );
+});
+
+describe('pipelines in the site config', () => {
+  const siteWith = (pipelines: Record<string, unknown>): string => {
+    const file = join(tempDir('ub-pipeline-site-'), 'site.json');
+    writeFileSync(file, JSON.stringify({ pipelines }));
+    return file;
+  };
+
+  it('takes the dimensions BPS clusters quanta by (none unless the site says), and refuses what is not a dimension name', () => {
+    expect(loadConfig({ USER_BATCH_CONFIG: siteWith({}) }).pipelines.clusterDimensions).toEqual([]);
+    expect(loadConfig({ USER_BATCH_CONFIG: siteWith({ clusterDimensions: ['detector', 'visit'] }) }).pipelines.clusterDimensions).toEqual([
+      'detector',
+      'visit',
+    ]);
+    expect(() => loadConfig({ USER_BATCH_CONFIG: siteWith({ clusterDimensions: ['detector: 1'] }) })).toThrow(
+      /a dimension name, like detector or visit/,
+    );
+  });
 });

@@ -203,6 +203,27 @@ function AreaField(props: {
   );
 }
 
+/** How the chosen backend runs a pipeline, in one sentence. */
+function engineHint(
+  type: Batch.BackendType | undefined,
+  trans: TranslationBundle
+): string {
+  switch (type) {
+    case 'htcondor':
+      return trans.__(
+        'Runs through BPS on the HTCondor pool: one pool job per quantum, charged to the account, then a final job that puts the outputs in the butler.'
+      );
+    case 'dask-gateway':
+      return trans.__(
+        'Dask Gateway does not run pipelines: choose this server or an HTCondor pool.'
+      );
+    default:
+      return trans.__(
+        'Runs with pipetask on this server, one quantum after another.'
+      );
+  }
+}
+
 export function PipelineForm(props: IPipelineFormProps): JSX.Element {
   const { model, error, busy, trans, standard } = props;
   const [values, update] = useFormValues<IPipelineValues>(props);
@@ -337,6 +358,9 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
         update={update}
         trans={trans}
       />
+      <div className="jp-Batch-Hint jp-Batch-PipelineEngine">
+        {engineHint(type, trans)}
+      </div>
       <PipelinePlanPanel
         state={state}
         currentKey={currentKey}

@@ -15,7 +15,7 @@ TRICKY_COLLECTION = 'u/o\'brien: #1 [x] & *y !z "q"'
 TRICKY_LABEL = "add-1"
 
 
-def make(tmp_path, **changes):
+def make(tmp_path, plan_labels=None, **changes):
     spec = {
         "jobId": "j1",
         "engine": "bps",
@@ -39,7 +39,7 @@ def make(tmp_path, **changes):
         "outputRun": spec["outputRun"],
         "inputCollections": spec["inputCollections"],
         "dataQuery": spec["dataQuery"],
-        "labels": [{"label": TRICKY_LABEL, "taskClass": "x.AddTask", "quanta": 3}],
+        "labels": plan_labels or [{"label": TRICKY_LABEL, "taskClass": "x.AddTask", "quanta": 3}],
         "totalQuanta": 3,
     }
     run = {"cpus": 2, "memoryMiB": 3000, "walltimeSeconds": 600}
@@ -109,3 +109,19 @@ def test_cluster_dimensions_make_one_cluster_over_every_label(tmp_path):
     assert bps["cluster"]["clustered"]["dimensions"] == "detector"
     unclustered, _ = make(tmp_path)
     assert "cluster" not in unclustered and "clusterAlgorithm" not in unclustered
+
+
+def test_only_labels_with_the_cluster_dimensions_are_clustered(tmp_path):
+    per_detector = {"taskClass": "x.AddTask", "quanta": 3, "dimensions": ["detector", "instrument"]}
+    per_instrument = {"taskClass": "x.Sum", "quanta": 1, "dimensions": ["instrument"]}
+    labels = [
+        {"label": "addA", **per_detector},
+        {"label": "addB", **per_detector},
+        {"label": "sum", **per_instrument},
+    ]
+    config, jobdir = make(tmp_path, plan_labels=labels, clusterDimensions=["detector"])
+    bps = BpsConfig(write_config(str(jobdir), config))
+    assert bps["cluster"]["clustered"]["pipetasks"] == "addA,addB"
+    # a site setting no label can use clusters nothing (BPS would refuse the whole submit)
+    config, _ = make(tmp_path, plan_labels=labels[2:], clusterDimensions=["detector"])
+    assert "cluster" not in config and "clusterAlgorithm" not in config

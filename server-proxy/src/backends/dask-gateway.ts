@@ -192,7 +192,7 @@ export class DaskGatewayBackend implements Backend {
 
   refusesKind(kind: JobKind): string | null {
     return kind === 'pipeline'
-      ? `The "${this.name}" backend (Dask Gateway) does not run pipelines: choose the local backend, where the pipeline runs with pipetask.`
+      ? `The "${this.name}" backend (Dask Gateway) does not run pipelines: choose the local backend, where the pipeline runs with pipetask, or an HTCondor backend, where it runs through BPS.`
       : null;
   }
 

@@ -15,7 +15,7 @@ import {
   writeFileAtomic,
 } from '../jobdir';
 import { listOutputs } from '../outputs';
-import { ErrorFile, JOB_FILES, type JobError, type JobKind, type OutputFile, Progress } from '@user-batch/contract';
+import { ErrorFile, JOB_FILES, type JobError, type OutputFile, Progress } from '@user-batch/contract';
 import { buildSubmitLines, renderSubmit } from './condor-submit';
 import type { Backend, JobUpdate, LogChunk } from './types';
 
@@ -145,16 +145,11 @@ const isoFromEpoch = (s: number | null | undefined): string | null => (s && s > 
 export class HTCondorBackend implements Backend {
   readonly name: string;
   readonly sweepsInParallel = true;
+  /** A pipeline's quanta run as the pool's jobs through BPS; its runner (local universe) submits and watches them. */
+  readonly pipelineEngine = 'bps';
 
   constructor(private readonly opts: HTCondorBackendOptions) {
     this.name = opts.name;
-  }
-
-  refusesKind(kind: JobKind): string | null {
-    // a pipeline's quanta belong on the pool as BPS jobs, not as one runner job holding them all
-    return kind === 'pipeline'
-      ? `The "${this.name}" backend (HTCondor) does not run pipelines yet: choose the local backend, where the pipeline runs with pipetask. Runs on the pool through BPS come later.`
-      : null;
   }
 
   /** Run one condor tool: argv through execFile, never a shell. */

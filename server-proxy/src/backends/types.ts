@@ -27,6 +27,8 @@ export interface Backend {
   readonly sweepsInParallel: boolean;
   /** Whether the job's resources are per Dask worker (the quota counts workers × cores). */
   readonly usesDaskWorkers?: boolean;
+  /** How a pipeline run's graph runs here: `bps` hands it to BPS (HTCondor); otherwise `pipetask run`. */
+  readonly pipelineEngine?: 'pipetask' | 'bps';
   /** Why this backend cannot run a job of this kind, as a sentence; null (or no method) when it can. */
   refusesKind?(kind: JobKind): string | null;
   /** Start a stored job whose directory is written; returns its first update. */
