@@ -39,6 +39,7 @@ export class JobService {
   private readonly groupsSeen = new Map<string, string[]>();
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
+  private pollAgain = false;
 
   constructor(private readonly deps: JobServiceDeps) {}
 
@@ -271,13 +272,28 @@ export class JobService {
 
   startPolling(intervalMs: number): void {
     this.timer = setInterval(() => {
-      if (this.polling) return;
-      this.polling = this.pollOnce()
-        .catch((err: unknown) => this.deps.log.error({ err }, 'poll failed'))
-        .finally(() => {
-          this.polling = null;
-        });
+      if (!this.polling) this.runPoll();
     }, intervalMs);
+    for (const backend of this.deps.backends.values()) backend.onJobExit?.(() => this.pollSoon());
+  }
+
+  /** Poll now (a job's process ended), or once more right after the poll under way. */
+  pollSoon(): void {
+    if (!this.timer) return;
+    if (this.polling) this.pollAgain = true;
+    else this.runPoll();
+  }
+
+  private runPoll(): void {
+    this.polling = this.pollOnce()
+      .catch((err: unknown) => this.deps.log.error({ err }, 'poll failed'))
+      .finally(() => {
+        this.polling = null;
+        if (this.pollAgain && this.timer) {
+          this.pollAgain = false;
+          this.runPoll();
+        }
+      });
   }
 
   async stopPolling(): Promise<void> {

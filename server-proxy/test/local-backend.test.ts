@@ -53,6 +53,17 @@ describe('local backend with real processes', () => {
     expect(done).toMatchObject({ state: 'cancelled', exitCode: 143, stateReason: 'The job was stopped by a signal before it finished.' });
   });
 
+  it('shows a job ended as soon as its process exits, not at the next poll', async () => {
+    const slowPoll = await makeApp({ USER_BATCH_GROUPS: '' }, { pollIntervalMs: 600_000 });
+    try {
+      const job = await submit(slowPoll, cellsSpec({}));
+      const done = await waitForState(slowPoll.app, job.id, ['succeeded', 'failed'], 15_000);
+      expect(done.state).toBe('succeeded');
+    } finally {
+      await slowPoll.app.close();
+    }
+  });
+
   it('reports a runner error', async () => {
     const job = await submit(t, cellsSpec({ params: { fail: 'runner' } }));
     const done = await waitForState(t.app, job.id, ['failed', 'succeeded']);

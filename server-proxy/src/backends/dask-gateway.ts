@@ -262,6 +262,10 @@ export class DaskGatewayBackend implements Backend {
     return updates;
   }
 
+  onJobExit(listener: () => void): void {
+    this.opts.driver.onJobExit(listener);
+  }
+
   async reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]> {
     const updates: JobUpdate[] = [];
     const byUser = new Map<string, Map<string, Cluster> | null>();

@@ -37,8 +37,13 @@ export interface LocalBackendOptions {
 export class LocalBackend implements Backend {
   readonly name = 'local';
   readonly sweepsInParallel = false;
+  private readonly exitListeners: (() => void)[] = [];
 
   constructor(private readonly opts: LocalBackendOptions) {}
+
+  onJobExit(listener: () => void): void {
+    this.exitListeners.push(listener);
+  }
 
   /** Start the runner; `extraEnv` reaches it and its kernel (the Dask Gateway backend names its cluster so). */
   async submit(job: JobRecord, extraEnv: Record<string, string> = {}): Promise<JobUpdate> {
@@ -61,6 +66,8 @@ export class LocalBackend implements Backend {
         },
       });
       child.on('error', () => undefined); // reported below through the missing pid
+      // the runner wrote exit.json before it ended: poll now rather than at the next tick
+      child.on('exit', () => this.exitListeners.forEach(listener => listener()));
       pid = child.pid;
       child.unref();
     } finally {

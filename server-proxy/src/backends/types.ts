@@ -46,4 +46,6 @@ export interface Backend {
   outputs(job: JobRecord): Promise<OutputFile[]>;
   /** After a restart: match stored non-final jobs against what really exists. */
   reconcile(jobs: readonly JobRecord[]): Promise<JobUpdate[]>;
+  /** Call `listener` when one of its jobs' processes ends here, so the end is seen before the next poll. */
+  onJobExit?(listener: () => void): void;
 }
