@@ -15,10 +15,11 @@ import {
 import { batchIcon, batchNotebookIcon } from './icons';
 import { unhandledKind } from './kinds';
 import {
+  cellChoices,
+  CellsFrom,
   defaultJobName,
   ICellInfo,
   IJobSource,
-  selectMainCells,
   setupCandidates
 } from './spec';
 import { CommandIDs, IBatchModel, IBatchSettings } from './tokens';
@@ -147,12 +148,13 @@ async function openSubmitDialog(
     kernelName: kernelName(panel)
   };
   let title: string;
+  let cellsFrom: CellsFrom | undefined;
   switch (kind) {
     case 'cells': {
       title = trans.__('Run in batch');
-      const cells = cellInfos(panel);
-      const main = selectMainCells(cells, selectedIndices(panel)).cells;
-      if (main.length === 0) {
+      const choices = cellChoices(cellInfos(panel), selectedIndices(panel));
+      const chosen = choices[choices.from];
+      if (!chosen) {
         Notification.warning(
           trans.__(
             'Select one or more code cells to run in batch, or tag cells "batch".'
@@ -161,8 +163,10 @@ async function openSubmitDialog(
         );
         return;
       }
-      source.main = main;
-      source.setupCandidates = setupCandidates(cells, main);
+      source.cellChoices = { selection: choices.selection, tags: choices.tags };
+      source.main = chosen.main;
+      source.setupCandidates = chosen.setupCandidates;
+      cellsFrom = choices.from;
       break;
     }
     case 'notebook':
@@ -189,6 +193,7 @@ async function openSubmitDialog(
     // Cells usually need the imports and definitions above them.
     initial.setup = 'above';
   }
+  initial.cellsFrom = cellsFrom;
   const dialog = new SubmitDialog({
     title,
     model,

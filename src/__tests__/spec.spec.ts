@@ -7,7 +7,7 @@ import {
   parseParameters,
   parseSweep,
   quotaSummary,
-  selectMainCells,
+  cellChoices,
   selectSetupCells,
   setupCandidates,
   sweepSummary
@@ -108,33 +108,57 @@ describe('parseParameters', () => {
 });
 
 describe('cell selection', () => {
+  const ids = (cells: ICellInfo[] | undefined) => cells?.map(c => c.id);
+
   it('uses the selected code cells, in notebook order, skipping markdown', () => {
-    const { cells, fromTags } = selectMainCells(notebook, [4, 0, 2]);
-    expect(cells.map(c => c.id)).toEqual(['load', 'plot']);
-    expect(fromTags).toBe(false);
+    const choices = cellChoices(notebook, [4, 0, 2]);
+    expect(choices.from).toBe('selection');
+    expect(ids(choices.selection?.main)).toEqual(['load', 'plot']);
   });
 
-  it('uses the cells tagged "batch" when one untagged cell is selected', () => {
-    const { cells, fromTags } = selectMainCells(notebook, [1]);
-    expect(cells.map(c => c.id)).toEqual(['fit', 'more']);
-    expect(fromTags).toBe(true);
+  it('runs one selected untagged cell, not the tagged ones, and still offers them', () => {
+    const choices = cellChoices(notebook, [1]);
+    expect(choices.from).toBe('selection');
+    expect(ids(choices.selection?.main)).toEqual(['imports']);
+    expect(ids(choices.tags?.main)).toEqual(['fit', 'more']);
+    expect(ids(choices.tags?.setupCandidates)).toEqual(['imports', 'load']);
   });
 
-  it('keeps a single selected cell that is itself tagged', () => {
-    expect(selectMainCells(notebook, [5]).cells.map(c => c.id)).toEqual([
-      'more'
-    ]);
+  it('uses the cells tagged "batch" only when no code cell is selected', () => {
+    const choices = cellChoices(notebook, [0]);
+    expect(choices.selection).toBeNull();
+    expect(choices.from).toBe('tags');
+    expect(ids(choices.tags?.main)).toEqual(['fit', 'more']);
   });
 
-  it('keeps a single selected cell when nothing is tagged', () => {
+  it('offers nothing when no code cell is selected and nothing is tagged', () => {
     const untagged = notebook.map(c => ({ ...c, tags: [] }));
-    expect(selectMainCells(untagged, [4]).cells.map(c => c.id)).toEqual([
-      'plot'
-    ]);
+    expect(cellChoices(untagged, [0])).toEqual({
+      selection: null,
+      tags: null,
+      from: 'selection'
+    });
+  });
+
+  it('builds the job from the choice in the dialog', () => {
+    const choices = cellChoices(notebook, [4]);
+    const source = {
+      kind: 'cells' as const,
+      notebookPath: 'a.ipynb',
+      main: choices.selection!.main,
+      setupCandidates: choices.selection!.setupCandidates,
+      cellChoices: { selection: choices.selection, tags: choices.tags }
+    };
+    const roles = (from: 'selection' | 'tags') =>
+      buildJobSpec(source, values({ cellsFrom: from }), 'k').source.cells?.map(
+        c => c.id
+      );
+    expect(roles('selection')).toEqual(['plot']);
+    expect(roles('tags')).toEqual(['fit', 'more']);
   });
 
   it('offers the code cells above the first main cell as setup', () => {
-    const main = selectMainCells(notebook, [3, 4]).cells;
+    const main = cellChoices(notebook, [3, 4]).selection!.main;
     const candidates = setupCandidates(notebook, main);
     expect(candidates.map(c => c.id)).toEqual(['imports', 'load']);
     expect(selectSetupCells(candidates, 'none', ['load'])).toEqual([]);

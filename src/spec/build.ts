@@ -5,7 +5,13 @@
 import { SubmitKind, unhandledKind } from '../kinds';
 import { Batch } from '../tokens';
 import { loadTrans, TranslationBundle } from '../translation';
-import { ICellInfo, selectSetupCells, SetupMode } from './cells';
+import {
+  CellsFrom,
+  ICellInfo,
+  ICellsChoice,
+  selectSetupCells,
+  SetupMode
+} from './cells';
 import { formatParameterErrors, parseParameters } from './literals';
 import { hasSweep, parseSweep } from './sweeps';
 import {
@@ -30,6 +36,8 @@ export interface ISubmitValues extends IWorkerValues {
   walltimeMinutes: number;
   backend: string;
   account: string;
+  /** Kind `cells`: run the selected cells or the cells tagged `batch` (when the source offers both). */
+  cellsFrom?: CellsFrom;
 }
 
 /**
@@ -77,10 +85,27 @@ export interface IJobSource {
   main?: ReadonlyArray<ICellInfo>;
   /** Kind `cells`: the candidates for setup, in notebook order. */
   setupCandidates?: ReadonlyArray<ICellInfo>;
+  /**
+   * Kind `cells`: the selected cells and the tagged ones, when the user may
+   * choose (`withCellsFrom` sets main and setupCandidates from the choice).
+   */
+  cellChoices?: { selection: ICellsChoice | null; tags: ICellsChoice | null };
   /** Kind `notebook`: the nbformat JSON. */
   notebook?: Record<string, unknown>;
   /** Kind `script`: the Python file's text as the editor has it. */
   script?: { content: string; args?: string[] };
+}
+
+/** The source with the main and setup cells of the chosen rule (unchanged when it offers no choice). */
+export function withCellsFrom(
+  source: IJobSource,
+  from: CellsFrom | undefined
+): IJobSource {
+  const chosen =
+    from && source.cellChoices?.[from === 'tags' ? 'tags' : 'selection'];
+  return chosen
+    ? { ...source, main: chosen.main, setupCandidates: chosen.setupCandidates }
+    : source;
 }
 
 /** Whether a path names a Python file "Run script in batch" can run. */
@@ -100,12 +125,13 @@ export function scriptJobSource(path: string, content: string): IJobSource {
  * Build the JobSpec, or throw an Error whose message lists every problem.
  */
 export function buildJobSpec(
-  source: IJobSource,
+  offered: IJobSource,
   values: ISubmitValues & IWorkerValues,
   idempotencyKey: string,
   backendType?: Batch.BackendType,
   trans: TranslationBundle = loadTrans()
 ): Batch.IJobSpec {
+  const source = withCellsFrom(offered, values.cellsFrom);
   const dask = isDaskBackend(backendType);
   const problems = validateValues(values, trans);
   if (dask) {

@@ -21,30 +21,43 @@ export const BATCH_TAG = 'batch';
 
 export type SetupMode = 'none' | 'above' | 'chosen';
 
+/** Where a cells job's main cells come from. */
+export type CellsFrom = 'selection' | 'tags';
+
+/** One way to pick a job's cells: its main cells and the setup candidates above them. */
+export interface ICellsChoice {
+  main: ICellInfo[];
+  setupCandidates: ICellInfo[];
+}
+
 /**
- * The cells a "Run in batch" runs: the selected code cells, or the code
- * cells tagged `batch` when the selection is a single untagged cell and
- * tagged cells exist.
+ * What "Run in batch" may run: the selected code cells, and the code cells
+ * tagged `batch`; `from` is the rule that applies by default. The selection,
+ * when it holds a code cell, is what runs; the tagged cells only when no code
+ * cell is selected (the dialog offers the other choice when both exist).
  */
-export function selectMainCells(
+export function cellChoices(
   cells: ReadonlyArray<ICellInfo>,
   selected: ReadonlyArray<number>
-): { cells: ICellInfo[]; fromTags: boolean } {
-  const tagged = cells.filter(
-    cell => cell.type === 'code' && cell.tags.includes(BATCH_TAG)
-  );
-  if (
-    selected.length === 1 &&
-    !cells[selected[0]]?.tags.includes(BATCH_TAG) &&
-    tagged.length > 0
-  ) {
-    return { cells: tagged, fromTags: true };
-  }
+): {
+  selection: ICellsChoice | null;
+  tags: ICellsChoice | null;
+  from: CellsFrom;
+} {
+  const choice = (main: ICellInfo[]): ICellsChoice | null =>
+    main.length
+      ? { main, setupCandidates: setupCandidates(cells, main) }
+      : null;
   const picked = [...new Set(selected)]
     .sort((a, b) => a - b)
     .map(index => cells[index])
     .filter(cell => cell !== undefined && cell.type === 'code');
-  return { cells: picked, fromTags: false };
+  const tagged = cells.filter(
+    cell => cell.type === 'code' && cell.tags.includes(BATCH_TAG)
+  );
+  const selection = choice(picked);
+  const tags = choice(tagged);
+  return { selection, tags, from: selection || !tags ? 'selection' : 'tags' };
 }
 
 /**

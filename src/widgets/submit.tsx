@@ -7,9 +7,11 @@ import * as React from 'react';
 import { takesSetupCells, unhandledKind } from '../kinds';
 import {
   buildJobSpec,
+  CellsFrom,
   IJobSource,
   isDaskBackend,
-  ISubmitValues
+  ISubmitValues,
+  withCellsFrom
 } from '../spec';
 import { Batch, IBatchModel, IBatchSettings } from '../tokens';
 import { loadTrans, TranslationBundle } from '../translation';
@@ -37,8 +39,9 @@ export interface ISubmitFormProps extends IJobFormProps<ISubmitValues> {
 }
 
 export function SubmitForm(props: ISubmitFormProps): JSX.Element {
-  const { model, source, error, busy, trans } = props;
+  const { model, error, busy, trans } = props;
   const [values, update] = useFormValues<ISubmitValues>(props);
+  const source = withCellsFrom(props.source, values.cellsFrom);
   useDefaultBackendAndAccount(model, values, props.preferredBackend, update);
 
   return (
@@ -54,7 +57,15 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           onChange={e => update({ name: e.target.value })}
         />
       </label>
-      <div className="jp-Batch-What">{whatRuns(source, trans)}</div>
+      <div className="jp-Batch-What">
+        {whatRuns(source, values.cellsFrom, trans)}
+      </div>
+      <CellsFromField
+        source={props.source}
+        cellsFrom={values.cellsFrom}
+        update={update}
+        trans={trans}
+      />
       {takesSetupCells(source.kind) && (
         <SetupFields
           candidates={source.setupCandidates ?? []}
@@ -111,16 +122,77 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   );
 }
 
-/** The line saying what the job runs. */
-function whatRuns(source: IJobSource, trans: TranslationBundle): string {
+/** Selected or tagged cells: offered when the notebook has both. */
+function CellsFromField(props: {
+  source: IJobSource;
+  cellsFrom: CellsFrom | undefined;
+  update: (patch: Partial<ISubmitValues>) => void;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { source, cellsFrom, update, trans } = props;
+  const { selection, tags } = source.cellChoices ?? {};
+  if (!selection || !tags) {
+    return null;
+  }
+  return (
+    <label className="jp-Batch-Field">
+      <span>{trans.__('Cells')}</span>
+      <select
+        className="jp-mod-styled"
+        name="cellsFrom"
+        value={cellsFrom ?? 'selection'}
+        onChange={e => update({ cellsFrom: e.target.value as CellsFrom })}
+      >
+        <option value="selection">
+          {trans._n(
+            'The selected cell',
+            'The %1 selected cells',
+            selection.main.length
+          )}
+        </option>
+        <option value="tags">
+          {trans._n(
+            'The cell tagged "batch"',
+            'The %1 cells tagged "batch"',
+            tags.main.length
+          )}
+        </option>
+      </select>
+    </label>
+  );
+}
+
+/** The line saying what the job runs, and for cells by which rule. */
+function whatRuns(
+  source: IJobSource,
+  cellsFrom: CellsFrom | undefined,
+  trans: TranslationBundle
+): string {
   switch (source.kind) {
-    case 'cells':
+    case 'cells': {
+      const count = source.main?.length ?? 0;
+      if (cellsFrom === 'tags') {
+        return source.cellChoices?.selection
+          ? trans._n(
+              'Runs the %1 cell tagged "batch" in %2',
+              'Runs the %1 cells tagged "batch" in %2',
+              count,
+              source.notebookPath
+            )
+          : trans._n(
+              'No code cell is selected: runs the %1 cell tagged "batch" in %2',
+              'No code cell is selected: runs the %1 cells tagged "batch" in %2',
+              count,
+              source.notebookPath
+            );
+      }
       return trans._n(
-        'Runs %1 cell of %2',
-        'Runs %1 cells of %2',
-        source.main?.length ?? 0,
+        'Runs the selected cell of %2',
+        'Runs the %1 selected cells of %2',
+        count,
         source.notebookPath
       );
+    }
     case 'notebook':
       return trans.__('Runs the whole notebook %1', source.notebookPath);
     case 'script':

@@ -4,7 +4,12 @@
  * notebook, cancel, be refused over quota, see failures, reload and keep everything.
  */
 import { expect, test } from '@jupyterlab/galata';
-import { BatchHelper, CELL } from './helpers/BatchHelper';
+import {
+  BatchHelper,
+  CELL,
+  TAGGED_CELL,
+  taggedNotebook
+} from './helpers/BatchHelper';
 import { sel } from './helpers/selectors';
 
 test.use({ autoGoto: true });
@@ -57,6 +62,52 @@ test.describe('Run in batch on the local backend', () => {
       }
     );
     await expect(executed).toBeVisible();
+  });
+
+  test('the selected cell is what runs; the cells tagged "batch" only when no code cell is selected, or when chosen', async ({
+    page,
+    tmpPath
+  }) => {
+    const batch = new BatchHelper(page);
+    await batch.openTestNotebook(tmpPath, 'tagged.ipynb', taggedNotebook());
+    const what = page.locator(`${sel.dialogBody} .jp-Batch-What`);
+    const cellsFrom = page.locator(
+      `${sel.dialogBody} select[name="cellsFrom"]`
+    );
+
+    // no code cell selected (the heading): the tagged cells, and the dialog says why
+    await batch.openRunCellsDialog(TAGGED_CELL.intro);
+    await expect(what).toHaveText(
+      `No code cell is selected: runs the 2 cells tagged "batch" in ${tmpPath}/tagged.ipynb`
+    );
+    await expect(cellsFrom).toHaveCount(0);
+    await page
+      .locator(sel.dialog)
+      .getByRole('button', { name: 'Cancel' })
+      .click();
+
+    // the tagged cells can still be chosen over a selected cell
+    await batch.openRunCellsDialog(TAGGED_CELL.mine);
+    await expect(what).toHaveText(
+      `Runs the selected cell of ${tmpPath}/tagged.ipynb`
+    );
+    await cellsFrom.selectOption('tags');
+    await expect(what).toHaveText(
+      `Runs the 2 cells tagged "batch" in ${tmpPath}/tagged.ipynb`
+    );
+    await cellsFrom.selectOption('selection');
+
+    // one untagged cell selected: it alone runs
+    await batch.fillDialog({ name: 'ui-selected-cell', setup: 'none' });
+    await batch.submitDialog();
+    await batch.showSidebar();
+    await batch.waitForState('ui-selected-cell', 'succeeded');
+    const details = await batch.openDetails('ui-selected-cell');
+    await expect(details.locator(sel.log)).toContainText(
+      'only the selected cell'
+    );
+    await expect(details.locator(sel.log)).not.toContainText('tagged one');
+    await expect(details.locator(sel.log)).not.toContainText('tagged two');
   });
 
   test('the cell context menu and the command palette open the same dialog', async ({

@@ -65,6 +65,28 @@ export function testNotebook(): string {
 
 export const CELL = { setup: 1, work: 2, slow: 3, broken: 4 };
 
+/** Two cells tagged "batch" and an untagged one between them (the selection rule). */
+export function taggedNotebook(): string {
+  const notebook = JSON.parse(testNotebook());
+  const code = (id: string, source: string, tags: string[] = []) => ({
+    cell_type: 'code',
+    id,
+    metadata: { tags },
+    execution_count: null,
+    outputs: [],
+    source
+  });
+  notebook.cells = [
+    notebook.cells[0],
+    code('first', 'print("tagged one")', ['batch']),
+    code('mine', 'print("only the selected cell")'),
+    code('second', 'print("tagged two")', ['batch'])
+  ];
+  return JSON.stringify(notebook);
+}
+
+export const TAGGED_CELL = { intro: 0, first: 1, mine: 2, second: 3 };
+
 /** A notebook for sweeps: a setup cell and one cell that prints and writes its `n`. */
 export function sweepNotebook(): string {
   const notebook = JSON.parse(testNotebook());
