@@ -67,6 +67,9 @@ def _environment(port: int) -> dict[str, str]:
         "USER_BATCH_PYTHON": os.environ.get("USER_BATCH_PYTHON", sys.executable),
         "USER_BATCH_ROOT_DIR": _jupyter_root_dir(),
         "USER_BATCH_EXIT_WITH_PARENT": "1",
+        # a line per request (the sidebar polls) would flood the terminal JupyterLab runs in;
+        # warnings and errors still show
+        "USER_BATCH_REQUEST_LOG_LEVEL": os.environ.get("USER_BATCH_REQUEST_LOG_LEVEL", "debug"),
     }
     return {key: _escape(value) for key, value in env.items()}
 

@@ -98,7 +98,11 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? loggerOptions(config), bodyLimit: config.bodyLimitBytes });
+  // one line per request, at the configured level (debug under JupyterLab, whose terminal it would flood)
+  const app = Fastify({ logger: opts.logger ?? loggerOptions(config), bodyLimit: config.bodyLimitBytes, disableRequestLogging: true });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log[config.requestLogLevel]({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

@@ -98,6 +98,8 @@ export interface Config {
   catalogRoots: string[];
   pipelines: PipelinesConfig;
   logLevel: string;
+  /** The level of the one line logged per request: `debug` keeps them out of JupyterLab's terminal. */
+  requestLogLevel: 'debug' | 'info';
   version: string;
 }
 
@@ -283,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clusterDimensions: site.pipelines?.clusterDimensions ?? [],
     },
     logLevel: env.USER_BATCH_LOG_LEVEL ?? 'info',
+    requestLogLevel: env.USER_BATCH_REQUEST_LOG_LEVEL === 'debug' ? 'debug' : 'info',
     version: packageVersion(),
   };
 }

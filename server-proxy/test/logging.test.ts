@@ -32,10 +32,32 @@ describe('logging', () => {
       await app.close();
     }
     const records = lines.map(l => JSON.parse(l) as { msg?: string; headers?: Record<string, string> });
-    expect(records.some(r => r.msg === 'incoming request')).toBe(true);
+    expect(records.filter(r => r.msg === 'request completed')).toHaveLength(3);
     expect(records.find(r => r.msg === 'a careless log call')?.headers?.['x-user-batch-secret']).toBe('[redacted]');
     expect(lines.join('\n')).not.toContain('top-secret-value');
     expect(lines.join('\n')).not.toContain('jupyter-token-value');
     expect(lines.join('\n')).toContain('/api/quota?token=[redacted]');
+  });
+
+  it('logs requests at debug when asked (under JupyterLab), keeping warnings and errors', async () => {
+    const { config } = testConfig({ USER_BATCH_REQUEST_LOG_LEVEL: 'debug' }, { logLevel: 'info' });
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const options = loggerOptions(config);
+    const app = await buildApp(config, { logger: typeof options === 'object' ? { ...options, stream } : options });
+    try {
+      for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/api/jobs' });
+      app.log.warn('a warning');
+    } finally {
+      await app.close();
+    }
+    const messages = lines.map(l => (JSON.parse(l) as { msg?: string }).msg);
+    expect(messages).not.toContain('request completed');
+    expect(messages).toContain('a warning');
   });
 });

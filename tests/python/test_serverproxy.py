@@ -46,3 +46,10 @@ def test_without_node_the_proxy_says_what_to_install(monkeypatch, caplog):
     ran = subprocess.run(command, capture_output=True, text=True)  # and when the proxy is started
     assert ran.returncode != 0
     assert "Node.js was not found" in ran.stderr and "Install Node.js 20" in ran.stderr
+
+
+def test_under_jupyterlab_requests_are_logged_at_debug_unless_the_user_asks(monkeypatch):
+    monkeypatch.delenv("USER_BATCH_REQUEST_LOG_LEVEL", raising=False)
+    assert serverproxy._environment(1234)["USER_BATCH_REQUEST_LOG_LEVEL"] == "debug"
+    monkeypatch.setenv("USER_BATCH_REQUEST_LOG_LEVEL", "info")
+    assert serverproxy._environment(1234)["USER_BATCH_REQUEST_LOG_LEVEL"] == "info"
