@@ -433,7 +433,11 @@ async def _main(jobdir: str, log: Log, started: float, item: int | None = None) 
         and INJECTED_TAG not in c.metadata.get("tags", [])
     )
     runner.write_progress()
-    log.batch(f"job {runner.run.get('jobId')}: {runner.progress['total']} cell(s) to run")
+    if runner.run.get("script"):
+        log.batch(f"job {runner.run.get('jobId')}: running the script {runner.run['script']}")
+    else:
+        total = runner.progress["total"]
+        log.batch(f"job {runner.run.get('jobId')}: {total} cell{'' if total == 1 else 's'} to run")
 
     walltime = runner.run.get("walltimeSeconds")
     timeout = None

@@ -24,6 +24,8 @@ export const RunFile = z.looseObject({
   cells: z.array(Cell).optional(),
   /** kind notebook: the notebook's file name in the job folder. */
   inputNotebook: z.string().optional(),
+  /** kind cells made from a script job: the script's path (relative to the Jupyter root), for the log. */
+  script: z.string().optional(),
   parameters: z.record(z.string(), z.json()),
   outputDir: z.string(),
   outputNotebook: z.string(),

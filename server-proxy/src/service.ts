@@ -320,7 +320,8 @@ export class JobService {
         }
         store.update(jobId, patch);
         if (stateChanged || reasonChanged) {
-          store.addEvent(jobId, patch.state ?? current.state, patch.stateReason ?? current.stateReason);
+          // a reason of null is news too: a job that succeeded must not keep "Running as ..."
+          store.addEvent(jobId, patch.state ?? current.state, patch.stateReason !== undefined ? patch.stateReason : current.stateReason);
         }
         let settled = false;
         if (patch.state && isFinal(patch.state)) {

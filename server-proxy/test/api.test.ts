@@ -74,6 +74,8 @@ describe('job lifecycle through the API', () => {
     expect(record.code.map(c => c.sha256)).toEqual([sha('import math'), sha('x = math.sqrt(2)'), sha('print(x)')]);
     expect(record.parameters).toEqual({ threshold: 0.75 });
     expect(record.events.map(e => e.state)).toEqual(['pending', 'running', 'succeeded']);
+    // the end says nothing more than "succeeded": not the reason it had while it ran
+    expect(record.events.at(-1)?.reason).toBeNull();
     expect(record.outputs).toHaveLength(2);
     expect(record.environment).toMatchObject({ python: { version: expect.any(String) } });
 

@@ -8,7 +8,8 @@ import { makeApp, type TestApp, waitForState } from './helpers';
 
 const SCRIPT =
   'import os, sys\nprint("argv", sys.argv[1:], "file", os.path.basename(__file__), "threshold", threshold)\n' +
-  'if __name__ == "__main__":\n    open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "done.txt"), "w").write("ok")\n';
+  'if __name__ == "__main__":\n    open(os.path.join(os.environ["BATCH_OUTPUT_DIR"], "done.txt"), "w").write("ok")\n' +
+  '"a last expression python would not print"\n';
 
 describe('script jobs', () => {
   let t: TestApp;
@@ -42,6 +43,10 @@ describe('script jobs', () => {
     expect(done.state).toBe('succeeded');
     const log = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` })).json<{ text: string }>().text;
     expect(log).toContain("argv ['--band', 'r'] file fit.py threshold 0.25");
+    // as `python fit.py` would: the log names the script, and no expression's value is shown
+    expect(log).toContain('running the script work/fit.py');
+    expect(log).not.toMatch(/cell\(s\) to run/);
+    expect(log).not.toContain('a last expression python would not print');
     expect(existsSync(join(t.config.rootDir, 'batch-jobs', job.id, 'done.txt'))).toBe(true);
     expect(existsSync(join(t.config.rootDir, 'batch-jobs', job.id, 'fit.ipynb'))).toBe(true);
     const prov = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json();

@@ -144,7 +144,14 @@ export function outputNotebookName(spec: JobSpec): string | null {
 function scriptCells(file: string, script: { content: string; args?: string[] }): { id: string; role: 'setup' | 'main'; source: string }[] {
   const argv = JSON.stringify([file, ...(script.args ?? [])]);
   return [
-    { id: 'script-argv', role: 'setup', source: `import sys\n__file__ = ${JSON.stringify(file)}\nsys.argv = ${argv}` },
+    {
+      id: 'script-argv',
+      role: 'setup',
+      // as `python script.py` runs it: no value of a bare expression is shown
+      source:
+        `import sys\n__file__ = ${JSON.stringify(file)}\nsys.argv = ${argv}\n` +
+        "if 'get_ipython' in globals():\n    get_ipython().ast_node_interactivity = 'none'",
+    },
     { id: 'script', role: 'main', source: script.content },
   ];
 }
@@ -276,7 +283,7 @@ export class JobFiles {
   }
 
   /** run.json's kind and what it runs: a script runs as cells (argv set-up cell, then the file). */
-  private whatRuns(spec: JobSpec): Pick<RunFile, 'kind' | 'cells' | 'inputNotebook'> {
+  private whatRuns(spec: JobSpec): Pick<RunFile, 'kind' | 'cells' | 'inputNotebook' | 'script'> {
     switch (spec.kind) {
       case 'cells':
         return { kind: 'cells', cells: spec.source.cells };
@@ -284,7 +291,11 @@ export class JobFiles {
         return { kind: 'notebook', inputNotebook: JOB_FILES.inputNotebook };
       case 'script':
         // __file__ and sys.argv as `python script.py args` would set them, then the file
-        return { kind: 'cells', cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script) };
+        return {
+          kind: 'cells',
+          cells: scriptCells(join(this.rootDir, spec.source.notebookPath), spec.source.script),
+          script: spec.source.notebookPath,
+        };
       case 'catalog':
         return { kind: 'catalog' };
       case 'pipeline':
