@@ -3,6 +3,7 @@
  * region and columns the dialog's fields describe, the job spec and the
  * plan line. Nothing here touches the DOM or the network.
  */
+import { formatCoreHours } from '@user-batch/contract/lib/quota-cost';
 import {
   ICellInfo,
   isDaskBackend,
@@ -302,17 +303,12 @@ export function buildCatalogSpec(
   return spec;
 }
 
+/** Core-hours as every message shows them (the contract's rule). */
+export { formatCoreHours };
+
 /** Counts with thousands separators, the same in every locale. */
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
-}
-
-/** Core-hours to one significant figure and more for small ones. */
-export function formatCoreHours(value: number): string {
-  if (value === 0) {
-    return '0';
-  }
-  return value >= 1 ? value.toFixed(1) : String(Number(value.toPrecision(1)));
 }
 
 /**

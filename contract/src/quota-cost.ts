@@ -36,6 +36,16 @@ export interface QuotaView {
 }
 
 export const roundCoreHours = (n: number): number => Math.round(n * 1000) / 1000;
+/**
+ * Core-hours as every message and label shows them: "0", "<0.01", two decimals under 10, one under
+ * 100, whole numbers above (trailing zeros dropped): 0.025984 → "0.03", 23.978 → "24", 150.2 → "150".
+ */
+export function formatCoreHours(n: number): string {
+  if (n === 0) return '0';
+  if (n > 0 && n < 0.01) return '<0.01';
+  const digits = n < 10 ? 2 : n < 100 ? 1 : 0;
+  return String(Number(n.toFixed(digits)));
+}
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 /** Sums of core-hours carry float noise: a job that fits exactly must fit. */
 const EPSILON = 1e-9;
@@ -131,13 +141,13 @@ export function quotaRefusal(
     const fit = roundCoreHours(Math.max(0, limits.coreHours - usage.coreHours));
     const advice =
       fit > 0
-        ? `Ask for at most ${fit} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${windowHours}-hour window.`
+        ? `Ask for at most ${formatCoreHours(fit)} core-hours (fewer cores or a shorter walltime) or wait for older jobs to leave the ${windowHours}-hour window.`
         : `Wait for older jobs to leave the ${windowHours}-hour window.`;
     return refuse(
       'coreHours',
       usage.coreHours,
       coreHours,
-      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours; you have used ${usage.coreHours} and this job reserves ${coreHours} (${what} × walltime). ${advice}`,
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours; you have used ${formatCoreHours(usage.coreHours)} and this job reserves ${formatCoreHours(coreHours)} (${what} × walltime). ${advice}`,
     );
   }
   if (estimate && usage.coreHours + estimate.coreHours > limits.coreHours + EPSILON) {
@@ -146,7 +156,7 @@ export function quotaRefusal(
       'coreHours',
       usage.coreHours,
       roundCoreHours(estimate.coreHours),
-      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${left} are left; ${estimate.of} is estimated at ${roundCoreHours(estimate.coreHours)} core-hours. ${estimate.advice ?? CATALOG_ADVICE}, or wait for older jobs to leave the window.`,
+      `Core-hours limit is ${limits.coreHours} per ${windowHours} hours and ${formatCoreHours(left)} are left; ${estimate.of} is estimated at ${formatCoreHours(estimate.coreHours)} core-hours. ${estimate.advice ?? CATALOG_ADVICE}, or wait for older jobs to leave the window.`,
     );
   }
   return null;
@@ -168,8 +178,8 @@ export function planQuota(
     coreHoursLeft: roundCoreHours(left),
     fits,
     message: fits
-      ? `Estimated ${cost} core-hours of the ${roundCoreHours(left)} you have left.`
-      : `Estimated ${cost} core-hours, but only ${roundCoreHours(left)} are left in your ${quota.windowHours}-hour window: ${advice.charAt(0).toLowerCase()}${advice.slice(1)}, or wait.`,
+      ? `Estimated ${formatCoreHours(cost)} core-hours of the ${formatCoreHours(left)} you have left.`
+      : `Estimated ${formatCoreHours(cost)} core-hours, but only ${formatCoreHours(left)} are left in your ${quota.windowHours}-hour window: ${advice.charAt(0).toLowerCase()}${advice.slice(1)}, or wait.`,
   };
 }
 
@@ -237,7 +247,7 @@ export function quotaSummary(
   const parts = [
     `Uses ${use.jobs} of ${limits.concurrentJobs} concurrent jobs`,
     `${use.coresInUse} of ${limits.concurrentCores} cores`,
-    `est. ${use.coreHours.toFixed(1)} core-hours of ${use.coreHoursLeft.toFixed(1)} left`,
+    `est. ${formatCoreHours(use.coreHours)} core-hours of ${formatCoreHours(use.coreHoursLeft)} left`,
   ];
   const words: Record<QuotaOver['limit'], (max: number) => string> = {
     concurrentJobs: () => 'concurrent jobs',

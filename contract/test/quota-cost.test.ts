@@ -1,4 +1,4 @@
-import { jobCost, planQuota, quotaRefusal, quotaSummary, type QuotaView } from '../src';
+import { formatCoreHours, jobCost, planQuota, quotaRefusal, quotaSummary, type QuotaView } from '../src';
 
 /**
  * The cases the dialog (src/spec.ts quotaSummary), the plan route and the ledger computed apart
@@ -88,7 +88,7 @@ describe("planQuota: the plan route's line", () => {
       'fits',
       quota({ coreHours: 20 }, { coreHours: 2 }),
       0.0123,
-      { coreHoursLeft: 18, fits: true, message: 'Estimated 0.012 core-hours of the 18 you have left.' },
+      { coreHoursLeft: 18, fits: true, message: 'Estimated 0.01 core-hours of the 18 you have left.' },
     ],
     [
       'does not fit',
@@ -112,14 +112,14 @@ describe("quotaSummary: the submit dialog's line", () => {
       'one run that fits',
       quota({}),
       { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60 },
-      { text: 'Uses 1 of 4 concurrent jobs, 1 of 4 cores, est. 1.0 core-hours of 20.0 left', fits: true },
+      { text: 'Uses 1 of 4 concurrent jobs, 1 of 4 cores, est. 1 core-hours of 20 left', fits: true },
     ],
     [
       'over three limits',
       quota({}, { concurrentJobs: 4, concurrentCores: 2, coreHours: 19.5 }),
       { cpus: 1, memoryMiB: 9000, walltimeMinutes: 60 },
       {
-        text: 'Uses 5 of 4 concurrent jobs, 3 of 4 cores, est. 1.0 core-hours of 0.5 left — over the limit for concurrent jobs, core-hours, memory (at most 8192 MiB a job)',
+        text: 'Uses 5 of 4 concurrent jobs, 3 of 4 cores, est. 1 core-hours of 0.5 left — over the limit for concurrent jobs, core-hours, memory (at most 8192 MiB a job)',
         fits: false,
       },
     ],
@@ -127,14 +127,14 @@ describe("quotaSummary: the submit dialog's line", () => {
       'a parallel sweep',
       quota({ concurrentCores: 16 }),
       { cpus: 2, memoryMiB: 2048, walltimeMinutes: 60, runs: 6, parallel: true },
-      { text: 'Uses 1 of 4 concurrent jobs, 12 of 16 cores, est. 12.0 core-hours of 20.0 left', fits: true },
+      { text: 'Uses 1 of 4 concurrent jobs, 12 of 16 cores, est. 12 core-hours of 20 left', fits: true },
     ],
     [
       'a sweep in turn',
       quota({ concurrentCores: 16 }),
       { cpus: 2, memoryMiB: 2048, walltimeMinutes: 60, runs: 11, parallel: false },
       {
-        text: 'Uses 1 of 4 concurrent jobs, 2 of 16 cores, est. 22.0 core-hours of 20.0 left — over the limit for core-hours',
+        text: 'Uses 1 of 4 concurrent jobs, 2 of 16 cores, est. 22 core-hours of 20 left — over the limit for core-hours',
         fits: false,
       },
     ],
@@ -143,7 +143,7 @@ describe("quotaSummary: the submit dialog's line", () => {
       quota({ daskWorkersPerCluster: 1 }),
       { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60, workers: 2 },
       {
-        text: 'Uses 1 of 4 concurrent jobs, 2 of 4 cores, est. 2.0 core-hours of 20.0 left — over the limit for Dask workers (at most 1 worker per cluster)',
+        text: 'Uses 1 of 4 concurrent jobs, 2 of 4 cores, est. 2 core-hours of 20 left — over the limit for Dask workers (at most 1 worker per cluster)',
         fits: false,
       },
     ],
@@ -153,8 +153,16 @@ describe("quotaSummary: the submit dialog's line", () => {
 
   it('accepts a quota from an older proxy that sends no Dask worker cap', () => {
     expect(quotaSummary(noDaskCap(quota({ concurrentCores: 64 })), { cpus: 1, memoryMiB: 2048, walltimeMinutes: 6, workers: 9 })).toEqual({
-      text: 'Uses 1 of 4 concurrent jobs, 9 of 64 cores, est. 0.9 core-hours of 20.0 left',
+      text: 'Uses 1 of 4 concurrent jobs, 9 of 64 cores, est. 0.9 core-hours of 20 left',
       fits: true,
     });
+  });
+});
+
+describe('formatCoreHours: one way to write core-hours everywhere', () => {
+  it('writes the numbers a user saw three ways the same way', () => {
+    // seen before: "est. 0.00008", "of the 23.978", "used 0.025984"
+    expect([0.00008, 23.978, 0.025984].map(formatCoreHours)).toEqual(['<0.01', '24', '0.03']);
+    expect([0, 1, 2.5, 12.04, 150.6].map(formatCoreHours)).toEqual(['0', '1', '2.5', '12', '151']);
   });
 });

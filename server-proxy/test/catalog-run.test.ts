@@ -76,7 +76,7 @@ describe('catalog runs through the API', () => {
     expect(plan.estimate.coreHours).toBeGreaterThan(0);
     expect(plan.quota).toMatchObject({
       fits: true,
-      message: expect.stringMatching(/^Estimated [\d.e-]+ core-hours of the [\d.]+ you have left\.$/),
+      message: expect.stringMatching(/^Estimated [<\d.]+ core-hours of the [\d.]+ you have left\.$/),
     });
   });
 

@@ -175,7 +175,7 @@ describe('quotaSummary with Dask workers', () => {
 
   it('counts cores and core-hours as cpus × workers', () => {
     expect(quotaSummary(quota(4), { ...request, workers: 3 })).toEqual({
-      text: 'Uses 1 of 4 concurrent jobs, 8 of 16 cores, est. 6.0 core-hours of 20.0 left',
+      text: 'Uses 1 of 4 concurrent jobs, 8 of 16 cores, est. 6 core-hours of 20 left',
       fits: true
     });
   });
@@ -184,7 +184,7 @@ describe('quotaSummary with Dask workers', () => {
     const over = quotaSummary(quota(4), { ...request, workers: 6 });
     expect(over.fits).toBe(false);
     expect(over.text).toBe(
-      'Uses 1 of 4 concurrent jobs, 14 of 16 cores, est. 12.0 core-hours of 20.0 left — over the limit for Dask workers (at most 4 workers per cluster)'
+      'Uses 1 of 4 concurrent jobs, 14 of 16 cores, est. 12 core-hours of 20 left — over the limit for Dask workers (at most 4 workers per cluster)'
     );
     expect(quotaSummary(quota(1), { ...request, workers: 2 }).text).toMatch(
       /at most 1 worker per cluster\)$/
@@ -204,6 +204,6 @@ describe('quotaSummary with Dask workers', () => {
       runs: 3,
       parallel: true
     });
-    expect(summary.text).toContain('14 of 16 cores, est. 12.0 core-hours');
+    expect(summary.text).toContain('14 of 16 cores, est. 12 core-hours');
   });
 });

@@ -160,7 +160,7 @@ describe('pipeline fields', () => {
 
   it('says the plan in one line', () => {
     expect(pipelinePlanLine(makePlan('p1'))).toBe(
-      '6 quanta: addA 3, addB 3 · est. 0.002 core-hours'
+      '6 quanta: addA 3, addB 3 · est. <0.01 core-hours'
     );
   });
 });
@@ -210,7 +210,7 @@ describe('PipelineDialog', () => {
     )!;
     expect(planBodies).toHaveLength(1);
     expect(body.querySelector('.jp-Batch-PlanLine')!.textContent).toBe(
-      '6 quanta: addA 3, addB 3 · est. 0.002 core-hours'
+      '6 quanta: addA 3, addB 3 · est. <0.01 core-hours'
     );
     expect(
       [...body.querySelectorAll('.jp-Batch-PipelineLabels tbody tr')].map(

@@ -264,7 +264,7 @@ describe('defaultJobName and quotaSummary', () => {
     expect(
       quotaSummary(quota, { cpus: 1, memoryMiB: 2048, walltimeMinutes: 60 })
     ).toEqual({
-      text: 'Uses 1 of 4 concurrent jobs, 1 of 4 cores, est. 1.0 core-hours of 20.0 left',
+      text: 'Uses 1 of 4 concurrent jobs, 1 of 4 cores, est. 1 core-hours of 20 left',
       fits: true
     });
     const tight = quotaSummary(
@@ -420,7 +420,7 @@ describe('quotaSummary for sweeps', () => {
     expect(
       quotaSummary(quota, { ...request, runs: 6, parallel: true })
     ).toEqual({
-      text: 'Uses 1 of 4 concurrent jobs, 12 of 16 cores, est. 12.0 core-hours of 20.0 left',
+      text: 'Uses 1 of 4 concurrent jobs, 12 of 16 cores, est. 12 core-hours of 20 left',
       fits: true
     });
     const big = quotaSummary(quota, { ...request, runs: 9, parallel: true });
@@ -431,12 +431,12 @@ describe('quotaSummary for sweeps', () => {
   it('counts the cores of one run on a backend that runs them in turn', () => {
     const local = quotaSummary(quota, { ...request, runs: 6, parallel: false });
     expect(local).toEqual({
-      text: 'Uses 1 of 4 concurrent jobs, 2 of 16 cores, est. 12.0 core-hours of 20.0 left',
+      text: 'Uses 1 of 4 concurrent jobs, 2 of 16 cores, est. 12 core-hours of 20 left',
       fits: true
     });
     const long = quotaSummary(quota, { ...request, runs: 11, parallel: false });
     expect(long.text).toMatch(
-      /est\. 22\.0 core-hours of 20\.0 left — over the limit for core-hours$/
+      /est\. 22 core-hours of 20 left — over the limit for core-hours$/
     );
   });
 });

@@ -86,7 +86,7 @@ describe('SubmitDialog', () => {
       'alice'
     );
     expect(body.querySelector('.jp-Batch-QuotaSummary')!.textContent).toBe(
-      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 1.0 core-hours of 18.5 left'
+      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 1 core-hours of 18.5 left'
     );
 
     type(field('input[name="name"]'), 'my run');
@@ -241,7 +241,7 @@ describe('SubmitDialog with a sweep', () => {
     await flush();
     expect(text('.jp-Batch-SweepSummary')).toBe('→ 6 runs, one after another');
     expect(text('.jp-Batch-QuotaSummary')).toBe(
-      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 6.0 core-hours of 18.5 left'
+      'Uses 2 of 4 concurrent jobs, 2 of 4 cores, est. 6 core-hours of 18.5 left'
     );
 
     const backend = body.querySelector<HTMLSelectElement>(
@@ -254,7 +254,7 @@ describe('SubmitDialog with a sweep', () => {
       '→ 6 runs, all at once: 6 × 1 CPU = 6 cores'
     );
     expect(text('.jp-Batch-QuotaSummary')).toBe(
-      'Uses 2 of 4 concurrent jobs, 7 of 4 cores, est. 6.0 core-hours of 18.5 left — over the limit for cores'
+      'Uses 2 of 4 concurrent jobs, 7 of 4 cores, est. 6 core-hours of 18.5 left — over the limit for cores'
     );
 
     type(sweep, 'band = "g"');
@@ -394,7 +394,7 @@ describe('SubmitDialog on a Dask Gateway backend', () => {
     type(body.querySelector<HTMLInputElement>('input[name="workers"]')!, '3');
     await flush();
     expect(text('.jp-Batch-QuotaSummary')).toBe(
-      'Uses 2 of 4 concurrent jobs, 3 of 16 cores, est. 3.0 core-hours of 18.5 left'
+      'Uses 2 of 4 concurrent jobs, 3 of 16 cores, est. 3 core-hours of 18.5 left'
     );
 
     choose('workersMode', 'adaptive');
@@ -405,7 +405,7 @@ describe('SubmitDialog on a Dask Gateway backend', () => {
     );
     await flush();
     expect(text('.jp-Batch-QuotaSummary')).toBe(
-      'Uses 2 of 4 concurrent jobs, 6 of 16 cores, est. 6.0 core-hours of 18.5 left — over the limit for Dask workers (at most 4 workers per cluster)'
+      'Uses 2 of 4 concurrent jobs, 6 of 16 cores, est. 6 core-hours of 18.5 left — over the limit for Dask workers (at most 4 workers per cluster)'
     );
     type(
       body.querySelector<HTMLInputElement>('input[name="maxWorkers"]')!,

@@ -171,7 +171,7 @@ describe('strings through the translator', () => {
     } as unknown as Batch.ICatalogPlan;
     const line = planLine(plan, trans);
     expect(line).toBe(
-      '«4 of 10 partitions» · «1,234 rows» · 56.0 KiB · «est. 0.002 core-hours»'
+      '«4 of 10 partitions» · «1,234 rows» · 56.0 KiB · «est. <0.01 core-hours»'
     );
     // Byte units are symbols, the same in every language.
     expect(outsideMarks(line)).toBe(' ·  · 56.0 KiB · ');
@@ -188,7 +188,7 @@ describe('strings through the translator', () => {
     );
     expect(summary.fits).toBe(false);
     expect(summary.text).toBe(
-      '««Uses 1 of 4 concurrent jobs», «12 of 4 cores», «est. 12.0 core-hours of 18.5 left» — over the limit for «cores», «memory (at most 8192 MiB a job)»»'
+      '««Uses 1 of 4 concurrent jobs», «12 of 4 cores», «est. 12 core-hours of 18.5 left» — over the limit for «cores», «memory (at most 8192 MiB a job)»»'
     );
     expect(outsideMarks(summary.text)).toBe('');
   });

@@ -7,6 +7,7 @@
  */
 import {
   DialogCostRequest,
+  formatCoreHours,
   QuotaOver,
   QuotaView,
   quotaUse
@@ -62,8 +63,8 @@ export function quotaSummary(
     ),
     trans.__(
       'est. %1 core-hours of %2 left',
-      use.coreHours.toFixed(1),
-      use.coreHoursLeft.toFixed(1)
+      formatCoreHours(use.coreHours),
+      formatCoreHours(use.coreHoursLeft)
     )
   ].join(', ');
   const over = use.over.map(o => overWords(o, trans));

@@ -13,6 +13,7 @@ import {
   IJobDetails,
   ILogTail
 } from '../tokens';
+import { formatCoreHours } from '../catalog';
 import { hasCatalogRun, unhandledKind } from '../kinds';
 import { loadTrans, TranslationBundle } from '../translation';
 import { BatchSystemLog } from './batchSystemLog';
@@ -20,7 +21,6 @@ import { CatalogRun } from './catalogRun';
 import { PipelineRun } from './pipelineRun';
 import {
   elapsed,
-  formatAmount,
   formatBytes,
   stateLabel,
   summarizeProvenance
@@ -219,10 +219,10 @@ export function JobDetails(props: {
         <dt>{trans.__('Cost')}</dt>
         <dd>
           {job.cost.usedCoreHours !== null
-            ? trans.__('%1 core-hours', formatAmount(job.cost.usedCoreHours))
+            ? trans.__('%1 core-hours', formatCoreHours(job.cost.usedCoreHours))
             : trans.__(
                 '%1 core-hours reserved',
-                formatAmount(job.cost.reservedCoreHours)
+                formatCoreHours(job.cost.reservedCoreHours)
               )}
         </dd>
       </dl>

@@ -5,6 +5,7 @@ import * as React from 'react';
 
 import { Batch } from '../tokens';
 import { loadTrans, TranslationBundle } from '../translation';
+import { formatCoreHours } from '../catalog';
 import { formatAmount } from './format';
 
 function gauges(
@@ -64,6 +65,7 @@ export function QuotaGauges(props: {
         const max = quota.limits[limit];
         const value = used[limit];
         const ratio = max > 0 ? value / max : 1;
+        const amount = limit === 'coreHours' ? formatCoreHours : formatAmount;
         const classes = ['jp-Batch-QuotaGauge'];
         if (ratio >= 1) {
           classes.push('-mod-full');
@@ -81,8 +83,8 @@ export function QuotaGauges(props: {
             data-limit={limit}
             title={trans.__(
               '%1 of %2 %3%4',
-              formatAmount(value),
-              formatAmount(max),
+              amount(value),
+              amount(max),
               unit,
               window
             )}
@@ -95,7 +97,7 @@ export function QuotaGauges(props: {
               />
             </span>
             <span className="jp-Batch-QuotaValue">
-              {`${formatAmount(value)} / ${formatAmount(max)}`}
+              {`${amount(value)} / ${amount(max)}`}
             </span>
           </div>
         );

@@ -91,7 +91,7 @@ test.describe('Run in batch on the htcondor backend', () => {
       '→ 3 runs, all at once: 3 × 1 CPU = 3 cores'
     );
     await expect(page.locator(sel.quotaSummary)).toContainText(
-      'est. 3.0 core-hours'
+      'est. 3 core-hours'
     );
     await page
       .locator('.jp-Dialog-content')
