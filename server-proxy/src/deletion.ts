@@ -72,12 +72,9 @@ export class JobDeleter {
     if (!job) throw notFound();
     if (!isFinal(job.state)) {
       const code: ErrorCode = 'job_active';
-      throw new HttpError(
-        409,
-        code,
-        `This job is still ${job.state}; cancel it first, then delete it once it has ended.`,
-        { state: job.state },
-      );
+      throw new HttpError(409, code, `This job is still ${job.state}; cancel it first, then delete it once it has ended.`, {
+        state: job.state,
+      });
     }
     return job;
   }

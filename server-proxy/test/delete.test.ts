@@ -56,7 +56,9 @@ describe('deleting finished jobs', () => {
     expect(await listed()).not.toContain(job.id);
     expect((await get(`/api/jobs/${job.id}`)).statusCode).toBe(404);
     expect((await get(`/api/jobs/${job.id}/provenance`)).statusCode).toBe(404);
-    const rows = t.app.db.prepare('SELECT (SELECT COUNT(*) FROM jobs WHERE id = ?) AS jobs, (SELECT COUNT(*) FROM events WHERE job_id = ?) AS events');
+    const rows = t.app.db.prepare(
+      'SELECT (SELECT COUNT(*) FROM jobs WHERE id = ?) AS jobs, (SELECT COUNT(*) FROM events WHERE job_id = ?) AS events',
+    );
     expect(rows.get(job.id, job.id)).toEqual({ jobs: 0, events: 0 });
     // a second delete finds nothing
     expect((await del(job.id)).statusCode).toBe(404);

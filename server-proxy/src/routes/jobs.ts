@@ -121,7 +121,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async app => {
     {
       schema: {
         summary:
-          "Delete a finished job: its output folder, its job folder and its record; with keepProvenance=true the provenance stays readable",
+          'Delete a finished job: its output folder, its job folder and its record; with keepProvenance=true the provenance stays readable',
         params: JobIdParams,
         querystring: z.object({
           keepProvenance: z

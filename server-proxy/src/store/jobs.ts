@@ -118,9 +118,7 @@ export class JobStore {
   }
 
   listActive(): JobRecord[] {
-    const rows = this.db
-      .prepare(`${SELECT} AND j.state NOT IN ('succeeded','failed','cancelled','lost') ORDER BY j.seq`)
-      .all() as JobRow[];
+    const rows = this.db.prepare(`${SELECT} AND j.state NOT IN ('succeeded','failed','cancelled','lost') ORDER BY j.seq`).all() as JobRow[];
     return rows.map(toRecord);
   }
 
@@ -158,9 +156,7 @@ export class JobStore {
    * Call inside the transaction that checked the job may be deleted.
    */
   markDeleted(id: string, at: string, provenance: string | null): void {
-    this.db
-      .prepare('UPDATE jobs SET deleted_at = ?, provenance_json = ? WHERE id = ? AND deleted_at IS NULL')
-      .run(at, provenance, id);
+    this.db.prepare('UPDATE jobs SET deleted_at = ?, provenance_json = ? WHERE id = ? AND deleted_at IS NULL').run(at, provenance, id);
     this.db.prepare('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
   }
 
