@@ -69,9 +69,21 @@ describe('deleting a job', () => {
   it('offers Delete on ended jobs only; a deleted job leaves the list and its details close', async () => {
     FakeEventSource.instances = [];
     const jobs: Batch.IJob[] = [
-      makeJob({ id: 'done', state: 'succeeded', createdAt: '2026-01-02T00:00:00Z' }),
-      makeJob({ id: 'other', state: 'failed', createdAt: '2026-01-01T00:00:00Z' }),
-      makeJob({ id: 'busy', state: 'running', createdAt: '2026-01-03T00:00:00Z' })
+      makeJob({
+        id: 'done',
+        state: 'succeeded',
+        createdAt: '2026-01-02T00:00:00Z'
+      }),
+      makeJob({
+        id: 'other',
+        state: 'failed',
+        createdAt: '2026-01-01T00:00:00Z'
+      }),
+      makeJob({
+        id: 'busy',
+        state: 'running',
+        createdAt: '2026-01-03T00:00:00Z'
+      })
     ];
     const fake = new FakeProxyFetch()
       .on(`GET ${BASE}/jobs`, () => json(200, { jobs }))
