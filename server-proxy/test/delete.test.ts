@@ -91,7 +91,13 @@ describe('deleting finished jobs', () => {
     const before = (await get(`/api/jobs/${job.id}/provenance`)).json<Provenance>();
     expect(before.outputs.length).toBeGreaterThan(0);
 
-    const res = await del(job.id, '?keepProvenance=true');
+    // as the extension sends it: an empty JSON body
+    const res = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/jobs/${job.id}?keepProvenance=true`,
+      headers: { ...alice, 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(res.statusCode).toBe(200);
     expect(existsSync(outputDir(job.id))).toBe(false);
     expect(existsSync(jobDir(job.id))).toBe(false);
