@@ -36,6 +36,7 @@ import {
   SETTINGS_PLUGIN_ID
 } from './tokens';
 import { loadTrans, TranslationBundle } from './translation';
+import { DeleteJobBody } from './widgets/deleteDialog';
 import { BatchSidebar } from './widgets/sidebar';
 
 /**
@@ -110,7 +111,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       },
       onCancel: job => confirmCancel(model, job, trans),
       onRelease: job => releaseJob(model, job, trans),
-      onRerun: job => rerunJob(model, job, trans)
+      onRerun: job => rerunJob(model, job, trans),
+      onDelete: job => confirmDelete(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -335,6 +337,32 @@ async function confirmCancel(
       trans.__('Could not cancel "%1": %2', job.name, message(reason))
     );
     return false;
+  }
+}
+
+/** Ask (naming what goes, offering to keep the provenance), then delete. */
+async function confirmDelete(
+  model: IBatchModel,
+  job: Batch.IJob,
+  trans: TranslationBundle
+): Promise<void> {
+  const result = await showDialog({
+    title: trans.__('Delete batch job'),
+    body: new DeleteJobBody(job, trans),
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Keep job') }),
+      Dialog.warnButton({ label: trans.__('Delete') })
+    ]
+  });
+  if (!result.button.accept) {
+    return;
+  }
+  try {
+    await model.delete(job.id, result.value ?? true);
+  } catch (reason) {
+    notifyFailure(
+      trans.__('Could not delete "%1": %2', job.name, message(reason))
+    );
   }
 }
 

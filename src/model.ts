@@ -288,6 +288,16 @@ export class BatchModel implements IBatchModel {
     return job;
   }
 
+  async delete(
+    id: string,
+    keepProvenance: boolean
+  ): Promise<Batch.IDeleteJobResult> {
+    const result = await this._client.deleteJob(id, keepProvenance);
+    // The stream says so too (to every open lab); this one need not wait.
+    this._remove(id);
+    return result;
+  }
+
   provenanceDownloadUrl(id: string): string {
     return this._client.browserUrl(
       `api/jobs/${encodeURIComponent(id)}/provenance`,
@@ -376,6 +386,14 @@ export class BatchModel implements IBatchModel {
         this._onJobEvent(event.data);
       }
     });
+    source.addEventListener('job-deleted', event => {
+      if (this._source === source) {
+        const deleted = Private.parse<{ id?: unknown }>(event.data);
+        if (deleted && typeof deleted.id === 'string') {
+          this._remove(deleted.id);
+        }
+      }
+    });
     source.addEventListener('quota', event => {
       if (this._source === source) {
         this._onQuotaEvent(event.data);
@@ -401,6 +419,17 @@ export class BatchModel implements IBatchModel {
     }
   }
 
+  /** A deleted job leaves the list (and the details, if it was open); it never comes back. */
+  private _remove(id: string): void {
+    this._deleted.add(id);
+    if (this._selectedJobId === id) {
+      this.selectJob(null);
+    }
+    if (this._jobs.some(job => job.id === id)) {
+      this._setJobs(this._jobs.filter(job => job.id !== id));
+    }
+  }
+
   private _onQuotaEvent(data: string): void {
     const quota = Private.parse<Batch.IQuotaStatus>(data);
     if (quota && quota.limits) {
@@ -413,6 +442,9 @@ export class BatchModel implements IBatchModel {
    * final state is a transition we saw happen.
    */
   private _upsert(job: Batch.IJob, live: boolean): void {
+    if (this._deleted.has(job.id)) {
+      return; // a late copy of a job deleted since
+    }
     const index = this._jobs.findIndex(j => j.id === job.id);
     const previous = index >= 0 ? this._jobs[index] : undefined;
     if (
@@ -442,23 +474,26 @@ export class BatchModel implements IBatchModel {
   private _mergeList(list: Batch.IJob[]): void {
     const known = new Map(this._jobs.map(job => [job.id, job]));
     const endedNow: Batch.IJob[] = [];
-    const jobs = list.map(job => {
-      const previous = known.get(job.id);
-      if (!previous) {
+    const jobs = list
+      .filter(job => !this._deleted.has(job.id))
+      .map(job => {
+        const previous = known.get(job.id);
+        if (!previous) {
+          return job;
+        }
+        if (Batch.isFinal(previous.state) && !Batch.isFinal(job.state)) {
+          return previous; // the stream was ahead of the list
+        }
+        if (Batch.isFinal(job.state) && !Batch.isFinal(previous.state)) {
+          endedNow.push(job); // ended while we were reconnecting
+        }
         return job;
-      }
-      if (Batch.isFinal(previous.state) && !Batch.isFinal(job.state)) {
-        return previous; // the stream was ahead of the list
-      }
-      if (Batch.isFinal(job.state) && !Batch.isFinal(previous.state)) {
-        endedNow.push(job); // ended while we were reconnecting
-      }
-      return job;
-    });
-    // Jobs only the stream knows yet (created after the list was read).
+      });
+    // Jobs only the stream knows yet (created after the list was read). A
+    // finished one the list lacks was deleted while the stream was down.
     const listed = new Set(list.map(job => job.id));
     for (const job of this._jobs) {
-      if (!listed.has(job.id)) {
+      if (!listed.has(job.id) && !Batch.isFinal(job.state)) {
         jobs.push(job);
       }
     }
@@ -540,6 +575,8 @@ export class BatchModel implements IBatchModel {
   private _isDisposed = false;
 
   private _jobs: Batch.IJob[] = [];
+  /** Jobs deleted while this model watched: a late event or list must not bring them back. */
+  private _deleted = new Set<string>();
   private _quota: Batch.IQuotaStatus | null = null;
   private _backends: Batch.IBackend[] = [];
   private _connection: ConnectionStatus = 'connecting';

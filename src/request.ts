@@ -103,6 +103,38 @@ export class BatchClient {
     return this.jobAction(id, 'release');
   }
 
+  /**
+   * Delete a finished job: its output folder, its job folder and its record;
+   * `keepProvenance` keeps its provenance record readable.
+   */
+  deleteJob(
+    id: string,
+    keepProvenance: boolean
+  ): Promise<Batch.IDeleteJobResult> {
+    return this.request<Batch.IDeleteJobResult>(
+      `api/jobs/${encodeURIComponent(id)}`,
+      // An empty JSON body, as for the other job actions.
+      {
+        method: 'DELETE',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json' }
+      },
+      { keepProvenance: String(keepProvenance) }
+    );
+  }
+
+  /** Delete several finished jobs; those refused come back with a sentence each. */
+  deleteJobs(
+    ids: string[],
+    keepProvenance: boolean
+  ): Promise<Batch.IDeleteJobsResult> {
+    return this.request<Batch.IDeleteJobsResult>('api/jobs/delete', {
+      method: 'POST',
+      body: JSON.stringify({ ids, keepProvenance }),
+      headers: { 'Content-Type': 'application/json' }
+    });
+  }
+
   private jobAction(id: string, action: string): Promise<Batch.IJob> {
     return this.request<Batch.IJob>(
       `api/jobs/${encodeURIComponent(id)}/${action}`,

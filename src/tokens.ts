@@ -91,6 +91,10 @@ export namespace Batch {
   > &
     Partial<Pick<Contract.BackendInfo, 'sweepsInParallel' | 'type'>>;
   export type ILogChunk = Contract.LogChunk;
+  /** `DELETE /api/jobs/:id`: the job and the folders removed (relative to the Jupyter root). */
+  export type IDeleteJobResult = Contract.DeleteJobResult;
+  /** `POST /api/jobs/delete`: the jobs deleted and those refused, with a sentence each. */
+  export type IDeleteJobsResult = Contract.DeleteJobsResult;
   export type IOutput = Contract.OutputFile;
 
   /**
@@ -217,6 +221,11 @@ export interface IBatchModel {
   rerun(id: string): Promise<Batch.IJob>;
   /** Release a held job (backends that hold jobs, e.g. HTCondor). */
   release(id: string): Promise<Batch.IJob>;
+  /**
+   * Delete a finished job (its output folder, job folder and record; with
+   * `keepProvenance` its provenance record stays readable). It leaves `jobs`.
+   */
+  delete(id: string, keepProvenance: boolean): Promise<Batch.IDeleteJobResult>;
   /** A URL the browser can follow to download a job's provenance record. */
   provenanceDownloadUrl(id: string): string;
   /** A new planner for a "Run over catalog" dialog; the dialog disposes it. */

@@ -110,6 +110,7 @@ export const ERROR_CODES = [
   'idempotency_conflict',
   'quota_exceeded',
   'job_finished',
+  'job_active',
   'not_held',
   'invalid_path',
   'not_hats',
@@ -201,3 +202,34 @@ export const BackendList = z.object({ backends: z.array(BackendInfo) });
 export type BackendList = z.infer<typeof BackendList>;
 
 export const JobIdParams = z.object({ id: z.string().min(1).max(100) });
+
+/** At most this many jobs in one `POST /api/jobs/delete`. */
+export const MAX_DELETE_IDS = 1000;
+
+/**
+ * The body of `POST /api/jobs/delete`. `keepProvenance`: keep the provenance record readable
+ * (`GET /api/jobs/:id/provenance`) while the job leaves the list and its files are removed.
+ */
+export const DeleteJobsRequest = z.object({
+  ids: z
+    .array(JobIdParams.shape.id)
+    .min(1)
+    .max(MAX_DELETE_IDS, `at most ${MAX_DELETE_IDS} jobs at once; delete the rest in another request`),
+  keepProvenance: z.boolean().default(false),
+});
+export type DeleteJobsRequest = z.input<typeof DeleteJobsRequest>;
+
+/** `DELETE /api/jobs/:id`: the job deleted, and the folders removed (relative to the Jupyter root). */
+export const DeleteJobResult = z.object({ deleted: z.string(), removed: z.array(z.string()) });
+export type DeleteJobResult = z.infer<typeof DeleteJobResult>;
+
+/** `POST /api/jobs/delete`: the jobs deleted, and those refused with a sentence (and an ERROR_CODES code). */
+export const DeleteJobsResult = z.object({
+  deleted: z.array(z.string()),
+  refused: z.array(z.object({ id: z.string(), error: z.string(), code: z.string() })),
+});
+export type DeleteJobsResult = z.infer<typeof DeleteJobsResult>;
+
+/** The event stream's `job-deleted` event: the job left the store, drop it from any list. */
+export const JobDeletedEvent = z.object({ id: z.string() });
+export type JobDeletedEvent = z.infer<typeof JobDeletedEvent>;

@@ -11,6 +11,7 @@ import { registerAuth } from './auth';
 import type { Config } from './config';
 import { HttpError } from './errors';
 import { backendsPlugin } from './plugins/backends';
+import { deletionsPlugin } from './plugins/deletions';
 import { jobsPlugin } from './plugins/jobs';
 import { pipelinesPlugin } from './plugins/pipelines';
 import { quotaPlugin } from './plugins/quota';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(backendsPlugin);
   await app.register(pipelinesPlugin);
   await app.register(jobsPlugin);
+  await app.register(deletionsPlugin);
 
   // 3. Auth, then one error handler for everything.
   registerAuth(app, config);

@@ -1,4 +1,4 @@
-import type { Job, QuotaStatus } from '@user-batch/contract';
+import type { Job, JobDeletedEvent, QuotaStatus } from '@user-batch/contract';
 
 export interface EventSink {
   write(chunk: string): void;
@@ -24,6 +24,12 @@ export class EventHub {
 
   publishJob(job: Job): void {
     this.send(job.user, 'job', job);
+  }
+
+  /** The job left the store (deleted): open lists drop it. */
+  publishJobDeleted(user: string, id: string): void {
+    const event: JobDeletedEvent = { id };
+    this.send(user, 'job-deleted', event);
   }
 
   publishQuota(status: QuotaStatus): void {

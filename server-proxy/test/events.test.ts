@@ -1,43 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Job } from '@user-batch/contract';
-import { cellsSpec, makeApp, type TestApp, waitFor } from './helpers';
-
-interface Received {
-  event: string;
-  data: unknown;
-  at: number;
-}
-
-/** Reads a text/event-stream into a list of events as they arrive. */
-async function openStream(url: string, headers: Record<string, string>): Promise<{ events: Received[]; close: () => void }> {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers, signal: controller.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/event-stream');
-  const events: Received[] = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-  })();
-  return { events, close: () => controller.abort() };
-}
+import { cellsSpec, makeApp, openStream, type Received, type TestApp, waitFor } from './helpers';
 
 describe('live events', () => {
   let t: TestApp;

@@ -95,10 +95,16 @@ export async function getJob(app: FastifyInstance, id: string, headers: Record<s
   return res.json<Job>();
 }
 
-export async function waitForState(app: FastifyInstance, id: string, states: string[], timeoutMs = 20_000): Promise<Job> {
+export async function waitForState(
+  app: FastifyInstance,
+  id: string,
+  states: string[],
+  timeoutMs = 20_000,
+  headers: Record<string, string> = {},
+): Promise<Job> {
   return waitFor(
     async () => {
-      const job = await getJob(app, id);
+      const job = await getJob(app, id, headers);
       return states.includes(job.state) ? job : null;
     },
     `job ${id} to reach ${states.join('/')}`,
@@ -122,4 +128,41 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+export interface Received {
+  event: string;
+  data: unknown;
+  at: number;
+}
+
+/** Reads a text/event-stream into a list of events as they arrive. */
+export async function openStream(url: string, headers: Record<string, string>): Promise<{ events: Received[]; close: () => void }> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const events: Received[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return { events, close: () => controller.abort() };
 }

@@ -24,6 +24,7 @@ import {
 } from '../spec';
 import { Batch, DEFAULT_SETTINGS } from '../tokens';
 import { TRANSLATION_DOMAIN, TranslationBundle } from '../translation';
+import { DeleteJobBody } from '../widgets/deleteDialog';
 import { initialValues, SubmitDialog } from '../widgets/submit';
 import {
   FakeEventSource,
@@ -314,6 +315,15 @@ describe('strings through the translator', () => {
     dialog.resolve(0);
     await result;
     model.dispose();
+  });
+
+  it('reaches the delete confirmation', () => {
+    const body = new DeleteJobBody(
+      makeJob({ kind: 'pipeline', state: 'succeeded' }),
+      markingBundle()
+    );
+    expect(outsideMarks(body.node.textContent ?? '').trim()).toBe('');
+    body.dispose();
   });
 
   it("reaches the client's and the model's own sentences", async () => {

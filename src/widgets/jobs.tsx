@@ -142,6 +142,8 @@ export function JobDetails(props: {
   onRelease: (job: Batch.IJob) => void;
   /** Shown for ended jobs: submit the job again from its record. */
   onRerun?: (job: Batch.IJob) => void;
+  /** Shown for ended jobs: ask, then delete the job and its files. */
+  onDelete?: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
   onClose: () => void;
   /** The sweep item whose log is shown; defaults to the log's own. */
@@ -252,6 +254,17 @@ export function JobDetails(props: {
           onClick={() => props.onRerun?.(job)}
         >
           {trans.__('Run again')}
+        </button>
+      )}
+      {final && props.onDelete && (
+        <button
+          className="jp-Button jp-mod-styled jp-mod-warn jp-Batch-Delete"
+          title={trans.__(
+            'Remove this job, its output folder and its log (asks first)'
+          )}
+          onClick={() => props.onDelete?.(job)}
+        >
+          {trans.__('Delete')}
         </button>
       )}
       {!final && (

@@ -18,6 +18,7 @@ export class BatchSidebar extends ReactWidget {
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
     this._onRerun = options.onRerun;
+    this._onDelete = options.onDelete;
     this._onOpenPath = options.onOpenPath;
     this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
@@ -87,6 +88,9 @@ export class BatchSidebar extends ReactWidget {
             onRerun={
               this._onRerun ? job => void this._onRerun?.(job) : undefined
             }
+            onDelete={
+              this._onDelete ? job => void this._onDelete?.(job) : undefined
+            }
             onOpenPath={path => this._onOpenPath(path)}
             onClose={() => model.selectJob(null)}
             onSelectItem={item => model.selectItem(item)}
@@ -140,6 +144,7 @@ export class BatchSidebar extends ReactWidget {
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
   private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _onRerun?: (job: Batch.IJob) => Promise<void>;
+  private _onDelete?: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: Poll;
@@ -155,6 +160,8 @@ export namespace BatchSidebar {
     onRelease: (job: Batch.IJob) => Promise<void>;
     /** Submit an ended job again from its record. */
     onRerun?: (job: Batch.IJob) => Promise<void>;
+    /** Ask, then delete an ended job; it leaves the list once deleted. */
+    onDelete?: (job: Batch.IJob) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
     /** The extension's strings; default: as written. */

@@ -3,7 +3,18 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError, notFound } from '../errors';
 import { buildProvenance } from '../provenance';
-import { ErrorBody, isFinal, Job, JobIdParams, JobSpec, LogChunk, Provenance } from '@user-batch/contract';
+import {
+  DeleteJobResult,
+  DeleteJobsRequest,
+  DeleteJobsResult,
+  ErrorBody,
+  isFinal,
+  Job,
+  JobIdParams,
+  JobSpec,
+  LogChunk,
+  Provenance,
+} from '@user-batch/contract';
 import { toJob } from '../store/jobs';
 
 const MAX_LOG_BYTES = 256 * 1024;
@@ -21,12 +32,18 @@ export function rerunSpec(recorded: JobSpec): JobSpec {
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody } as const;
 
 export const jobRoutes: FastifyPluginAsyncZod = async app => {
-  const { jobs, store, files, backends, config } = app;
+  const { jobs, store, files, backends, config, deleter } = app;
 
   const ownedJob = (id: string, user: string) => {
     const job = store.getOwned(id, user);
     if (!job) throw notFound();
     return job;
+  };
+  /** A deleted job's provenance, kept at deletion; otherwise the job is missing. */
+  const keptProvenance = (id: string, user: string): Provenance => {
+    const kept = store.keptProvenance(id, user);
+    if (kept === null) throw notFound();
+    return Provenance.parse(JSON.parse(kept));
   };
   const backendOf = (name: string) => {
     const backend = backends.get(name);
@@ -99,6 +116,38 @@ export const jobRoutes: FastifyPluginAsyncZod = async app => {
     async request => jobs.cancel(request.identity, request.params.id),
   );
 
+  app.delete(
+    '/jobs/:id',
+    {
+      schema: {
+        summary:
+          'Delete a finished job: its output folder, its job folder and its record; with keepProvenance=true the provenance stays readable',
+        params: JobIdParams,
+        querystring: z.object({
+          keepProvenance: z
+            .enum(['true', 'false', '1', '0'])
+            .default('false')
+            .transform(v => v === 'true' || v === '1')
+            .describe('keep the provenance record readable at GET /api/jobs/:id/provenance'),
+        }),
+        response: { 200: DeleteJobResult, ...errors, 409: ErrorBody },
+      },
+    },
+    async request => deleter.delete(request.identity.name, request.params.id, request.query.keepProvenance),
+  );
+
+  app.post(
+    '/jobs/delete',
+    {
+      schema: {
+        summary: 'Delete several finished jobs; each one refused (missing, still active) is listed with a sentence',
+        body: DeleteJobsRequest,
+        response: { 200: DeleteJobsResult, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async request => deleter.deleteMany(request.identity.name, request.body.ids, request.body.keepProvenance),
+  );
+
   app.post(
     '/jobs/:id/release',
     {
@@ -168,11 +217,13 @@ export const jobRoutes: FastifyPluginAsyncZod = async app => {
       },
     },
     async (request, reply) => {
-      const job = ownedJob(request.params.id, request.identity.name);
-      const outputs = await backendOf(job.backend).outputs(job);
+      const { id } = request.params;
       if (request.query.download === '1') {
-        reply.header('content-disposition', `attachment; filename="provenance-${job.id}.json"`);
+        reply.header('content-disposition', `attachment; filename="provenance-${id}.json"`);
       }
+      const job = store.getOwned(id, request.identity.name);
+      if (!job) return keptProvenance(id, request.identity.name);
+      const outputs = await backendOf(job.backend).outputs(job);
       return buildProvenance(job, store, files, outputs, config.version);
     },
   );
@@ -187,8 +238,9 @@ export const jobRoutes: FastifyPluginAsyncZod = async app => {
       },
     },
     async (request, reply) => {
-      const job = ownedJob(request.params.id, request.identity.name);
-      if (!job.code.some(c => c.sha256 === request.params.sha256)) {
+      const { id } = request.params;
+      const code = store.getOwned(id, request.identity.name)?.code ?? keptProvenance(id, request.identity.name).code;
+      if (!code.some(c => c.sha256 === request.params.sha256)) {
         throw new HttpError(404, 'not_found', 'This job ran no code with that hash.');
       }
       const text = await readFile(files.objectPath(request.params.sha256), 'utf8');

@@ -64,6 +64,30 @@ const MIGRATIONS: readonly string[] = [
      settled_at TEXT
    );
    CREATE INDEX reservations_user ON quota_reservations(user, settled_at, created_at);`,
+  // Deleting jobs. A deleted job is marked first (deleted_at; with its provenance snapshot when
+  // that is kept), its files are removed, then its row goes (or, when the provenance is kept,
+  // stays with files_removed = 1). The quota ledger keeps every reservation, so its rows no
+  // longer reference jobs: a deleted job's core-hours still count for their window.
+  `ALTER TABLE jobs ADD COLUMN deleted_at TEXT;
+   ALTER TABLE jobs ADD COLUMN provenance_json TEXT;
+   ALTER TABLE jobs ADD COLUMN files_removed INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX jobs_deleted ON jobs(deleted_at) WHERE deleted_at IS NOT NULL;
+   CREATE TABLE quota_ledger (
+     job_id TEXT PRIMARY KEY,
+     user TEXT NOT NULL,
+     account TEXT NOT NULL,
+     cpus INTEGER NOT NULL,
+     memory_mib INTEGER NOT NULL,
+     reserved_core_hours REAL NOT NULL,
+     used_core_hours REAL,
+     created_at TEXT NOT NULL,
+     settled_at TEXT
+   );
+   INSERT INTO quota_ledger SELECT job_id, user, account, cpus, memory_mib, reserved_core_hours,
+     used_core_hours, created_at, settled_at FROM quota_reservations;
+   DROP TABLE quota_reservations;
+   ALTER TABLE quota_ledger RENAME TO quota_reservations;
+   CREATE INDEX reservations_user ON quota_reservations(user, settled_at, created_at);`,
 ];
 
 export function openDb(file: string): Db {

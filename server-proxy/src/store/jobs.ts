@@ -62,8 +62,16 @@ export interface JobEvent {
 
 const parseJson = <T>(schema: z.ZodType<T>, text: string | null): T | null => (text === null ? null : schema.parse(JSON.parse(text)));
 
+/** Live jobs only: a deleted job (deleted_at set) is gone for every reader but its kept provenance. */
 const SELECT = `SELECT j.*, r.reserved_core_hours, r.used_core_hours
-  FROM jobs j LEFT JOIN quota_reservations r ON r.job_id = j.id`;
+  FROM jobs j LEFT JOIN quota_reservations r ON r.job_id = j.id WHERE j.deleted_at IS NULL`;
+
+/** A deleted job whose files may still be on disk. */
+export interface PendingDeletion {
+  id: string;
+  user: string;
+  outputDir: string;
+}
 
 export class JobStore {
   constructor(private readonly db: Db) {}
@@ -94,25 +102,23 @@ export class JobStore {
   }
 
   get(id: string): JobRecord | null {
-    const row = this.db.prepare(`${SELECT} WHERE j.id = ?`).get(id) as JobRow | undefined;
+    const row = this.db.prepare(`${SELECT} AND j.id = ?`).get(id) as JobRow | undefined;
     return row ? toRecord(row) : null;
   }
 
   /** The job if it belongs to the user; another user's job looks exactly like a missing one. */
   getOwned(id: string, user: string): JobRecord | null {
-    const row = this.db.prepare(`${SELECT} WHERE j.id = ? AND j.user = ?`).get(id, user) as JobRow | undefined;
+    const row = this.db.prepare(`${SELECT} AND j.id = ? AND j.user = ?`).get(id, user) as JobRow | undefined;
     return row ? toRecord(row) : null;
   }
 
   listOwned(user: string): JobRecord[] {
-    const rows = this.db.prepare(`${SELECT} WHERE j.user = ? ORDER BY j.seq DESC`).all(user) as JobRow[];
+    const rows = this.db.prepare(`${SELECT} AND j.user = ? ORDER BY j.seq DESC`).all(user) as JobRow[];
     return rows.map(toRecord);
   }
 
   listActive(): JobRecord[] {
-    const rows = this.db
-      .prepare(`${SELECT} WHERE j.state NOT IN ('succeeded','failed','cancelled','lost') ORDER BY j.seq`)
-      .all() as JobRow[];
+    const rows = this.db.prepare(`${SELECT} AND j.state NOT IN ('succeeded','failed','cancelled','lost') ORDER BY j.seq`).all() as JobRow[];
     return rows.map(toRecord);
   }
 
@@ -142,6 +148,51 @@ export class JobStore {
 
   events(jobId: string): JobEvent[] {
     return this.db.prepare('SELECT at, state, reason FROM events WHERE job_id = ? ORDER BY id').all(jobId) as JobEvent[];
+  }
+
+  /**
+   * Mark a live job deleted (its idempotency keys go: a retried submit makes a new job).
+   * `provenance`: the record to keep readable, or null to drop the row once its files are gone.
+   * Call inside the transaction that checked the job may be deleted.
+   */
+  markDeleted(id: string, at: string, provenance: string | null): void {
+    this.db.prepare('UPDATE jobs SET deleted_at = ?, provenance_json = ? WHERE id = ? AND deleted_at IS NULL').run(at, provenance, id);
+    this.db.prepare('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
+  }
+
+  /** Deleted jobs whose files are not known to be removed yet (after a crash, too). */
+  pendingDeletions(): PendingDeletion[] {
+    return this.db
+      .prepare(
+        `SELECT id, user, output_dir AS outputDir FROM jobs
+         WHERE deleted_at IS NOT NULL AND files_removed = 0 ORDER BY seq`,
+      )
+      .all() as PendingDeletion[];
+  }
+
+  /** The files of a deleted job are gone: drop its row and events, or keep them when its provenance is kept. */
+  finishDeletion(id: string): void {
+    this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT provenance_json FROM jobs WHERE id = ? AND deleted_at IS NOT NULL').get(id) as
+          { provenance_json: string | null } | undefined;
+        if (!row) return;
+        if (row.provenance_json === null) {
+          this.db.prepare('DELETE FROM events WHERE job_id = ?').run(id);
+          this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+        } else {
+          this.db.prepare('UPDATE jobs SET files_removed = 1 WHERE id = ?').run(id);
+        }
+      })
+      .immediate();
+  }
+
+  /** The provenance record kept when the user's job was deleted, as stored (JSON text); null if none. */
+  keptProvenance(id: string, user: string): string | null {
+    const row = this.db
+      .prepare('SELECT provenance_json FROM jobs WHERE id = ? AND user = ? AND deleted_at IS NOT NULL AND provenance_json IS NOT NULL')
+      .get(id, user) as { provenance_json: string } | undefined;
+    return row?.provenance_json ?? null;
   }
 
   findIdempotency(user: string, key: string): { specSha256: string; jobId: string } | null {
