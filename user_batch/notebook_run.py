@@ -21,6 +21,11 @@ from ``sweep.json`` over ``parameters`` and its outputs in ``outputDir/item-N``.
 The executed notebook goes to ``outputDir/<outputNotebook>`` in every outcome where a notebook
 could be built (partial when a cell failed, the walltime hit or the job was cancelled).
 
+The kernel runs in ``outputDir``, where every entry of the notebook's folder (``notebookDir``) is
+linked for the run (:class:`NotebookFolderView`): relative paths read what they read
+interactively, new files stay with the job; the links are removed at the end, and a linked file
+the code rewrote is copied into the outputs too.
+
 stdout (the proxy appends it to ``JOBDIR/output.log``) carries ``[cell <id>] started`` as each
 code cell starts, then the cell's stream output, text results and plain-text tracebacks as the
 kernel sends them. Runner messages are prefixed ``[batch]``.
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 
@@ -156,6 +162,64 @@ def _make_client_class():
     return StreamingClient
 
 
+class NotebookFolderView:
+    """The files next to the notebook, seen from the job's output folder (the kernel's working
+    folder): a symbolic link there for each entry of the notebook's folder, so that relative paths
+    read what they read interactively, while files the code creates land in the job's outputs.
+
+    When the run ends the links go (the proxy lists no links as outputs either); a linked file the
+    code rewrote is copied into the outputs, so it is with the job as well as next to the notebook
+    (where writing through a link put it, as running interactively would have).
+    """
+
+    def __init__(self, notebook_dir: str, work_dir: str, keep_out: set[str]):
+        self.notebook_dir = notebook_dir
+        self.work_dir = work_dir
+        self.keep_out = keep_out
+        self.links: list[str] = []
+        self.started = 0.0
+
+    def stage(self) -> int:
+        self.started = time.time()
+        try:
+            names = sorted(os.listdir(self.notebook_dir))
+        except OSError:
+            return 0
+        work = os.path.realpath(self.work_dir)
+        for name in names:
+            source = os.path.join(self.notebook_dir, name)
+            target = os.path.join(self.work_dir, name)
+            if name in self.keep_out or os.path.lexists(target):
+                continue
+            real = os.path.realpath(source)
+            if work == real or work.startswith(real + os.sep):  # batch-jobs/ holds the outputs
+                continue
+            try:
+                os.symlink(source, target)
+            except OSError:
+                continue
+            self.links.append(name)
+        return len(self.links)
+
+    def unstage(self) -> list[str]:
+        """Remove the links; the names of linked files the run changed (copied into the outputs)."""
+        changed = []
+        for name in self.links:
+            target = os.path.join(self.work_dir, name)
+            if not os.path.islink(target):  # the code replaced the link with a file of its own
+                continue
+            source = os.path.join(self.notebook_dir, name)
+            try:
+                os.unlink(target)
+                if os.path.isfile(source) and os.path.getmtime(source) >= self.started:
+                    shutil.copy2(source, target)
+                    changed.append(name)
+            except OSError:
+                continue
+        self.links = []
+        return changed
+
+
 class Runner:
     def __init__(self, jobdir: str, log: Log, item: int | None = None):
         # one sweep item writes its files in JOBDIR/items/<item>; run.json stays in JOBDIR
@@ -174,6 +238,7 @@ class Runner:
         self.output_path: str | None = None
         self.ipc_dir: str | None = None
         self.stopping = False  # set on walltime/cancel, before the kernel is interrupted/killed
+        self.folder_view: NotebookFolderView | None = None
 
     def path(self, name: str) -> str:
         return os.path.join(self.jobdir, name)
@@ -197,8 +262,18 @@ class Runner:
         return meta.get("sourceCellId") or cell.get("id") or "?"
 
     def save(self) -> None:
+        if self.folder_view is not None:
+            changed = self.folder_view.unstage()
+            self.folder_view = None
+            if changed:
+                self.log.batch(
+                    "changed next to the notebook and copied into the outputs: "
+                    + ", ".join(changed)
+                )
         if self.nb is None or self.output_path is None:
             return
+        if os.path.islink(self.output_path):  # never write the executed notebook through a link
+            os.unlink(self.output_path)
         try:
             save_notebook(self.nb, self.output_path)
         except Exception as e:
@@ -262,6 +337,18 @@ class Runner:
         client.km.transport = "ipc"
         client.km.ip = os.path.join(self.ipc_dir, "kernel")
         self.log.batch(f"starting kernel {kernel_name!r}")
+        notebook_dir = self.run.get("notebookDir")
+        if notebook_dir and os.path.isdir(notebook_dir):
+            view = NotebookFolderView(
+                notebook_dir, self.run["outputDir"], {os.path.basename(self.output_path or "")}
+            )
+            linked = view.stage()
+            self.folder_view = view
+            self.log.batch(
+                f"the code runs in the output folder {self.run['outputDir']}, where the "
+                f"{linked} files and folders next to the notebook are linked: relative paths "
+                "read them as they do interactively, and new files stay with the job"
+            )
         try:
             await client.async_start_new_kernel(cwd=self.run["outputDir"], env=self.kernel_env())
             provisioner = getattr(client.km, "provisioner", None)
@@ -342,8 +429,18 @@ class Runner:
         if counted:
             self.progress["failed"] += 1
             self.write_progress()
+        if ename == "FileNotFoundError":
+            evalue = f"{evalue} {self.missing_file_hint()}"
         self.write_error(ename, evalue, traceback, label)
         self.log.batch(f"cell {label} failed: {ename}: {evalue}")
+
+    def missing_file_hint(self) -> str:
+        notebook_dir = self.run.get("notebookDir") or "?"
+        return (
+            f"(The job ran in its output folder, which shows the files next to the notebook, "
+            f"{notebook_dir}: a path relative to the notebook works as it does interactively. "
+            "Check that the file exists there, or give its full path.)"
+        )
 
     def note_in_current_cell(self, text: str) -> None:
         """Append a stderr note to the cell that was running (shown in the saved notebook)."""

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -100,7 +100,11 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   // one line per request, at the configured level (debug under JupyterLab, whose terminal it would flood)
-  const app = Fastify({ logger: opts.logger ?? loggerOptions(config), bodyLimit: config.bodyLimitBytes, disableRequestLogging: true });
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config),
+    bodyLimit: config.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log[config.requestLogLevel]({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });

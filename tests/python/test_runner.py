@@ -303,3 +303,46 @@ def test_demo_notebook_batch_cells_run_with_parameters(make_job):
     nb = job.notebook()
     hist = next(c for c in nb.cells if c.id == "histogram")
     assert any("image/png" in o.get("data", {}) for o in hist.outputs)
+
+
+def test_relative_paths_see_the_files_next_to_the_notebook_and_new_files_stay_with_the_job(
+    make_job,
+):
+    job = make_job(
+        cells=[
+            {"id": "read", "role": "main", "source": "print(open('a/b/data.txt').read())"},
+            {
+                "id": "new",
+                "role": "main",
+                "source": "open('new.txt', 'w').write('made by the job')",
+            },
+            {"id": "rewrite", "role": "main", "source": "open('old.csv', 'w').write('rewritten')"},
+        ]
+    )
+    (job.nbdir / "a" / "b").mkdir(parents=True)
+    (job.nbdir / "a" / "b" / "data.txt").write_text("next to the notebook")
+    (job.nbdir / "old.csv").write_text("before")
+    # the notebook itself sits there too: the executed copy must never be written through a link
+    (job.nbdir / "analysis.ipynb").write_text("the user's own notebook")
+
+    assert job.execute() == jobfiles.EXIT_OK, job.log()
+    assert "next to the notebook" in job.log()
+    assert (job.out / "new.txt").read_text() == "made by the job"
+    # the rewritten file is next to the notebook (as interactively) and with the job's outputs
+    assert (job.nbdir / "old.csv").read_text() == "rewritten"
+    assert (job.out / "old.csv").read_text() == "rewritten"
+    assert "copied into the outputs: old.csv" in job.log()
+    # no link is left in the outputs, and the user's notebook is untouched
+    assert not [p for p in job.out.rglob("*") if p.is_symlink()]
+    assert not (job.out / "a").exists()
+    assert (job.nbdir / "analysis.ipynb").read_text() == "the user's own notebook"
+    assert job.notebook().cells  # the executed notebook, a real file in the outputs
+
+
+def test_a_missing_file_says_where_the_job_ran_and_what_it_sees(make_job):
+    job = make_job(cells=[{"id": "c1", "role": "main", "source": "open('a/missing.txt')"}])
+    assert job.execute() == jobfiles.EXIT_CELL_ERROR, job.log()
+    error = job.json("error.json")
+    assert error["ename"] == "FileNotFoundError"
+    assert "a/missing.txt" in error["evalue"]
+    assert "ran in its output folder" in error["evalue"] and str(job.nbdir) in error["evalue"]

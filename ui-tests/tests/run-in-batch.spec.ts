@@ -7,6 +7,7 @@ import { expect, test } from '@jupyterlab/galata';
 import {
   BatchHelper,
   CELL,
+  relativePathNotebook,
   TAGGED_CELL,
   taggedNotebook
 } from './helpers/BatchHelper';
@@ -108,6 +109,41 @@ test.describe('Run in batch on the local backend', () => {
     );
     await expect(details.locator(sel.log)).not.toContainText('tagged one');
     await expect(details.locator(sel.log)).not.toContainText('tagged two');
+  });
+
+  test('a notebook reads a file next to it by a relative path in batch, and what it writes is with the job', async ({
+    page,
+    tmpPath
+  }) => {
+    const batch = new BatchHelper(page);
+    await page.contents.createDirectory(`${tmpPath}/a`);
+    await page.contents.createDirectory(`${tmpPath}/a/b`);
+    await page.contents.uploadContent(
+      'read from next to the notebook',
+      'text',
+      `${tmpPath}/a/b/data.txt`
+    );
+    await batch.openTestNotebook(
+      tmpPath,
+      'relative.ipynb',
+      relativePathNotebook()
+    );
+    await batch.openRunCellsDialog(1);
+    await batch.fillDialog({ name: 'ui-relative-path', setup: 'none' });
+    await batch.submitDialog();
+    await batch.showSidebar();
+    await batch.waitForState('ui-relative-path', 'succeeded');
+    const details = await batch.openDetails('ui-relative-path');
+    await expect(details.locator(sel.log)).toContainText(
+      'read from next to the notebook'
+    );
+    await expect(
+      details.locator(sel.outputLink, { hasText: 'written.txt' })
+    ).toHaveCount(1);
+    // the folder next to the notebook was seen, not copied into the outputs
+    await expect(
+      details.locator(sel.outputLink, { hasText: 'data.txt' })
+    ).toHaveCount(0);
   });
 
   test('the cell context menu and the command palette open the same dialog', async ({

@@ -87,6 +87,25 @@ export function taggedNotebook(): string {
 
 export const TAGGED_CELL = { intro: 0, first: 1, mine: 2, second: 3 };
 
+/** A notebook whose cell reads a file next to it by a relative path and writes one. */
+export function relativePathNotebook(): string {
+  const notebook = JSON.parse(testNotebook());
+  notebook.cells = [
+    notebook.cells[0],
+    {
+      cell_type: 'code',
+      id: 'relative',
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source:
+        'print(open("a/b/data.txt").read())\n' +
+        'open("written.txt", "w").write("by the job")'
+    }
+  ];
+  return JSON.stringify(notebook);
+}
+
 /** A notebook for sweeps: a setup cell and one cell that prints and writes its `n`. */
 export function sweepNotebook(): string {
   const notebook = JSON.parse(testNotebook());
