@@ -91,6 +91,23 @@ export class PipelinePlanner {
     this.plansDir = join(opts.dataDir, 'pipeline-plans');
   }
 
+  /** Output runs given to plans in the last hour: two plans made in one second must not share one. */
+  private readonly issuedRuns = new Map<string, number>();
+
+  /** The output run for a new plan: named to the second, a second later if that name was given already. */
+  private freshOutputRun(outputCollection: string): string {
+    const now = Date.now();
+    for (const [run, at] of this.issuedRuns) if (now - at > PLAN_LIFETIME_MS) this.issuedRuns.delete(run);
+    let at = now;
+    let run = outputRunName(outputCollection, new Date(at));
+    while (this.issuedRuns.has(run)) {
+      at += 1000;
+      run = outputRunName(outputCollection, new Date(at));
+    }
+    this.issuedRuns.set(run, now);
+    return run;
+  }
+
   standardList(): StandardPipeline[] {
     return this.opts.site.standard.map(p => ({
       name: p.name,
@@ -117,7 +134,7 @@ export class PipelinePlanner {
       labels: definition.labels ?? null,
       inputCollections: definition.inputCollections,
       outputCollection,
-      outputRun: outputRunName(outputCollection, new Date()),
+      outputRun: this.freshOutputRun(outputCollection),
       dataQuery: definition.dataQuery ?? this.standard(definition)?.dataQuery ?? '',
       configOverrides: definition.configOverrides ?? [],
       configFiles: (definition.configFiles ?? []).map(f => ({ label: f.label, path: this.userFile(f.path, 'config override file') })),

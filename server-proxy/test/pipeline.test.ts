@@ -223,6 +223,18 @@ describe('pipeline runs through the API', () => {
     expect(missing.json().error.replace('/no/such/repo', 'X')).toBe(existing.json().error.replace('/etc', 'X'));
   });
 
+  it(
+    'gives two plans made at the same moment different output runs (a run is named to the second)',
+    async () => {
+      const [a, b] = await Promise.all([plan(definition()), plan(definition())]);
+      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+      const runs = [a, b].map(r => r.json<PipelinePlan>().plan.outputRun);
+      expect(runs[0]).not.toBe(runs[1]);
+      expect(runs.every(r => r.startsWith('u/alice/add_run/'))).toBe(true);
+    },
+    SLOW,
+  );
+
   it('answers 404 for a standard pipeline the site does not offer', async () => {
     const res = await plan({ standard: 'nope', butlerRepo: repo, inputCollections: ['demo/raw'] });
     expect(res.statusCode).toBe(404);
