@@ -112,6 +112,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onCancel: job => confirmCancel(model, job, trans),
       onRelease: job => releaseJob(model, job, trans),
       onRerun: job => rerunJob(model, job, trans),
+      onResubmit: key => resubmitPending(model, key, trans),
       onDelete: job => confirmDelete(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
@@ -392,6 +393,24 @@ async function rerunJob(
   } catch (reason) {
     notifyFailure(
       trans.__('Could not run "%1" again: %2', job.name, message(reason))
+    );
+  }
+}
+
+/** Send an unconfirmed submission again (its own key: never two jobs) and open its job. */
+async function resubmitPending(
+  model: IBatchModel,
+  key: string,
+  trans: TranslationBundle
+): Promise<void> {
+  const name =
+    model.pendingSubmissions.find(entry => entry.key === key)?.name ?? '';
+  try {
+    const job = await model.resubmitPending(key);
+    model.selectJob(job.id);
+  } catch (reason) {
+    notifyFailure(
+      trans.__('Could not submit "%1" again: %2', name, message(reason))
     );
   }
 }

@@ -242,6 +242,29 @@ export interface IBatchModel {
   readonly batchSystemLog: IBatchSystemLog;
   /** Whether the view of the open job is shown: its logs are read only while it is. */
   setDetailsVisible(visible: boolean): void;
+
+  /**
+   * Submissions sent but never answered by the proxy (e.g. the page was
+   * reloaded while one was on its way): they outlive a reload.
+   */
+  readonly pendingSubmissions: ReadonlyArray<IPendingSubmission>;
+  readonly pendingSubmissionsChanged: ISignal<IBatchModel, void>;
+  /** Send an unconfirmed submission again, with its idempotency key: never a second job. */
+  resubmitPending(key: string): Promise<Batch.IJob>;
+  /** Forget an unconfirmed submission. */
+  discardPending(key: string): void;
+}
+
+/** A submission the proxy has not confirmed. */
+export interface IPendingSubmission {
+  /** The spec's idempotency key: a re-send with it can never make a second job. */
+  key: string;
+  /** The job's name, to say which submission this was. */
+  name: string;
+  /** When it was sent (ISO). */
+  at: string;
+  /** The spec as sent; null when the browser's storage had no room for it (it can then only be discarded). */
+  spec: Batch.IJobSpec | null;
 }
 
 /**
