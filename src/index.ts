@@ -21,6 +21,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { addNotebookCommands } from './commands';
+import { editAndRun } from './editAndRun';
 import { batchIcon } from './icons';
 import { BatchModel } from './model';
 import { BatchClient } from './request';
@@ -94,15 +95,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Batch sidebar: quota, jobs, logs, outputs, provenance.',
   autoStart: true,
   requires: [IBatchModel],
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     model: IBatchModel,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
     const trans = loadTrans(translator);
+    const settings = followSettings(settingRegistry);
     const sidebar = new BatchSidebar({
       model,
       trans,
@@ -113,6 +116,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onRelease: job => releaseJob(model, job, trans),
       onRerun: job => rerunJob(model, job, trans),
       onResubmit: key => resubmitPending(model, key, trans),
+      onEditRerun: job =>
+        editAndRun({ app, model, job, settings: settings(), trans }),
       onDelete: job => confirmDelete(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });

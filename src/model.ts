@@ -344,6 +344,25 @@ export class BatchModel implements IBatchModel {
     return job;
   }
 
+  async recordedSpec(id: string): Promise<Batch.IJobSpec> {
+    const recorded = (await this._client.getProvenance(id)).spec as
+      Batch.IJobSpec | undefined;
+    if (!recorded || typeof recorded !== 'object' || !recorded.kind) {
+      throw new Error(
+        this._trans.__(
+          'The batch service keeps no spec for this job, so it cannot be edited; use Run again or submit it from the notebook.'
+        )
+      );
+    }
+    const { idempotencyKey: _used, ...spec } = recorded;
+    if (spec.source.pipeline?.planId !== undefined) {
+      // that graph's output run exists: the dialog plans anew
+      const { planId: _planned, ...pipeline } = spec.source.pipeline;
+      return { ...spec, source: { ...spec.source, pipeline } };
+    }
+    return spec;
+  }
+
   async release(id: string): Promise<Batch.IJob> {
     const job = await this._client.releaseJob(id);
     this._upsert(job, false);

@@ -219,6 +219,11 @@ export interface IBatchModel {
    * a new graph and output run). Resolves with the new job.
    */
   rerun(id: string): Promise<Batch.IJob>;
+  /**
+   * A job's spec as recorded (from its provenance), ready to edit and submit
+   * as a new job: without its idempotency key, a pipeline without its plan.
+   */
+  recordedSpec(id: string): Promise<Batch.IJobSpec>;
   /** Release a held job (backends that hold jobs, e.g. HTCondor). */
   release(id: string): Promise<Batch.IJob>;
   /**

@@ -159,7 +159,7 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
       planner.request(request ?? null, errors);
     };
     super({
-      title: trans.__('Run over catalog'),
+      title: options.title ?? trans.__('Run over catalog'),
       body: new JobDialogBody<ICatalogValues>({
         model,
         initial: options.initial,
@@ -227,6 +227,8 @@ export namespace CatalogDialog {
     initial: ICatalogValues;
     preferredBackend: string;
     idempotencyKey?: string;
+    /** Default: "Run over catalog". */
+    title?: string;
     /** The extension's strings; default: as written. */
     trans?: TranslationBundle;
   }

@@ -396,7 +396,7 @@ export class PipelineDialog extends JobDialog<IPipelineValues> {
       planner.plan(request ?? null, errors);
     };
     super({
-      title: trans.__('Run pipeline in batch'),
+      title: options.title ?? trans.__('Run pipeline in batch'),
       body: new JobDialogBody<IPipelineValues>({
         model,
         initial: options.initial,
@@ -489,6 +489,8 @@ export namespace PipelineDialog {
     /** The site's standard pipelines, offered besides the file. */
     standard?: ReadonlyArray<Batch.IStandardPipeline>;
     idempotencyKey?: string;
+    /** Default: "Run pipeline in batch". */
+    title?: string;
     /** The extension's strings; default: as written. */
     trans?: TranslationBundle;
   }

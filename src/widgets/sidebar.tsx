@@ -19,6 +19,7 @@ export class BatchSidebar extends ReactWidget {
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
     this._onRerun = options.onRerun;
+    this._onEditRerun = options.onEditRerun;
     this._onDelete = options.onDelete;
     this._onResubmit =
       options.onResubmit ??
@@ -101,6 +102,11 @@ export class BatchSidebar extends ReactWidget {
             onRerun={
               this._onRerun ? job => void this._onRerun?.(job) : undefined
             }
+            onEditRerun={
+              this._onEditRerun
+                ? job => void this._onEditRerun?.(job)
+                : undefined
+            }
             onDelete={
               this._onDelete ? job => void this._onDelete?.(job) : undefined
             }
@@ -171,6 +177,7 @@ export class BatchSidebar extends ReactWidget {
   private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _onRerun?: (job: Batch.IJob) => Promise<void>;
   private _onDelete?: (job: Batch.IJob) => Promise<void>;
+  private _onEditRerun?: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: Poll;
@@ -186,6 +193,8 @@ export namespace BatchSidebar {
     onRelease: (job: Batch.IJob) => Promise<void>;
     /** Submit an ended job again from its record. */
     onRerun?: (job: Batch.IJob) => Promise<void>;
+    /** Open the submit dialog filled in from an ended job's record. */
+    onEditRerun?: (job: Batch.IJob) => Promise<void>;
     /** Ask, then delete an ended job; it leaves the list once deleted. */
     onDelete?: (job: Batch.IJob) => Promise<void>;
     /**
