@@ -80,11 +80,20 @@ export class PendingSubmissions {
   /** Another tab changed the list (the browser's `storage` event). */
   storageChanged(storageKey: string | null): void {
     if (storageKey === null || storageKey === this._key) {
+      this._cache = null;
       this._changed.emit();
     }
   }
 
+  /** The stored list; read once and kept until it changes (the sidebar asks every second). */
   private _read(): IPendingSubmission[] {
+    if (this._cache === null) {
+      this._cache = this._readStorage();
+    }
+    return this._cache;
+  }
+
+  private _readStorage(): IPendingSubmission[] {
     let text: string | null = null;
     try {
       text = this._storage.getItem(this._key);
@@ -103,6 +112,7 @@ export class PendingSubmissions {
   }
 
   private _write(entries: IPendingSubmission[]): boolean {
+    this._cache = null;
     try {
       if (entries.length) {
         this._storage.setItem(this._key, JSON.stringify(entries));
@@ -119,6 +129,7 @@ export class PendingSubmissions {
   private _key: string;
   /** Keys this page is sending now: not "unconfirmed" yet. */
   private _sending = new Set<string>();
+  private _cache: IPendingSubmission[] | null = null;
   private _changed = new Signal<this, void>(this);
 }
 
