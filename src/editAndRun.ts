@@ -13,7 +13,6 @@ import { catalogPrefill, pipelinePrefill, submitPrefill } from './prefill';
 import { Batch, CommandIDs, IBatchModel, IBatchSettings } from './tokens';
 import { TranslationBundle } from './translation';
 import { CatalogDialog } from './widgets/catalog';
-import { JobDialog } from './widgets/dialog/jobDialog';
 import { PipelineDialog } from './widgets/pipeline';
 import { initialValues, SubmitDialog } from './widgets/submit';
 
@@ -60,7 +59,7 @@ export function editDialog(
   trans: TranslationBundle,
   /** The site's standard pipelines (a pipeline run may use one). */
   standard: ReadonlyArray<Batch.IStandardPipeline> = []
-): JobDialog<unknown> {
+): SubmitDialog | CatalogDialog | PipelineDialog {
   const title = trans.__('Edit and run “%1”', spec.name);
   const defaults = initialValues(spec.name, settings);
   switch (spec.kind) {
@@ -78,7 +77,7 @@ export function editDialog(
         initial: values,
         preferredBackend: settings.defaultBackend,
         trans
-      }) as JobDialog<unknown>;
+      });
     }
     case 'catalog': {
       const { source, values } = catalogPrefill(spec, {
@@ -95,7 +94,7 @@ export function editDialog(
         initial: values,
         preferredBackend: settings.defaultBackend,
         trans
-      }) as JobDialog<unknown>;
+      });
     }
     case 'pipeline': {
       const { source, values } = pipelinePrefill(
@@ -110,7 +109,7 @@ export function editDialog(
         preferredBackend: settings.defaultBackend,
         standard,
         trans
-      }) as JobDialog<unknown>;
+      });
     }
     default:
       return unhandledKind(spec.kind);

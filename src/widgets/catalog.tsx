@@ -139,7 +139,11 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
         trans={trans}
       />
       <PlanPanel state={plan} trans={trans} />
-      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
+      {busy && (
+        <div className="jp-Batch-Muted jp-Batch-Busy">
+          {props.busyText ?? trans.__('Submitting…')}
+        </div>
+      )}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );

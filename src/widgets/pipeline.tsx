@@ -367,7 +367,11 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
         onBuild={() => props.onBuild(values)}
         trans={trans}
       />
-      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
+      {busy && (
+        <div className="jp-Batch-Muted jp-Batch-Busy">
+          {props.busyText ?? trans.__('Submitting…')}
+        </div>
+      )}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
