@@ -21,6 +21,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { addNotebookCommands } from './commands';
+import { editAndRun } from './editAndRun';
 import { batchIcon } from './icons';
 import { BatchModel } from './model';
 import { BatchClient } from './request';
@@ -94,15 +95,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Batch sidebar: quota, jobs, logs, outputs, provenance.',
   autoStart: true,
   requires: [IBatchModel],
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     model: IBatchModel,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
     const trans = loadTrans(translator);
+    const settings = followSettings(settingRegistry);
     const sidebar = new BatchSidebar({
       model,
       trans,
@@ -112,6 +115,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onCancel: job => confirmCancel(model, job, trans),
       onRelease: job => releaseJob(model, job, trans),
       onRerun: job => rerunJob(model, job, trans),
+      onResubmit: key => resubmitPending(model, key, trans),
+      onEditRerun: job =>
+        editAndRun({ app, model, job, settings: settings(), trans }),
       onDelete: job => confirmDelete(model, job, trans)
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
@@ -392,6 +398,24 @@ async function rerunJob(
   } catch (reason) {
     notifyFailure(
       trans.__('Could not run "%1" again: %2', job.name, message(reason))
+    );
+  }
+}
+
+/** Send an unconfirmed submission again (its own key: never two jobs) and open its job. */
+async function resubmitPending(
+  model: IBatchModel,
+  key: string,
+  trans: TranslationBundle
+): Promise<void> {
+  const name =
+    model.pendingSubmissions.find(entry => entry.key === key)?.name ?? '';
+  try {
+    const job = await model.resubmitPending(key);
+    model.selectJob(job.id);
+  } catch (reason) {
+    notifyFailure(
+      trans.__('Could not submit "%1" again: %2', name, message(reason))
     );
   }
 }

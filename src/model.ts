@@ -16,6 +16,7 @@ import { BatchSystemLogFollower } from './services/batchSystemLog';
 import { CatalogPlanner } from './services/catalogPlanner';
 import { CatalogRunFollower } from './services/catalogRun';
 import { newIdempotencyKey } from './spec';
+import { PendingSubmissions, StorageLike } from './services/pendingSubmissions';
 import { PipelinePlanner } from './services/pipelinePlanner';
 import { PipelineRunFollower } from './services/pipelineRun';
 import { LogTailFollower } from './services/logTail';
@@ -30,7 +31,8 @@ import {
   IPipelinePlanner,
   IPipelineRun,
   IJobDetails,
-  ILogTail
+  ILogTail,
+  IPendingSubmission
 } from './tokens';
 import { loadTrans, TranslationBundle } from './translation';
 
@@ -66,6 +68,7 @@ export class BatchModel implements IBatchModel {
     });
     const standby = () => !this._detailsVisible || 'when-hidden';
     const trans = options.trans ?? loadTrans();
+    this._trans = trans;
     this._catalogRun = new CatalogRunFollower({
       getPartitions: id => this._client.getPartitions(id),
       getPreview: id => this._client.getPreview(id),
@@ -83,6 +86,15 @@ export class BatchModel implements IBatchModel {
       trans
     });
     this._logTail.changed.connect((_, tail) => this._logChanged.emit(tail));
+    this._pending = new PendingSubmissions({
+      storage: options.storage ?? Private.browserStorage(),
+      // one browser may hold several users' labs: each has its own base URL
+      scope: this._client.serverSettings.baseUrl
+    });
+    this._pending.changed.connect(() => this._pendingChanged.emit(), this);
+    if (typeof window !== 'undefined') {
+      window.addEventListener('storage', this._onStorage);
+    }
     this._batchSystemLog = new BatchSystemLogFollower({
       read: (id, from) => this._client.getBatchSystemLog(id, from),
       standby
@@ -130,6 +142,12 @@ export class BatchModel implements IBatchModel {
   }
   get batchSystemLog(): IBatchSystemLog {
     return this._batchSystemLog;
+  }
+  get pendingSubmissions(): ReadonlyArray<IPendingSubmission> {
+    return this._pending.unconfirmed;
+  }
+  get pendingSubmissionsChanged(): Signal<this, void> {
+    return this._pendingChanged;
   }
 
   get jobsChanged(): Signal<this, ReadonlyArray<Batch.IJob>> {
@@ -261,13 +279,57 @@ export class BatchModel implements IBatchModel {
     this._setQuota(await this._client.getQuota());
   }
 
+  /**
+   * Send a spec. It is remembered (browser storage) until the proxy answers,
+   * so a reload while it is on its way leaves a note, not nothing.
+   */
   async submit(spec: Batch.IJobSpec): Promise<Batch.IJob> {
-    const job = await this._client.submitJob(spec);
+    const key = spec.idempotencyKey;
+    this._pending.add(spec);
+    let job: Batch.IJob;
+    try {
+      job = await this._client.submitJob(spec);
+    } catch (reason) {
+      if (key) {
+        // The proxy's own refusal is an answer: nothing was made. A network
+        // failure or a 5xx from the way there is not: the job may exist.
+        if (
+          reason instanceof BatchError &&
+          reason.kind === 'response' &&
+          (reason.status ?? 500) < 500
+        ) {
+          this._pending.answered(key);
+        } else {
+          this._pending.unanswered(key);
+        }
+      }
+      throw reason;
+    }
+    if (key) {
+      this._pending.answered(key);
+    }
     this._upsert(job, false);
     // The reservation changed the quota; the stream says so too, but the
     // dialog that submitted should not wait for it.
     this.refreshQuota().catch(() => undefined);
     return job;
+  }
+
+  async resubmitPending(key: string): Promise<Batch.IJob> {
+    const entry = this._pending.unconfirmed.find(e => e.key === key);
+    if (!entry?.spec) {
+      throw new Error(
+        this._trans.__(
+          'This submission cannot be sent again: the browser kept no copy of it. Discard it and submit from the notebook.'
+        )
+      );
+    }
+    // The same key: if the first one did arrive, the proxy answers its job.
+    return this.submit({ ...entry.spec, idempotencyKey: key });
+  }
+
+  discardPending(key: string): void {
+    this._pending.discard(key);
   }
 
   async cancel(id: string): Promise<Batch.IJob> {
@@ -280,6 +342,25 @@ export class BatchModel implements IBatchModel {
     const job = await this._client.rerunJob(id, newIdempotencyKey());
     this._upsert(job, false);
     return job;
+  }
+
+  async recordedSpec(id: string): Promise<Batch.IJobSpec> {
+    const recorded = (await this._client.getProvenance(id)).spec as
+      Batch.IJobSpec | undefined;
+    if (!recorded || typeof recorded !== 'object' || !recorded.kind) {
+      throw new Error(
+        this._trans.__(
+          'The batch service keeps no spec for this job, so it cannot be edited; use Run again or submit it from the notebook.'
+        )
+      );
+    }
+    const { idempotencyKey: _used, ...spec } = recorded;
+    if (spec.source.pipeline?.planId !== undefined) {
+      // that graph's output run exists: the dialog plans anew
+      const { planId: _planned, ...pipeline } = spec.source.pipeline;
+      return { ...spec, source: { ...spec.source, pipeline } };
+    }
+    return spec;
   }
 
   async release(id: string): Promise<Batch.IJob> {
@@ -339,6 +420,9 @@ export class BatchModel implements IBatchModel {
     this._catalogRun.dispose();
     this._pipelineRun.dispose();
     this._batchSystemLog.dispose();
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('storage', this._onStorage);
+    }
     this._disconnect();
     Signal.clearData(this);
   }
@@ -562,7 +646,14 @@ export class BatchModel implements IBatchModel {
     this._detailsChanged.emit(this._details);
   }
 
+  private _onStorage = (event: StorageEvent): void => {
+    this._pending.storageChanged(event.key);
+  };
+
   private _client: BatchClient;
+  private _pending: PendingSubmissions;
+  private _trans: TranslationBundle;
+  private _pendingChanged = new Signal<this, void>(this);
   private _eventSourceFactory: EventSourceFactory;
   private _reconnect: Poll;
   private _logTail: LogTailFollower;
@@ -610,10 +701,29 @@ export namespace BatchModel {
     maxBackoffMs?: number;
     /** The extension's strings (the log and preview notes); default: as written. */
     trans?: TranslationBundle;
+    /** Where unanswered submissions are kept; default: the browser's localStorage. */
+    storage?: StorageLike;
   }
 }
 
 namespace Private {
+  /** The browser's localStorage, or a memory stand-in where there is none (it refuses). */
+  export function browserStorage(): StorageLike {
+    try {
+      if (typeof window !== 'undefined' && window.localStorage) {
+        return window.localStorage;
+      }
+    } catch {
+      // access denied (e.g. storage blocked for the site)
+    }
+    const memory = new Map<string, string>();
+    return {
+      getItem: key => memory.get(key) ?? null,
+      setItem: (key, value) => void memory.set(key, value),
+      removeItem: key => void memory.delete(key)
+    };
+  }
+
   export function parse<T>(data: string): T | null {
     try {
       return JSON.parse(data) as T;

@@ -219,6 +219,11 @@ export interface IBatchModel {
    * a new graph and output run). Resolves with the new job.
    */
   rerun(id: string): Promise<Batch.IJob>;
+  /**
+   * A job's spec as recorded (from its provenance), ready to edit and submit
+   * as a new job: without its idempotency key, a pipeline without its plan.
+   */
+  recordedSpec(id: string): Promise<Batch.IJobSpec>;
   /** Release a held job (backends that hold jobs, e.g. HTCondor). */
   release(id: string): Promise<Batch.IJob>;
   /**
@@ -242,6 +247,29 @@ export interface IBatchModel {
   readonly batchSystemLog: IBatchSystemLog;
   /** Whether the view of the open job is shown: its logs are read only while it is. */
   setDetailsVisible(visible: boolean): void;
+
+  /**
+   * Submissions sent but never answered by the proxy (e.g. the page was
+   * reloaded while one was on its way): they outlive a reload.
+   */
+  readonly pendingSubmissions: ReadonlyArray<IPendingSubmission>;
+  readonly pendingSubmissionsChanged: ISignal<IBatchModel, void>;
+  /** Send an unconfirmed submission again, with its idempotency key: never a second job. */
+  resubmitPending(key: string): Promise<Batch.IJob>;
+  /** Forget an unconfirmed submission. */
+  discardPending(key: string): void;
+}
+
+/** A submission the proxy has not confirmed. */
+export interface IPendingSubmission {
+  /** The spec's idempotency key: a re-send with it can never make a second job. */
+  key: string;
+  /** The job's name, to say which submission this was. */
+  name: string;
+  /** When it was sent (ISO). */
+  at: string;
+  /** The spec as sent; null when the browser's storage had no room for it (it can then only be discarded). */
+  spec: Batch.IJobSpec | null;
 }
 
 /**

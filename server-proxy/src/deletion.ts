@@ -5,7 +5,7 @@ import { type DeleteJobResult, type DeleteJobsResult, type ErrorCode, isFinal, t
 import type { Backend } from './backends/types';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
-import type { JobFiles } from './jobdir';
+import { type JobFiles, OUTPUTS_FOLDER } from './jobdir';
 import { buildProvenance } from './provenance';
 import type { Db } from './store/db';
 import type { JobRecord, JobStore, PendingDeletion } from './store/jobs';
@@ -95,7 +95,7 @@ export class JobDeleter {
     const { files, store, log } = this.deps;
     const removed: string[] = [];
     try {
-      const outputsRoot = resolve(files.rootDir, 'batch-jobs');
+      const outputsRoot = resolve(files.rootDir, OUTPUTS_FOLDER);
       const outputDir = resolve(files.rootDir, job.outputDir);
       const inside = relative(outputsRoot, outputDir);
       if (inside && !inside.startsWith('..') && !isAbsolute(inside)) {

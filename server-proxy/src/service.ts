@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Backend, JobUpdate } from './backends/types';
 import { type CatalogPlaces, planForApi } from './catalog-runs';
 import { HttpError, notFound } from './errors';
 import type { EventHub } from './events';
-import { codeBlobs, type JobFiles, keepsSavedNotebook, outputNotebookName, specHash } from './jobdir';
+import { codeBlobs, type JobFiles, keepsSavedNotebook, newOutputDirRelative, outputNotebookName, specHash } from './jobdir';
 import { PIPELINE_ADVICE, type PipelinePlanner, type StoredPlan } from './pipeline-runs';
 import type { QuotaLedger } from './quota';
 import { isFinal, type Job, type JobSpec, maxWorkers, unhandledKind } from '@user-batch/contract';
@@ -87,10 +88,11 @@ export class JobService {
       ...codeBlobs(spec, keepsSavedNotebook(spec) ? files.savedNotebook(spec.source.notebookPath) : null),
       ...(pipeline?.stored.code ?? []),
     ];
-    const outputNotebook = outputNotebookName(spec);
     const id = newJobId();
-    const now = new Date().toISOString();
-    const outputDir = files.outputDirRelative(id);
+    const submittedAt = new Date();
+    const now = submittedAt.toISOString();
+    const outputNotebook = outputNotebookName(spec, id);
+    const outputDir = this.freeOutputDir(id, spec.name, submittedAt);
     const record: JobRecord = {
       id,
       user: user.name,
@@ -150,12 +152,24 @@ export class JobService {
     hub.publishQuota(ledger.status(user.name, user.groups));
     try {
       const run = pipeline && this.deps.pipelines.forBackend(pipeline.stored, backend.pipelineEngine ?? 'pipetask', user.name, account);
-      files.write(id, spec, blobs, catalog, run);
+      files.write(record, spec, blobs, catalog, run);
     } catch (err) {
       this.deps.log.error({ err, jobId: id }, 'could not write job directory');
       return { job: this.fail(id, "The proxy could not write the job's files; check free disk space and try again."), created: true };
     }
     return { job: await this.start(id, backend), created: true };
+  }
+
+  /**
+   * The new job's output folder (relative to the Jupyter root); named by the whole id in the rare
+   * case that a job of the same name, day and millisecond has the short one, or it exists on disk.
+   * Nothing awaits between this and the insert, so no other submit of this proxy can take it between.
+   */
+  private freeOutputDir(id: string, name: string, submittedAt: Date): string {
+    const { files, store } = this.deps;
+    const short = newOutputDirRelative(id, name, submittedAt);
+    const taken = store.hasOutputDir(short) || existsSync(files.outputDir({ outputDir: short }));
+    return taken ? newOutputDirRelative(id, name, submittedAt, true) : short;
   }
 
   /** Insert the job and reserve its quota in one IMMEDIATE transaction; an earlier job with the same key and spec is answered instead. */
@@ -252,7 +266,7 @@ export class JobService {
         if (update.needsSubmit) {
           const job = this.deps.store.get(update.jobId);
           if (!job) continue;
-          if (!this.deps.files.isWritten(job.id)) this.deps.files.write(job.id, job.spec);
+          if (!this.deps.files.isWritten(job.id)) this.deps.files.write(job, job.spec);
           this.deps.log.info({ jobId: job.id }, 'starting a job stored before a restart');
           await this.start(job.id, backend);
         } else {

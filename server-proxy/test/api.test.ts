@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Job, OutputFile, Provenance, QuotaStatus } from '@user-batch/contract';
-import { cellsSpec, makeApp, type TestApp, waitForState } from './helpers';
+import { cellsSpec, localDay, makeApp, type TestApp, waitForState } from './helpers';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -26,8 +26,10 @@ describe('job lifecycle through the API', () => {
     const submit = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: cellsSpec({ params: { threshold: 0.75 } }) });
     expect(submit.statusCode).toBe(201);
     const created = submit.json<Job>();
-    expect(created).toMatchObject({ user: 'alice', account: 'alice', state: 'running', outputDir: `batch-jobs/${created.id}` });
-    expect(created.outputNotebook).toBe(`batch-jobs/${created.id}/analysis.ipynb`);
+    // a folder a person can read: the submit day, the name made safe, the id's first 8 characters
+    const folder = `batch-jobs/${localDay(created.createdAt)}-fit-residuals-${created.id.slice(0, 8)}`;
+    expect(created).toMatchObject({ user: 'alice', account: 'alice', state: 'running', outputDir: folder });
+    expect(created.outputNotebook).toBe(`${folder}/analysis.batch-${created.id.slice(0, 8)}.ipynb`);
 
     const done = await waitForState(t.app, created.id, ['succeeded', 'failed']);
     expect(done.state).toBe('succeeded');
@@ -42,8 +44,8 @@ describe('job lifecycle through the API', () => {
       kind: 'cells',
       kernelName: 'python3',
       notebookDir: join(t.dir, 'root', 'work'),
-      outputDir: join(t.dir, 'root', 'batch-jobs', created.id),
-      outputNotebook: 'analysis.ipynb',
+      outputDir: join(t.dir, 'root', ...folder.split('/')),
+      outputNotebook: `analysis.batch-${created.id.slice(0, 8)}.ipynb`,
       parameters: { threshold: 0.75 },
     });
 
@@ -60,9 +62,9 @@ describe('job lifecycle through the API', () => {
 
     const outputs = (await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/outputs` })).json<{ outputs: OutputFile[] }>()
       .outputs;
-    expect(outputs.map(o => o.path).sort()).toEqual(['analysis.ipynb', 'plots/result.txt']);
+    expect(outputs.map(o => o.path).sort()).toEqual([`analysis.batch-${created.id.slice(0, 8)}.ipynb`, 'plots/result.txt']);
     const result = outputs.find(o => o.path === 'plots/result.txt');
-    expect(result).toMatchObject({ jupyterPath: `batch-jobs/${created.id}/plots/result.txt`, sha256: sha('threshold=0.75\n') });
+    expect(result).toMatchObject({ jupyterPath: `${folder}/plots/result.txt`, sha256: sha('threshold=0.75\n') });
 
     const file = await t.app.inject({ method: 'GET', url: `/api/jobs/${created.id}/outputs/plots/result.txt` });
     expect(file.statusCode).toBe(200);

@@ -12,7 +12,8 @@ const bob = { 'x-user-batch-secret': SECRET, 'x-auth-request-user': 'bob' };
 describe('deleting finished jobs', () => {
   let t: TestApp;
   let base: string;
-  const outputDir = (id: string): string => join(t.dir, 'root', 'batch-jobs', id);
+  /** A job's output folder on disk, as its record names it. */
+  const outputDir = (job: Job): string => join(t.dir, 'root', ...job.outputDir.split('/'));
   const jobDir = (id: string): string => join(t.dir, 'data', 'jobs', id);
 
   const submit = async (params: Record<string, unknown> = {}, name = 'to delete'): Promise<Job> => {
@@ -44,14 +45,14 @@ describe('deleting finished jobs', () => {
 
   it("removes a finished job's output folder, job folder and record, and it leaves the listing", async () => {
     const job = await finished();
-    expect(existsSync(outputDir(job.id))).toBe(true);
+    expect(existsSync(outputDir(job))).toBe(true);
     expect(existsSync(jobDir(job.id))).toBe(true);
     expect(await listed()).toContain(job.id);
 
     const res = await del(job.id);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ deleted: job.id, removed: [`batch-jobs/${job.id}`] });
-    expect(existsSync(outputDir(job.id))).toBe(false);
+    expect(res.json()).toEqual({ deleted: job.id, removed: [job.outputDir] });
+    expect(existsSync(outputDir(job))).toBe(false);
     expect(existsSync(jobDir(job.id))).toBe(false);
     expect(await listed()).not.toContain(job.id);
     expect((await get(`/api/jobs/${job.id}`)).statusCode).toBe(404);
@@ -70,7 +71,7 @@ describe('deleting finished jobs', () => {
     const missing = await del('no-such-job', '', bob);
     expect(asBob.statusCode).toBe(404);
     expect(asBob.json()).toEqual(missing.json());
-    expect(existsSync(outputDir(job.id))).toBe(true);
+    expect(existsSync(outputDir(job))).toBe(true);
     expect(await listed()).toContain(job.id);
   });
 
@@ -99,7 +100,7 @@ describe('deleting finished jobs', () => {
       payload: '{}',
     });
     expect(res.statusCode).toBe(200);
-    expect(existsSync(outputDir(job.id))).toBe(false);
+    expect(existsSync(outputDir(job))).toBe(false);
     expect(existsSync(jobDir(job.id))).toBe(false);
     expect(await listed()).not.toContain(job.id);
     expect((await get(`/api/jobs/${job.id}`)).statusCode).toBe(404);
@@ -140,7 +141,7 @@ describe('deleting finished jobs', () => {
       [bobs.id, 'not_found'],
     ]);
     expect(body.refused[0].error).toMatch(/cancel it first/);
-    expect(existsSync(outputDir(a.id)) || existsSync(outputDir(b.id))).toBe(false);
+    expect(existsSync(outputDir(a)) || existsSync(outputDir(b))).toBe(false);
     const ids = await listed();
     expect(ids).toContain(running.id);
     expect(ids).not.toContain(a.id);
@@ -202,16 +203,16 @@ describe('deleting across a restart', () => {
     })();
     expect((await app.inject({ method: 'GET', url: '/api/jobs' })).json<{ jobs: Job[] }>().jobs).toEqual([]);
     await app.close();
-    for (const id of [job.id, kept.id]) {
-      expect(existsSync(join(dir, 'root', 'batch-jobs', id))).toBe(true);
+    for (const { id, outputDir } of [job, kept]) {
+      expect(existsSync(join(dir, 'root', outputDir))).toBe(true);
       expect(existsSync(join(dir, 'data', 'jobs', id))).toBe(true);
     }
 
     app = await buildApp(config, { logger: false });
     await app.ready();
     try {
-      for (const id of [job.id, kept.id]) {
-        expect(existsSync(join(dir, 'root', 'batch-jobs', id))).toBe(false);
+      for (const { id, outputDir } of [job, kept]) {
+        expect(existsSync(join(dir, 'root', outputDir))).toBe(false);
         expect(existsSync(join(dir, 'data', 'jobs', id))).toBe(false);
       }
       expect(app.db.prepare('SELECT id FROM jobs').all()).toEqual([{ id: kept.id }]);

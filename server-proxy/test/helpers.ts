@@ -59,6 +59,12 @@ export interface SpecOptions {
   account?: string;
 }
 
+/** The day a job was submitted as its output folder names it: YYYY-MM-DD, the proxy's local time. */
+export function localDay(iso: string): string {
+  const at = new Date(iso);
+  return `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')}`;
+}
+
 export function cellsSpec(opts: SpecOptions = {}): Record<string, unknown> {
   return {
     name: opts.name ?? 'fit residuals',

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '@user-batch/contract';
 import { PYTHON } from './catalog/helpers';
-import { makeApp, type TestApp, waitForState } from './helpers';
+import { localDay, makeApp, type TestApp, waitForState } from './helpers';
 
 const SCRIPT =
   'import os, sys\nprint("argv", sys.argv[1:], "file", os.path.basename(__file__), "threshold", threshold)\n' +
@@ -38,7 +38,8 @@ describe('script jobs', () => {
     });
     expect(res.statusCode).toBe(201);
     const job = res.json<Job>();
-    expect(job).toMatchObject({ kind: 'script', outputNotebook: `batch-jobs/${job.id}/fit.ipynb` });
+    expect(job).toMatchObject({ kind: 'script', outputNotebook: `${job.outputDir}/fit.batch-${job.id.slice(0, 8)}.ipynb` });
+    expect(job.outputDir).toBe(`batch-jobs/${localDay(job.createdAt)}-a-script-${job.id.slice(0, 8)}`);
     const done = await waitForState(t.app, job.id, ['succeeded', 'failed'], 120_000);
     expect(done.state).toBe('succeeded');
     const log = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/logs` })).json<{ text: string }>().text;
@@ -47,8 +48,8 @@ describe('script jobs', () => {
     expect(log).toContain('running the script work/fit.py');
     expect(log).not.toMatch(/cell\(s\) to run/);
     expect(log).not.toContain('a last expression python would not print');
-    expect(existsSync(join(t.config.rootDir, 'batch-jobs', job.id, 'done.txt'))).toBe(true);
-    expect(existsSync(join(t.config.rootDir, 'batch-jobs', job.id, 'fit.ipynb'))).toBe(true);
+    expect(existsSync(join(t.config.rootDir, job.outputDir, 'done.txt'))).toBe(true);
+    expect(existsSync(join(t.config.rootDir, job.outputNotebook ?? ''))).toBe(true);
     const prov = (await t.app.inject({ method: 'GET', url: `/api/jobs/${job.id}/provenance` })).json();
     const sha = createHash('sha256').update(SCRIPT).digest('hex');
     expect(prov.code).toEqual([expect.objectContaining({ kind: 'script', sha256: sha })]);

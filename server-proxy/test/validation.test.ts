@@ -166,7 +166,7 @@ describe('bad input is refused with a message and writes nothing', () => {
   it('refuses output paths that leave the output folder', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/jobs', payload: spec });
     const job = await waitForState(t.app, res.json<Job>().id, ['succeeded']);
-    const outDir = join(t.dir, 'root', 'batch-jobs', job.id);
+    const outDir = join(t.dir, 'root', job.outputDir);
     writeFileSync(join(t.dir, 'secret.txt'), 'not yours');
     symlinkSync(join(t.dir, 'secret.txt'), join(outDir, 'escape.txt'));
     mkdirSync(join(outDir, 'sub'));

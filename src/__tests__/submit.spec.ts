@@ -424,3 +424,95 @@ describe('SubmitDialog on a Dask Gateway backend', () => {
     model.dispose();
   });
 });
+
+describe('SubmitDialog while the proxy is still starting', () => {
+  beforeAll(() => {
+    (
+      globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
+    ).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  // #10: a Submit pressed before the backends and accounts arrived was refused
+  // with "Choose a backend" (below the fold); nothing was sent, and a reload
+  // a few seconds later found no job.
+  it('waits for the lists, saying so, then submits with their defaults', async () => {
+    FakeEventSource.instances = [];
+    let listed: () => void = () => undefined;
+    const lists = new Promise<void>(resolve => (listed = resolve));
+    const fake = new FakeProxyFetch()
+      .on(`GET ${BASE}/quota`, async () => {
+        await lists;
+        return json(200, makeQuota());
+      })
+      .on(`GET ${BASE}/backends`, async () => {
+        await lists;
+        return json(200, {
+          backends: [{ name: 'local', label: 'This server', default: true }]
+        });
+      })
+      .on(`POST ${BASE}/jobs`, () =>
+        json(201, makeJob({ id: 'new', name: 'early', state: 'pending' }))
+      );
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    const dialog = new SubmitDialog({
+      title: 'Run notebook in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: initialValues('early', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    dialog.resolve(1);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const body = document.querySelector('.jp-Batch-SubmitDialog')!;
+    expect(body.querySelector('.jp-Batch-Busy')!.textContent).toBe(
+      'Waiting for the batch service to list its backends and your accounts…'
+    );
+    expect(body.querySelector('.jp-Batch-SubmitError')).toBeNull();
+    expect(fake.requests.filter(r => r.method === 'POST')).toEqual([]);
+    listed();
+    expect((await result).button.accept).toBe(true);
+    const posted = fake.requests.find(r => r.method === 'POST')!;
+    expect(await posted.json()).toMatchObject({
+      name: 'early',
+      backend: 'local',
+      account: 'alice'
+    });
+    model.dispose();
+  });
+
+  it('says nothing was sent when the service cannot be reached', async () => {
+    FakeEventSource.instances = [];
+    const fake = new FakeProxyFetch();
+    fake.offline = true;
+    const model = new BatchModel({
+      client: makeClient(fake),
+      eventSourceFactory: url => new FakeEventSource(url)
+    });
+    const dialog = new SubmitDialog({
+      title: 'Run notebook in batch',
+      model,
+      source: { kind: 'notebook', notebookPath: 'a.ipynb', notebook: {} },
+      initial: initialValues('offline', DEFAULT_SETTINGS),
+      preferredBackend: ''
+    });
+    const result = dialog.launch();
+    await flush();
+    dialog.resolve(1);
+    await new Promise(resolve => setTimeout(resolve, 400));
+    expect(
+      document.querySelector('.jp-Batch-SubmitDialog .jp-Batch-SubmitError')!
+        .textContent
+    ).toMatch(
+      /^Nothing was sent: the batch service has not listed its backends and your accounts \(The User Batch service at .* could not be reached/
+    );
+    expect(fake.requests.filter(r => r.method === 'POST')).toEqual([]);
+    dialog.resolve(0);
+    await result;
+    model.dispose();
+  });
+});

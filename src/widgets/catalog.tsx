@@ -139,7 +139,11 @@ export function CatalogForm(props: ICatalogFormProps): JSX.Element {
         trans={trans}
       />
       <PlanPanel state={plan} trans={trans} />
-      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
+      {busy && (
+        <div className="jp-Batch-Muted jp-Batch-Busy">
+          {props.busyText ?? trans.__('Submitting…')}
+        </div>
+      )}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
@@ -159,7 +163,7 @@ export class CatalogDialog extends JobDialog<ICatalogValues> {
       planner.request(request ?? null, errors);
     };
     super({
-      title: trans.__('Run over catalog'),
+      title: options.title ?? trans.__('Run over catalog'),
       body: new JobDialogBody<ICatalogValues>({
         model,
         initial: options.initial,
@@ -227,6 +231,8 @@ export namespace CatalogDialog {
     initial: ICatalogValues;
     preferredBackend: string;
     idempotencyKey?: string;
+    /** Default: "Run over catalog". */
+    title?: string;
     /** The extension's strings; default: as written. */
     trans?: TranslationBundle;
   }

@@ -142,6 +142,8 @@ export function JobDetails(props: {
   onRelease: (job: Batch.IJob) => void;
   /** Shown for ended jobs: submit the job again from its record. */
   onRerun?: (job: Batch.IJob) => void;
+  /** Shown for ended jobs: the submit dialog, filled in from the job's record. */
+  onEditRerun?: (job: Batch.IJob) => void;
   /** Shown for ended jobs: ask, then delete the job and its files. */
   onDelete?: (job: Batch.IJob) => void;
   onOpenPath: (path: string) => void;
@@ -254,6 +256,17 @@ export function JobDetails(props: {
           onClick={() => props.onRerun?.(job)}
         >
           {trans.__('Run again')}
+        </button>
+      )}
+      {final && props.onEditRerun && (
+        <button
+          className="jp-Button jp-mod-styled jp-Batch-EditRerun"
+          title={trans.__(
+            "Open the submit dialog filled in from this job's record, to change something and submit it as a new job"
+          )}
+          onClick={() => props.onEditRerun?.(job)}
+        >
+          {trans.__('Edit and run')}
         </button>
       )}
       {final && props.onDelete && (

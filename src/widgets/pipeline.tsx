@@ -367,7 +367,11 @@ export function PipelineForm(props: IPipelineFormProps): JSX.Element {
         onBuild={() => props.onBuild(values)}
         trans={trans}
       />
-      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
+      {busy && (
+        <div className="jp-Batch-Muted jp-Batch-Busy">
+          {props.busyText ?? trans.__('Submitting…')}
+        </div>
+      )}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );
@@ -396,7 +400,7 @@ export class PipelineDialog extends JobDialog<IPipelineValues> {
       planner.plan(request ?? null, errors);
     };
     super({
-      title: trans.__('Run pipeline in batch'),
+      title: options.title ?? trans.__('Run pipeline in batch'),
       body: new JobDialogBody<IPipelineValues>({
         model,
         initial: options.initial,
@@ -489,6 +493,8 @@ export namespace PipelineDialog {
     /** The site's standard pipelines, offered besides the file. */
     standard?: ReadonlyArray<Batch.IStandardPipeline>;
     idempotencyKey?: string;
+    /** Default: "Run pipeline in batch". */
+    title?: string;
     /** The extension's strings; default: as written. */
     trans?: TranslationBundle;
   }

@@ -10,6 +10,7 @@ import { batchIcon } from '../icons';
 import { Batch, IBatchModel } from '../tokens';
 import { loadTrans, TranslationBundle } from '../translation';
 import { ConnectionNotice, JobDetails, JobList, QuotaGauges } from './jobs';
+import { PendingNotice } from './pendingNotice';
 
 export class BatchSidebar extends ReactWidget {
   constructor(options: BatchSidebar.IOptions) {
@@ -18,7 +19,12 @@ export class BatchSidebar extends ReactWidget {
     this._onCancel = options.onCancel;
     this._onRelease = options.onRelease;
     this._onRerun = options.onRerun;
+    this._onEditRerun = options.onEditRerun;
     this._onDelete = options.onDelete;
+    this._onResubmit =
+      options.onResubmit ??
+      (async key =>
+        this._model.selectJob((await this._model.resubmitPending(key)).id));
     this._onOpenPath = options.onOpenPath;
     this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
@@ -33,6 +39,7 @@ export class BatchSidebar extends ReactWidget {
     model.logChanged.connect(this._onChange, this);
     model.detailsChanged.connect(this._onChange, this);
     model.connectionChanged.connect(this._onChange, this);
+    model.pendingSubmissionsChanged.connect(this._onChange, this);
     // Elapsed times tick once a second, only while something runs and the
     // sidebar is shown; nothing is fetched here.
     this._ticker = new Poll({
@@ -65,6 +72,13 @@ export class BatchSidebar extends ReactWidget {
           message={model.connectionError?.message ?? null}
           trans={trans}
         />
+        <PendingNotice
+          pending={model.pendingSubmissions}
+          sending={this._resending}
+          onResubmit={key => void this._resubmit(key)}
+          onDiscard={key => model.discardPending(key)}
+          trans={trans}
+        />
         <QuotaGauges quota={model.quota} jobs={model.jobs} trans={trans} />
         <JobList
           jobs={model.jobs}
@@ -87,6 +101,11 @@ export class BatchSidebar extends ReactWidget {
             onRelease={job => void this._onRelease(job)}
             onRerun={
               this._onRerun ? job => void this._onRerun?.(job) : undefined
+            }
+            onEditRerun={
+              this._onEditRerun
+                ? job => void this._onEditRerun?.(job)
+                : undefined
             }
             onDelete={
               this._onDelete ? job => void this._onDelete?.(job) : undefined
@@ -140,11 +159,25 @@ export class BatchSidebar extends ReactWidget {
     this.update();
   }
 
+  private async _resubmit(key: string): Promise<void> {
+    this._resending.add(key);
+    this.update();
+    try {
+      await this._onResubmit(key);
+    } finally {
+      this._resending.delete(key);
+      this.update();
+    }
+  }
+
   private _model: IBatchModel;
+  private _onResubmit: (key: string) => Promise<void>;
+  private _resending = new Set<string>();
   private _onCancel: (job: Batch.IJob) => Promise<boolean>;
   private _onRelease: (job: Batch.IJob) => Promise<void>;
   private _onRerun?: (job: Batch.IJob) => Promise<void>;
   private _onDelete?: (job: Batch.IJob) => Promise<void>;
+  private _onEditRerun?: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
   private _ticker: Poll;
@@ -160,8 +193,15 @@ export namespace BatchSidebar {
     onRelease: (job: Batch.IJob) => Promise<void>;
     /** Submit an ended job again from its record. */
     onRerun?: (job: Batch.IJob) => Promise<void>;
+    /** Open the submit dialog filled in from an ended job's record. */
+    onEditRerun?: (job: Batch.IJob) => Promise<void>;
     /** Ask, then delete an ended job; it leaves the list once deleted. */
     onDelete?: (job: Batch.IJob) => Promise<void>;
+    /**
+     * Send an unconfirmed submission again (same idempotency key) and show
+     * its job; failures are the caller's to report. Default: send and select.
+     */
+    onResubmit?: (key: string) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
     /** The extension's strings; default: as written. */

@@ -116,7 +116,11 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         trans={trans}
       />
       <QuotaLine model={model} values={values} trans={trans} />
-      {busy && <div className="jp-Batch-Muted">{trans.__('Submitting…')}</div>}
+      {busy && (
+        <div className="jp-Batch-Muted jp-Batch-Busy">
+          {props.busyText ?? trans.__('Submitting…')}
+        </div>
+      )}
       {error && <div className="jp-Batch-SubmitError">{error}</div>}
     </div>
   );

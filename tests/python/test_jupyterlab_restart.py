@@ -119,7 +119,7 @@ def test_a_running_job_survives_jupyterlab_being_killed_and_is_reconciled(lab_di
         os.killpg(lab.pid, signal.SIGKILL)  # JupyterLab dies without a chance to clean up
         lab.wait()
 
-    output = root / "batch-jobs" / job["id"] / "done.txt"
+    output = root / job["outputDir"] / "done.txt"
     # nothing watches the job now; it carries on by itself
     wait_for(output.exists, "the job to finish while JupyterLab is down", timeout=90)
 

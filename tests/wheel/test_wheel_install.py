@@ -257,7 +257,7 @@ def test_pip_install_then_jupyter_lab_runs_a_job(venv, tmp_path):
             "the job to end",
         )
         assert done["state"] == "succeeded", (done, api(f"/jobs/{job['id']}/logs?from=0")["text"])
-        assert (root / "batch-jobs" / job["id"] / "made.txt").read_text() == "written by a job"
+        assert (root / done["outputDir"] / "made.txt").read_text() == "written by a job"
         assert f"ran in {venv}" in api(f"/jobs/{job['id']}/logs?from=0")["text"]
     except BaseException:
         print(lab_log.read_text(errors="replace")[-4000:])  # shown by pytest when the test fails

@@ -52,14 +52,14 @@ test.describe('Run in batch on the htcondor backend', () => {
       /Job submitted from host[\s\S]*Job executing on host[\s\S]*Job terminated/
     );
     await expect(details.locator(sel.outputLink)).toContainText([
-      'batch-test.ipynb'
+      /^batch-test\.batch-\w{8}\.ipynb$/
     ]);
     await page.screenshot({
       path: test.info().outputPath('htcondor-succeeded.png')
     });
 
     await details
-      .locator(sel.outputLink, { hasText: 'batch-test.ipynb' })
+      .locator(sel.outputLink, { hasText: /^batch-test\.batch-\w{8}\.ipynb$/ })
       .click();
     const executed = page.locator(
       '.jp-NotebookPanel:visible .jp-OutputArea-output',

@@ -44,8 +44,9 @@ test.describe('Run in batch on the local backend', () => {
     await expect(details.locator(sel.log)).toContainText(
       'hello from batch, threshold=42'
     );
+    // the executed notebook says it is a batch result: batch-test.batch-<short id>.ipynb
     await expect(details.locator(sel.outputLink)).toContainText([
-      'batch-test.ipynb'
+      /^batch-test\.batch-\w{8}\.ipynb$/
     ]);
     await expect(
       details.locator(sel.outputLink, { hasText: 'result.txt' })
@@ -297,5 +298,16 @@ test.describe('Run in batch on the local backend', () => {
     await expect(
       page.locator('.jp-NotebookPanel:visible .jp-RenderedImage img').first()
     ).toBeVisible();
+    // two tabs, never two "Demo.ipynb": the result's title says it is one
+    await expect(
+      page.locator('.lm-DockPanel-tabBar .lm-TabBar-tabLabel', {
+        hasText: /^Demo\.batch-\w{8}\.ipynb$/
+      })
+    ).toHaveCount(1);
+    await expect(
+      page.locator('.lm-DockPanel-tabBar .lm-TabBar-tabLabel', {
+        hasText: /^Demo\.ipynb$/
+      })
+    ).toHaveCount(1);
   });
 });

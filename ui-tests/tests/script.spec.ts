@@ -78,7 +78,7 @@ test.describe('Run script in batch on the local backend', () => {
       details.locator(sel.outputLink, { hasText: 'fit.txt' })
     ).toHaveCount(1);
     await expect(
-      details.locator(sel.outputLink, { hasText: 'fit.ipynb' })
+      details.locator(sel.outputLink, { hasText: /^fit\.batch-\w{8}\.ipynb$/ })
     ).toHaveCount(1);
     await page.screenshot({
       path: test.info().outputPath('script-succeeded.png')

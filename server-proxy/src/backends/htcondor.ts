@@ -178,7 +178,7 @@ export class HTCondorBackend implements Backend {
   async submit(job: JobRecord): Promise<JobUpdate> {
     const { files } = this.opts;
     const jobDir = files.jobDir(job.id);
-    const outputDir = files.outputDir(job.id);
+    const outputDir = files.outputDir(job);
     const sweep = job.spec.sweep?.length ?? 0;
     let itemsFile: string | undefined;
     if (sweep > 0) {
@@ -358,7 +358,7 @@ export class HTCondorBackend implements Backend {
   }
 
   async outputs(job: JobRecord): Promise<OutputFile[]> {
-    return listOutputs(this.opts.files.outputDir(job.id), job.outputDir, job.spec.outputs);
+    return listOutputs(this.opts.files.outputDir(job), job.outputDir, job.spec.outputs);
   }
 
   /**

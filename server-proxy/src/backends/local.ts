@@ -49,7 +49,7 @@ export class LocalBackend implements Backend {
   async submit(job: JobRecord, extraEnv: Record<string, string> = {}): Promise<JobUpdate> {
     const { files, runnerCommand } = this.opts;
     const jobDir = files.jobDir(job.id);
-    const outputDir = files.outputDir(job.id);
+    const outputDir = files.outputDir(job);
     const log = openSync(join(jobDir, JOB_FILES.outputLog), 'a');
     let pid: number | undefined;
     try {
@@ -151,7 +151,7 @@ export class LocalBackend implements Backend {
   }
 
   async outputs(job: JobRecord): Promise<OutputFile[]> {
-    return listOutputs(this.opts.files.outputDir(job.id), job.outputDir, job.spec.outputs);
+    return listOutputs(this.opts.files.outputDir(job), job.outputDir, job.spec.outputs);
   }
 
   private killKernel(job: JobRecord): void {

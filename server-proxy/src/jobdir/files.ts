@@ -124,15 +124,69 @@ export function keepsSavedNotebook(spec: JobSpec): boolean {
   }
 }
 
-/** The executed notebook's file name: the notebook's own, or the script's with .ipynb; null for a catalog run (no notebook). */
-export function outputNotebookName(spec: JobSpec): string | null {
+/** The folder under the Jupyter root that holds every job's output folder. */
+export const OUTPUTS_FOLDER = 'batch-jobs';
+/** How many characters of a job's id name it in its output folder and executed notebook. */
+const SHORT_ID_LENGTH = 8;
+/** The longest job name part of an output folder. */
+const FOLDER_NAME_LENGTH = 40;
+
+/**
+ * The first characters of a job id: the id's time part (ids are the submit time in milliseconds,
+ * base 36, then random hex), so two jobs differ unless submitted in the same millisecond.
+ */
+export function shortJobId(id: string): string {
+  return id.slice(0, SHORT_ID_LENGTH);
+}
+
+/**
+ * A job name as a folder name: lower-case ASCII letters, digits, "-" and "_"; accents dropped
+ * ("Réduction" → "reduction"), any other run of characters (spaces, quotes, slashes, dots) one "-",
+ * at most 40 characters; "job" when nothing is left.
+ */
+export function folderSafeName(name: string): string {
+  const safe = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, FOLDER_NAME_LENGTH)
+    .replace(/[-_]+$/, '');
+  return safe || 'job';
+}
+
+/** A date as YYYY-MM-DD in the proxy's local time zone (the day the person submitted). */
+function localDate(at: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+}
+
+/**
+ * A new job's output folder, relative to the Jupyter root: `batch-jobs/<date>-<name>-<short id>`,
+ * e.g. `batch-jobs/2026-12-02-fit-residuals-mx2b9ips`. Decided once, at submit, and recorded as
+ * the job's outputDir; everything else reads the recorded path (older jobs have `batch-jobs/<id>`).
+ * `wholeId` names it by the whole id, for the rare job whose short name is taken already.
+ */
+export function newOutputDirRelative(id: string, name: string, submittedAt: Date, wholeId = false): string {
+  return posix.join(OUTPUTS_FOLDER, `${localDate(submittedAt)}-${folderSafeName(name)}-${wholeId ? id : shortJobId(id)}`);
+}
+
+/**
+ * The executed notebook's file name, marked as a batch result so it never looks like the notebook
+ * it came from (two "analysis.ipynb" tabs side by side): `analysis.batch-<short id>.ipynb`, for a
+ * script `fit.batch-<short id>.ipynb`; null for catalog and pipeline runs (no notebook).
+ */
+export function outputNotebookName(spec: JobSpec, id: string): string | null {
   const name = basename(spec.source.notebookPath);
+  const batch = `batch-${shortJobId(id)}`;
   switch (spec.kind) {
     case 'script':
-      return `${name.replace(/\.py$/, '')}.ipynb`;
+      return `${name.replace(/\.py$/, '')}.${batch}.ipynb`;
     case 'cells':
     case 'notebook':
-      return name;
+      return `${name.replace(/\.ipynb$/, '')}.${batch}.ipynb`;
     case 'catalog':
     case 'pipeline':
       return null;
@@ -166,13 +220,12 @@ export class JobFiles {
     return join(this.dataDir, 'jobs', id);
   }
 
-  /** Relative to the Jupyter root, as the lab extension opens it. */
-  outputDirRelative(id: string): string {
-    return posix.join('batch-jobs', id);
-  }
-
-  outputDir(id: string): string {
-    return join(this.rootDir, 'batch-jobs', id);
+  /**
+   * A job's output folder on disk, from its recorded outputDir (relative to the Jupyter root:
+   * `batch-jobs/<date>-<name>-<short id>`, or `batch-jobs/<id>` for jobs stored before).
+   */
+  outputDir(job: { outputDir: string }): string {
+    return join(this.rootDir, ...job.outputDir.split('/'));
   }
 
   objectPath(hash: string): string {
@@ -202,12 +255,14 @@ export class JobFiles {
    * estimated is the one that runs), and pipeline.json is written with the job's id and resources.
    */
   write(
-    id: string,
+    job: { id: string; outputDir: string; outputNotebook: string | null },
     spec: JobSpec,
     blobs: CodeBlob[] = codeBlobs(spec),
     catalog?: { dir: string; plan: CatalogPlan },
     pipeline?: { dir: string; file: PipelineFile },
   ): void {
+    const { id } = job;
+    const outputDir = this.outputDir(job);
     const dir = this.jobDir(id);
     mkdirSync(dir, { recursive: true });
     for (const blob of blobs) this.storeObject(blob.entry.sha256, blob.content);
@@ -234,7 +289,7 @@ export class JobFiles {
                 ...(source.setupSource ? { setupSource: source.setupSource } : {}),
               },
               partitions: catalog.plan.partitions.map(p => ({ order: p.order, pixel: p.pixel })),
-              output: join(this.outputDir(id), 'result'),
+              output: join(outputDir, 'result'),
               outputName: 'result',
               previewRows: 20,
               walltimeSeconds: spec.resources.walltimeSeconds,
@@ -270,8 +325,9 @@ export class JobFiles {
       notebookDir: dirname(join(this.rootDir, spec.source.notebookPath)),
       ...this.whatRuns(spec),
       parameters: spec.parameters,
-      outputDir: this.outputDir(id),
-      outputNotebook: outputNotebookName(spec) ?? basename(spec.source.notebookPath),
+      outputDir,
+      // the recorded name (older jobs: the notebook's own); a catalog or pipeline run writes none
+      outputNotebook: job.outputNotebook !== null ? posix.basename(job.outputNotebook) : basename(spec.source.notebookPath),
       walltimeSeconds: spec.resources.walltimeSeconds,
       cpus: spec.resources.cpus,
       memoryMiB: spec.resources.memoryMiB,
@@ -279,7 +335,7 @@ export class JobFiles {
     // the sweep before run.json: run.json is the sign that the directory is complete
     if (spec.sweep) writeFileAtomic(join(dir, JOB_FILES.sweep), JSON.stringify(spec.sweep));
     writeFileAtomic(join(dir, JOB_FILES.run), JSON.stringify(run, null, 2));
-    mkdirSync(this.outputDir(id), { recursive: true });
+    mkdirSync(outputDir, { recursive: true });
   }
 
   /** run.json's kind and what it runs: a script runs as cells (argv set-up cell, then the file). */

@@ -51,7 +51,7 @@ export const outputRoutes: FastifyPluginAsyncZod = async app => {
     async (request, reply) => {
       const job = store.getOwned(request.params.id, request.identity.name);
       if (!job) throw notFound();
-      const file = resolveOutputFile(files.outputDir(job.id), request.params['*']);
+      const file = resolveOutputFile(files.outputDir(job), request.params['*']);
       return reply
         .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
         .header('x-content-type-options', 'nosniff')

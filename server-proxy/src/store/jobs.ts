@@ -112,6 +112,11 @@ export class JobStore {
     return row ? toRecord(row) : null;
   }
 
+  /** Whether any stored job (deleted ones whose files remain too) has this output folder. */
+  hasOutputDir(outputDir: string): boolean {
+    return this.db.prepare('SELECT 1 FROM jobs WHERE output_dir = ? LIMIT 1').get(outputDir) !== undefined;
+  }
+
   listOwned(user: string): JobRecord[] {
     const rows = this.db.prepare(`${SELECT} AND j.user = ? ORDER BY j.seq DESC`).all(user) as JobRow[];
     return rows.map(toRecord);

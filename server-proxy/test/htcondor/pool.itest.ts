@@ -180,9 +180,10 @@ describe('htcondor backend on a real pool', () => {
     expect(done.exitCode).toBe(0);
     expect(done.progress).toEqual({ total: 2, done: 2, failed: 0 });
     const outputs = (await app.inject({ method: 'GET', url: `/api/jobs/${job.id}/outputs` })).json<{ outputs: { path: string }[] }>();
-    expect(outputs.outputs.map(o => o.path)).toContain('analysis.ipynb');
+    const notebookName = `analysis.batch-${job.id.slice(0, 8)}.ipynb`;
+    expect(outputs.outputs.map(o => o.path)).toContain(notebookName);
     // the parameter with a quote, a newline and a macro reached the kernel literally
-    const nb = JSON.parse(readFileSync(join(s.dir, 'root', 'batch-jobs', job.id, 'analysis.ipynb'), 'utf8')) as {
+    const nb = JSON.parse(readFileSync(join(s.dir, 'root', done.outputDir, notebookName), 'utf8')) as {
       cells: { outputs?: { text?: string[] }[] }[];
     };
     const printed = nb.cells
@@ -328,7 +329,7 @@ describe('htcondor backend on a real pool', () => {
     expect(done.cost.usedCoreHours).toBeLessThanOrEqual(2 * elapsedHours * 1.05);
     expect(done.stateReason).toBe('1 of 100 sweep items failed (item 37); item 37: ValueError: item 37 is cursed.');
     expect(done.error).toMatchObject({ ename: 'ValueError', evalue: '(sweep item 37) item 37 is cursed', cellId: 'c0' });
-    const out = join(s.dir, 'root', 'batch-jobs', job.id);
+    const out = join(s.dir, 'root', done.outputDir);
     for (const n of [0, 36, 38, 99]) expect(readFileSync(join(out, `item-${n}`, 'square.txt'), 'utf8')).toBe(String(n * n));
     expect(existsSync(join(out, 'item-37', 'square.txt'))).toBe(false);
     // each item has its own log; by default the first failed one

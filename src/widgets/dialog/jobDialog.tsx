@@ -16,6 +16,8 @@ export interface IJobFormProps<V> {
   initial: V;
   error: string | null;
   busy: boolean;
+  /** What the busy line says; null: "Submitting…". */
+  busyText?: string | null;
   onChange: (values: V) => void;
 }
 
@@ -70,11 +72,18 @@ export class JobDialogBody<V>
     this.update();
   }
 
+  /** What the busy line says instead of "Submitting…" (null: that). */
+  setBusyText(text: string | null): void {
+    this._busyText = text;
+    this.update();
+  }
+
   protected render(): JSX.Element {
     return this._options.renderForm({
       initial: this._options.initial,
       error: this._error,
       busy: this._busy,
+      busyText: this._busyText,
       onChange: values => {
         this._values = values;
         this._options.onChange?.(values);
@@ -86,6 +95,7 @@ export class JobDialogBody<V>
   private _values: V;
   private _error: string | null = null;
   private _busy = false;
+  private _busyText: string | null = null;
 }
 
 export namespace JobDialogBody {
@@ -123,6 +133,7 @@ export abstract class JobDialog<V> extends Dialog<V> {
     this.addClass('jp-Batch-Dialog');
     this._form = options.body;
     this._model = options.model;
+    this._dialogTrans = trans;
     // One key per dialog: a retried click never makes a second job.
     this._idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
   }
@@ -169,6 +180,25 @@ export abstract class JobDialog<V> extends Dialog<V> {
   }
 
   private async _submit(acceptIndex: number): Promise<void> {
+    this._setBusy(true);
+    this._form.setError(null);
+    this._listsError = null;
+    const ready = await this._listsLoaded();
+    if (this.isDisposed) {
+      return; // closed while waiting: nothing was sent
+    }
+    this._form.setBusyText(null);
+    if (!ready) {
+      this._setBusy(false);
+      this._form.setError(
+        this._dialogTrans.__(
+          'Nothing was sent: the batch service has not listed its backends and your accounts (%1). Try Submit again in a moment.',
+          this._listsError ?? this._dialogTrans.__('no answer in %1 s', 60)
+        )
+      );
+      return;
+    }
+    this._setBusy(false);
     let spec: Batch.IJobSpec;
     try {
       spec = this.buildSpec(this._form.getValue(), this._idempotencyKey);
@@ -193,6 +223,61 @@ export abstract class JobDialog<V> extends Dialog<V> {
     super.resolve(acceptIndex);
   }
 
+  /**
+   * Whether the backends and accounts are listed and the form has taken its
+   * defaults from them. A Submit pressed while the lab is still starting the
+   * proxy (the lists take seconds to arrive) waits for them here, saying so,
+   * rather than being refused with "Choose a backend" and sending nothing.
+   */
+  private async _listsLoaded(timeoutMs = 60_000): Promise<boolean> {
+    const model = this._model;
+    const filled = () => {
+      const values = this._form.getValue() as {
+        backend?: string;
+        account?: string;
+      };
+      return Boolean(values.backend) && Boolean(values.account);
+    };
+    const listed = () => model.backends.length > 0 && model.quota !== null;
+    if (filled() || listed()) {
+      // listed: the form's own checks say what is missing, if anything
+      return true;
+    }
+    this._form.setBusyText(
+      this._dialogTrans.__(
+        'Waiting for the batch service to list its backends and your accounts…'
+      )
+    );
+    const asks: Promise<void>[] = [];
+    if (model.backends.length === 0) {
+      asks.push(model.refreshBackends());
+    }
+    if (model.quota === null) {
+      asks.push(model.refreshQuota());
+    }
+    let failed: string | null = null;
+    Promise.all(asks).catch((reason: unknown) => {
+      failed = reason instanceof Error ? reason.message : String(reason);
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.isDisposed) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      if (failed !== null && !listed()) {
+        this._listsError = failed;
+        return false;
+      }
+      if (listed()) {
+        // the form takes its defaults from the lists when it next renders
+        const settle = Date.now() + 2000;
+        while (!filled() && Date.now() < settle) {
+          await new Promise(resolve => setTimeout(resolve, 50));
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   private _setBusy(busy: boolean): void {
     this._busy = busy;
     this._form.setBusy(busy);
@@ -202,6 +287,8 @@ export abstract class JobDialog<V> extends Dialog<V> {
   private _form: JobDialogBody<V>;
   private _model: IBatchModel;
   private _idempotencyKey: string;
+  private _dialogTrans: TranslationBundle;
+  private _listsError: string | null = null;
   private _busy = false;
   private _job: Batch.IJob | null = null;
 }
