@@ -330,7 +330,12 @@ export function planLine(
       formatCount(totals.partitions),
       formatCount(catalog.totalPartitions)
     ),
-    trans._n('%2 rows', '%2 rows', totals.rows, formatCount(totals.rows)),
+    trans._n(
+      '%2 rows in those partitions',
+      '%2 rows in those partitions',
+      totals.rows,
+      formatCount(totals.rows)
+    ),
     formatBytes(totals.bytes),
     trans.__('est. %1 core-hours', formatCoreHours(estimate.coreHours))
   ].join(' · ');

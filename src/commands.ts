@@ -40,7 +40,7 @@ export function addNotebookCommands(options: INotebookCommandsOptions): void {
   const hasNotebook = () => tracker.currentWidget !== null;
 
   app.commands.addCommand(CommandIDs.runCells, {
-    label: args => (args.toolbar ? '' : trans.__('Run in batch')),
+    label: trans.__('Run in batch'),
     caption: trans.__(
       'Run the selected cells (or the cells tagged "batch") as a batch job'
     ),
@@ -50,7 +50,7 @@ export function addNotebookCommands(options: INotebookCommandsOptions): void {
   });
 
   app.commands.addCommand(CommandIDs.runNotebook, {
-    label: args => (args.toolbar ? '' : trans.__('Run notebook in batch')),
+    label: trans.__('Run notebook in batch'),
     caption: trans.__('Run the whole notebook as a batch job'),
     icon: batchNotebookIcon,
     isEnabled: hasNotebook,

@@ -34,7 +34,7 @@ export function addPipelineCommands(options: IPipelineCommandsOptions): void {
       ? selectedFile(app, options.fileBrowser, isYamlFile)
       : editorYaml(app.shell.currentWidget);
   app.commands.addCommand(CommandIDs.runPipeline, {
-    label: args => (args.toolbar ? '' : trans.__('Run pipeline in batch')),
+    label: trans.__('Run pipeline in batch'),
     caption: trans.__(
       'Run this LSST pipeline over a butler repository as a batch job'
     ),

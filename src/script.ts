@@ -27,7 +27,7 @@ export function addScriptCommands(options: IScriptCommandsOptions): void {
       ? selectedFile(app, options.fileBrowser, isPythonFile)
       : editorScript(app.shell.currentWidget);
   app.commands.addCommand(CommandIDs.runScript, {
-    label: args => (args.toolbar ? '' : trans.__('Run script in batch')),
+    label: trans.__('Run script in batch'),
     caption: trans.__(
       'Run this Python file as a batch job, as "python file.py" would'
     ),

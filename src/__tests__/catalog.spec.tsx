@@ -302,7 +302,7 @@ describe('the plan panel', () => {
 
   it('says what the run touches and costs', () => {
     expect(planLine(makePlan())).toBe(
-      '4 of 10 partitions · 1,234 rows · 56.0 KiB · est. <0.01 core-hours'
+      '4 of 10 partitions · 1,234 rows in those partitions · 56.0 KiB · est. <0.01 core-hours'
     );
   });
 
@@ -313,7 +313,7 @@ describe('the plan panel', () => {
       root.render(<PlanPanel state={{ status: 'ok', plan: makePlan() }} />)
     );
     expect(host.querySelector('.jp-Batch-PlanLine')!.textContent).toBe(
-      '4 of 10 partitions · 1,234 rows · 56.0 KiB · est. <0.01 core-hours'
+      '4 of 10 partitions · 1,234 rows in those partitions · 56.0 KiB · est. <0.01 core-hours'
     );
     expect(host.querySelector('.jp-Batch-PlanQuota')!.textContent).toBe(
       'Fits: est. 0.002 of 18.5 core-hours left.'
@@ -419,7 +419,7 @@ describe('CatalogDialog', () => {
     type(body.querySelector('input[name="radiusArcsec"]')!, '3600');
     await settle();
     expect(body.querySelector('.jp-Batch-PlanLine')!.textContent).toBe(
-      '4 of 10 partitions · 1,234 rows · 56.0 KiB · est. <0.01 core-hours'
+      '4 of 10 partitions · 1,234 rows in those partitions · 56.0 KiB · est. <0.01 core-hours'
     );
     expect(accept.disabled).toBe(false);
     // The plan's columns become checkboxes that edit the text.

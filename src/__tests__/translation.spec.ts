@@ -172,7 +172,7 @@ describe('strings through the translator', () => {
     } as unknown as Batch.ICatalogPlan;
     const line = planLine(plan, trans);
     expect(line).toBe(
-      '«4 of 10 partitions» · «1,234 rows» · 56.0 KiB · «est. <0.01 core-hours»'
+      '«4 of 10 partitions» · «1,234 rows in those partitions» · 56.0 KiB · «est. <0.01 core-hours»'
     );
     // Byte units are symbols, the same in every language.
     expect(outsideMarks(line)).toBe(' ·  · 56.0 KiB · ');
