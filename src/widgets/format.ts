@@ -191,6 +191,30 @@ export function summarizeProvenance(
         .join(', ')
     );
   }
+  const sweep = pick(p, 'spec', 'sweep');
+  if (Array.isArray(sweep) && sweep.length) {
+    // the values each name took over the runs, in order of first use
+    const values = new Map<string, string[]>();
+    sweep.filter(isDict).forEach(item =>
+      Object.entries(item).forEach(([name, value]) => {
+        const seen = values.get(name) ?? [];
+        const shown = JSON.stringify(value);
+        if (!seen.includes(shown)) {
+          seen.push(shown);
+        }
+        values.set(name, seen);
+      })
+    );
+    add(
+      trans.__('Sweep'),
+      trans._n(
+        '%1 run: %2',
+        '%1 runs: %2',
+        sweep.length,
+        [...values].map(([k, v]) => `${k} = ${v.join(', ')}`).join('; ')
+      )
+    );
+  }
   add(trans.__('Python'), pick(p, 'environment', 'python', 'version'));
   add(trans.__('Created'), job.createdAt);
   add(trans.__('Started'), job.startedAt);
