@@ -11,11 +11,14 @@ import {
 import {
   Dialog,
   ICommandPalette,
+  MainAreaWidget,
   Notification,
   showDialog,
-  showErrorMessage
+  showErrorMessage,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
@@ -38,6 +41,8 @@ import {
 } from './tokens';
 import { loadTrans, TranslationBundle } from './translation';
 import { DeleteJobBody } from './widgets/deleteDialog';
+import { JobsPanel } from './widgets/jobsPanel';
+import { JobTab } from './widgets/jobTab';
 import { BatchSidebar } from './widgets/sidebar';
 
 /**
@@ -118,7 +123,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       onResubmit: key => resubmitPending(model, key, trans),
       onEditRerun: job =>
         editAndRun({ app, model, job, settings: settings(), trans }),
-      onDelete: job => confirmDelete(model, job, trans)
+      onDelete: job => confirmDelete(model, job, trans),
+      onOpenPanel: () => void app.commands.execute(CommandIDs.openJobsPanel),
+      onOpenTab: jobId =>
+        void app.commands.execute(CommandIDs.openJobTab, { jobId })
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -138,6 +146,157 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.open,
       category: trans.__('User Batch')
     });
+  }
+};
+
+/**
+ * The main-area "Batch jobs" panel (every job in a table) and the job
+ * details tabs it and the sidebar open.
+ */
+const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'user-batch:jobs-panel',
+  description:
+    'The Batch jobs panel: every job in a sortable, filterable table, and job details tabs.',
+  autoStart: true,
+  requires: [IBatchModel],
+  optional: [
+    ICommandPalette,
+    ILauncher,
+    ILayoutRestorer,
+    IDefaultFileBrowser,
+    ITranslator
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IBatchModel,
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null,
+    restorer: ILayoutRestorer | null,
+    fileBrowser: IDefaultFileBrowser | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = loadTrans(translator);
+    const panels = new WidgetTracker<MainAreaWidget<JobsPanel>>({
+      namespace: 'user-batch-jobs-panel'
+    });
+    const tabs = new WidgetTracker<MainAreaWidget<JobTab>>({
+      namespace: 'user-batch-job'
+    });
+
+    app.commands.addCommand(CommandIDs.openJobsPanel, {
+      label: trans.__('Batch jobs'),
+      caption: trans.__(
+        'Every batch job in a table: sort, filter, search, sweeps by item'
+      ),
+      icon: batchIcon,
+      execute: () => {
+        let widget = panels.currentWidget;
+        if (!widget || widget.isDisposed) {
+          const content = new JobsPanel({
+            model,
+            trans,
+            onOpenJob: (jobId, item) =>
+              void app.commands.execute(CommandIDs.openJobTab, {
+                jobId,
+                ...(item !== undefined ? { item } : {})
+              })
+          });
+          widget = new MainAreaWidget({ content });
+          widget.id = 'user-batch-jobs-panel';
+          widget.title.label = trans.__('Batch jobs');
+          widget.title.icon = batchIcon;
+          widget.title.closable = true;
+          void panels.add(widget);
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.openJobTab, {
+      label: args =>
+        typeof args.jobId === 'string'
+          ? trans.__(
+              'Batch job %1',
+              model.getJob(args.jobId)?.name ?? args.jobId
+            )
+          : trans.__('Batch job'),
+      caption: trans.__(
+        'A batch job in a tab: its wide log, outputs and provenance'
+      ),
+      execute: args => {
+        const jobId = args.jobId;
+        if (typeof jobId !== 'string') {
+          return;
+        }
+        const item = typeof args.item === 'number' ? args.item : undefined;
+        const open = tabs.find(w => w.content.jobId === jobId);
+        if (open) {
+          if (item !== undefined) {
+            open.content.selectItem(item);
+          }
+          app.shell.activateById(open.id);
+          return open;
+        }
+        const content = new JobTab({
+          model,
+          jobId,
+          item,
+          trans,
+          provenanceUrl: id => model.provenanceDownloadUrl(id),
+          onCancel: job => confirmCancel(model, job, trans),
+          onRelease: job => releaseJob(model, job, trans),
+          onRerun: job => rerunJob(model, job, trans),
+          onDelete: job => confirmDelete(model, job, trans),
+          onOpenPath: path => {
+            void app.commands.execute('docmanager:open', { path });
+          },
+          onShowFolder: path => {
+            if (app.commands.hasCommand('filebrowser:go-to-path')) {
+              void app.commands.execute('filebrowser:go-to-path', { path });
+            } else if (fileBrowser) {
+              void fileBrowser.model.cd(`/${path}`);
+            }
+          },
+          isHTCondor: job =>
+            model.backends.find(b => b.name === job.backend)?.type ===
+            'htcondor'
+        });
+        const widget = new MainAreaWidget({ content });
+        widget.id = `user-batch-job-${jobId}`;
+        const name = model.getJob(jobId)?.name ?? jobId;
+        widget.title.label = name;
+        widget.title.caption = trans.__('Batch job %1 (%2)', name, jobId);
+        widget.title.icon = batchIcon;
+        widget.title.closable = true;
+        void tabs.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+
+    palette?.addItem({
+      command: CommandIDs.openJobsPanel,
+      category: trans.__('User Batch')
+    });
+    launcher?.add({
+      command: CommandIDs.openJobsPanel,
+      category: trans.__('Other'),
+      rank: 50
+    });
+    if (restorer) {
+      void restorer.restore(panels, {
+        command: CommandIDs.openJobsPanel,
+        name: () => 'jobs'
+      });
+      void restorer.restore(tabs, {
+        command: CommandIDs.openJobTab,
+        args: widget => ({ jobId: widget.content.jobId }),
+        name: widget => widget.content.jobId
+      });
+    }
   }
 };
 
@@ -432,6 +591,7 @@ function notifyFailure(text: string): void {
 export default [
   modelPlugin,
   sidebarPlugin,
+  jobsPanelPlugin,
   notebookPlugin,
   scriptPlugin,
   notificationsPlugin

@@ -18,6 +18,10 @@ export namespace CommandIDs {
   export const runCatalog = 'user-batch:run-catalog';
   export const runScript = 'user-batch:run-script';
   export const runPipeline = 'user-batch:run-pipeline';
+  /** The main-area "Batch jobs" panel: every job in a table. */
+  export const openJobsPanel = 'user-batch:open-jobs-panel';
+  /** A job's details in a main-area tab (args: `jobId`, optional `item`). */
+  export const openJobTab = 'user-batch:open-job-tab';
 }
 
 /**
@@ -258,6 +262,12 @@ export interface IBatchModel {
   resubmitPending(key: string): Promise<Batch.IJob>;
   /** Forget an unconfirmed submission. */
   discardPending(key: string): void;
+
+  /**
+   * Watch one job apart from the sidebar's open job (a details tab): its log
+   * is read only while `visible()` says so. The caller disposes it.
+   */
+  watchJob(jobId: string, visible: () => boolean): IJobWatch;
 }
 
 /** A submission the proxy has not confirmed. */
@@ -270,6 +280,27 @@ export interface IPendingSubmission {
   at: string;
   /** The spec as sent; null when the browser's storage had no room for it (it can then only be discarded). */
   spec: Batch.IJobSpec | null;
+}
+
+/**
+ * One job watched by a view of its own: the job as the model knows it, its
+ * log tail (a sweep item's once picked), and once it ended its outputs and
+ * provenance; `changed` fires whenever any of them does.
+ */
+export interface IJobWatch {
+  readonly jobId: string;
+  readonly job: Batch.IJob | undefined;
+  readonly log: ILogTail | null;
+  /** The sweep item whose log is followed; null: the server's pick. */
+  readonly item: number | null;
+  readonly details: IJobDetails | null;
+  readonly catalogRun: ICatalogRun;
+  readonly pipelineRun: IPipelineRun;
+  readonly batchSystemLog: IBatchSystemLog;
+  readonly changed: ISignal<IJobWatch, void>;
+  readonly isDisposed: boolean;
+  selectItem(item: number | null): void;
+  dispose(): void;
 }
 
 /**

@@ -60,6 +60,11 @@ export USER_BATCH_DATA_DIR="$run/data"
 export USER_BATCH_QUOTA_FILE="$here/quotas.yaml"
 export USER_BATCH_USER="${USER_BATCH_USER:-scientist}"
 export USER_BATCH_GROUPS="g_science_collab"
+# The Batch jobs panel benchmark (bench/monitor-bench.config.ts) fills the store with this many
+# ended jobs, through the proxy's own store code, before the proxy first opens it.
+if [[ -n "${UI_TEST_SEED_JOBS:-}" ]]; then
+  node "$repo/bench/seed-jobs.mjs" "$USER_BATCH_DATA_DIR" "$UI_TEST_SEED_JOBS" "$USER_BATCH_USER" "$USER_BATCH_QUOTA_FILE"
+fi
 allow_root=(); [[ $(id -u) -eq 0 ]] && allow_root=(--allow-root)
 cd "$run/workspace"
 exec jupyter lab --config "$here/jupyter_server_test_config.py" "${allow_root[@]}"

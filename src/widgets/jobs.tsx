@@ -158,6 +158,10 @@ export function JobDetails(props: {
   pipelineRun?: IPipelineRun;
   /** The batch system's own log of jobs on backends that keep one (HTCondor). */
   batchSystemLog?: { log: IBatchSystemLog; title: string };
+  /** Shown instead of the narrow log view (the details tab's wide one). */
+  logView?: JSX.Element;
+  /** Open the job in a main-area tab; without it there is no button. */
+  onOpenTab?: (job: Batch.IJob) => void;
   trans?: TranslationBundle;
 }): JSX.Element {
   const { job, log, details, now, provenanceUrl, onCancel, onOpenPath } = props;
@@ -172,6 +176,15 @@ export function JobDetails(props: {
       <div className="jp-Batch-DetailsHeader">
         <span className="jp-Batch-DetailsTitle">{job.name}</span>
         <StateBadge state={job.state} trans={trans} />
+        {props.onOpenTab && (
+          <button
+            className="jp-Button jp-mod-minimal jp-Batch-OpenTab"
+            title={trans.__('Open the job in a tab: a wide log with search')}
+            onClick={() => props.onOpenTab?.(job)}
+          >
+            ⧉
+          </button>
+        )}
         <button
           className="jp-Button jp-mod-minimal jp-Batch-CloseDetails"
           title={trans.__('Close the details')}
@@ -325,7 +338,7 @@ export function JobDetails(props: {
           ? trans.__('Log — item %1', selectedItem)
           : trans.__('Log')}
       </div>
-      <LogView log={log} trans={trans} />
+      {props.logView ?? <LogView log={log} trans={trans} />}
       {props.batchSystemLog && (
         <BatchSystemLog
           job={job}

@@ -7,6 +7,7 @@ import { Poll } from '@lumino/polling';
 import * as React from 'react';
 
 import { batchIcon } from '../icons';
+import { recentJobs } from '../jobTable';
 import { Batch, IBatchModel } from '../tokens';
 import { loadTrans, TranslationBundle } from '../translation';
 import { ConnectionNotice, JobDetails, JobList, QuotaGauges } from './jobs';
@@ -26,6 +27,8 @@ export class BatchSidebar extends ReactWidget {
       (async key =>
         this._model.selectJob((await this._model.resubmitPending(key)).id));
     this._onOpenPath = options.onOpenPath;
+    this._onOpenPanel = options.onOpenPanel;
+    this._onOpenTab = options.onOpenTab;
     this._trans = options.trans ?? loadTrans();
     this.id = 'user-batch-sidebar';
     this.addClass('jp-Batch-Sidebar');
@@ -64,6 +67,8 @@ export class BatchSidebar extends ReactWidget {
     const now = Date.now();
     const selected =
       model.selectedJobId !== null ? model.getJob(model.selectedJobId) : null;
+    // The running jobs and the latest ones; the panel lists them all.
+    const shown = recentJobs(model.jobs);
     return (
       <div className="jp-Batch-SidebarContent">
         <div className="jp-Batch-Header">{trans.__('Batch jobs')}</div>
@@ -80,8 +85,25 @@ export class BatchSidebar extends ReactWidget {
           trans={trans}
         />
         <QuotaGauges quota={model.quota} jobs={model.jobs} trans={trans} />
+        {this._onOpenPanel && (
+          <div className="jp-Batch-PanelLink">
+            <button
+              className="jp-Button jp-mod-styled jp-Batch-OpenPanel"
+              title={trans.__(
+                'Every job in a table: sort, filter, search, sweeps by item'
+              )}
+              onClick={() => this._onOpenPanel?.()}
+            >
+              {trans._n(
+                'All %1 job in the Batch jobs panel',
+                'All %1 jobs in the Batch jobs panel',
+                model.jobs.length
+              )}
+            </button>
+          </div>
+        )}
         <JobList
-          jobs={model.jobs}
+          jobs={shown}
           selectedId={model.selectedJobId}
           now={now}
           onSelect={id => model.selectJob(id)}
@@ -111,6 +133,9 @@ export class BatchSidebar extends ReactWidget {
               this._onDelete ? job => void this._onDelete?.(job) : undefined
             }
             onOpenPath={path => this._onOpenPath(path)}
+            onOpenTab={
+              this._onOpenTab ? job => this._onOpenTab?.(job.id) : undefined
+            }
             onClose={() => model.selectJob(null)}
             onSelectItem={item => model.selectItem(item)}
             catalogRun={model.catalogRun}
@@ -180,6 +205,8 @@ export class BatchSidebar extends ReactWidget {
   private _onEditRerun?: (job: Batch.IJob) => Promise<void>;
   private _cancelling = new Set<string>();
   private _onOpenPath: (path: string) => void;
+  private _onOpenPanel?: () => void;
+  private _onOpenTab?: (jobId: string) => void;
   private _ticker: Poll;
   private _trans: TranslationBundle;
 }
@@ -204,6 +231,10 @@ export namespace BatchSidebar {
     onResubmit?: (key: string) => Promise<void>;
     /** Open a file relative to the Jupyter root in JupyterLab. */
     onOpenPath: (path: string) => void;
+    /** Open the main-area "Batch jobs" panel; without it there is no link. */
+    onOpenPanel?: () => void;
+    /** Open a job's details in a main-area tab. */
+    onOpenTab?: (jobId: string) => void;
     /** The extension's strings; default: as written. */
     trans?: TranslationBundle;
   }
