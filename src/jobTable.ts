@@ -69,6 +69,9 @@ export function filterJobs(
 ): Batch.IJob[] {
   const words = filters.search.toLowerCase().split(/\s+/).filter(Boolean);
   const { state, kind, backend, account } = filters;
+  if (!words.length && !state && !kind && !backend && !account) {
+    return jobs as Batch.IJob[]; // nothing to leave out: no copy of 10,000
+  }
   return jobs.filter(job => {
     if (
       (state && job.state !== state) ||
@@ -155,6 +158,13 @@ export function sortJobs(
   sort: ISort,
   now: number
 ): Batch.IJob[] {
+  if (
+    sort.column === DEFAULT_SORT.column &&
+    sort.direction === DEFAULT_SORT.direction &&
+    isNewestFirst(jobs)
+  ) {
+    return jobs.slice(); // the model's own order: one pass instead of a sort
+  }
   const sign = sort.direction === 'asc' ? 1 : -1;
   const key = sortKey(sort.column, now);
   // The keys once per job, not once per comparison: 10,000 jobs make
@@ -181,6 +191,16 @@ export function sortJobs(
         : a.index - b.index;
   });
   return keyed.map(entry => entry.job);
+}
+
+/** Whether the jobs are newest first already (the model keeps them so). */
+function isNewestFirst(jobs: ReadonlyArray<Batch.IJob>): boolean {
+  for (let i = 1; i < jobs.length; i++) {
+    if (jobs[i - 1].createdAt < jobs[i].createdAt) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function sortKey(

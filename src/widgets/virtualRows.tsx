@@ -24,16 +24,20 @@ export function VirtualRows<T>(props: {
   const ref = React.useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = React.useState(0);
   const [height, setHeight] = React.useState(0);
-  React.useLayoutEffect(() => {
+  React.useEffect(() => {
     const node = ref.current;
     if (!node) {
       return;
     }
-    setHeight(node.clientHeight);
     if (typeof ResizeObserver === 'undefined') {
+      setHeight(node.clientHeight);
       return;
     }
-    const observer = new ResizeObserver(() => setHeight(node.clientHeight));
+    // Told the height once the browser has laid the rows out (and on every
+    // resize), rather than forcing a layout of the whole page to ask now.
+    const observer = new ResizeObserver(entries =>
+      setHeight(entries[entries.length - 1].contentRect.height)
+    );
     observer.observe(node);
     return () => observer.disconnect();
   }, []);
