@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const JOBS = Number(process.env.UI_TEST_SEED_JOBS ?? '10000');
-const OPENS = 7;
+const OPENS = 15;
 const DELETES = 10;
 const SUBMITS = 3;
 
@@ -95,6 +95,21 @@ test('Batch jobs panel with 10,000 jobs: open and live updates', async ({
   const link = page.locator('.jp-Batch-OpenPanel');
   await expect(link).toContainText(`All ${JOBS} jobs`, { timeout: 300_000 });
   const listLoadedMs = await page.evaluate(() => performance.now());
+
+  // The list as the model reads it at load and at every reconnect: GET /api/jobs.
+  const list: { ms: number; bytes: number; jobs: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    list.push(
+      await page.evaluate(async () => {
+        const url = `${window.jupyterapp.serviceManager.serverSettings.baseUrl}user-batch/api/jobs`;
+        const t0 = performance.now();
+        const response = await fetch(url);
+        const text = await response.text();
+        const jobs = JSON.parse(text).jobs.length;
+        return { ms: performance.now() - t0, bytes: text.length, jobs };
+      })
+    );
+  }
 
   // Open (and close) the panel a few times.
   const opens: { dom: number; frame: number }[] = [];
@@ -319,6 +334,11 @@ test('Batch jobs panel with 10,000 jobs: open and live updates', async ({
     jobs: JOBS,
     listLoadedSincePageStartMs: Math.round(listLoadedMs),
     rowsInDom,
+    listJobs: {
+      ms: summary(list.map(l => l.ms)),
+      bytes: list[0].bytes,
+      jobs: list[0].jobs
+    },
     open: {
       dom: summary(opens.map(o => o.dom)),
       frame: summary(opens.map(o => o.frame))

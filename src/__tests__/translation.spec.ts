@@ -5,6 +5,8 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
+import * as React from 'react';
+import { createRoot } from 'react-dom/client';
 import { quotaSummary as contractQuotaSummary } from '@user-batch/contract/lib/quota-cost';
 
 import {
@@ -25,6 +27,8 @@ import {
 import { Batch, DEFAULT_SETTINGS } from '../tokens';
 import { TRANSLATION_DOMAIN, TranslationBundle } from '../translation';
 import { DeleteJobBody } from '../widgets/deleteDialog';
+import { JobsTable } from '../widgets/jobsPanel';
+import { WideLog } from '../widgets/jobTab';
 import { initialValues, SubmitDialog } from '../widgets/submit';
 import {
   FakeEventSource,
@@ -358,6 +362,76 @@ describe('strings through the translator', () => {
       /^«The User Batch service at .+ could not be reached \(Failed to fetch\)\.»$/
     );
     model.dispose();
+  });
+});
+
+describe('the Batch jobs panel and the job tab through the translator', () => {
+  it('marks every heading, label, count and note', async () => {
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const root = createRoot(host);
+    const trans = markingBundle();
+    const job = makeJob({
+      state: 'running',
+      progress: { total: 3, done: 1, failed: 1, items: 'dfr' }
+    });
+    React.act(() =>
+      root.render(
+        React.createElement(JobsTable, {
+          jobs: [],
+          now: Date.now(),
+          onOpenJob: () => undefined,
+          trans
+        })
+      )
+    );
+    // no jobs: the headings, the filters (only "All"), the count and the note
+    expect(outsideMarks(host.textContent ?? '').replace(/[▼▲\s]/g, '')).toBe(
+      ''
+    );
+    React.act(() =>
+      root.render(
+        React.createElement(JobsTable, {
+          jobs: [job],
+          now: Date.now(),
+          onOpenJob: () => undefined,
+          trans
+        })
+      )
+    );
+    React.act(() =>
+      host.querySelector<HTMLButtonElement>('.jp-Batch-SweepToggle')!.click()
+    );
+    const cells = (column: string) =>
+      Array.from(
+        host.querySelectorAll(`.jp-Batch-TableRow [data-column="${column}"]`),
+        cell => cell.textContent ?? ''
+      );
+    // (elapsed is a duration, h:mm:ss, as in the sidebar)
+    for (const column of ['state', 'cost', 'progress']) {
+      cells(column).forEach(text => expect(outsideMarks(text)).toBe(''));
+    }
+    expect(cells('name').slice(1)).toEqual([
+      '«item 0»',
+      '«item 1»',
+      '«item 2»'
+    ]);
+
+    React.act(() =>
+      root.render(
+        React.createElement(WideLog, { log: null, running: true, trans })
+      )
+    );
+    expect(outsideMarks(host.textContent ?? '').replace(/[↑↓\s]/g, '')).toBe(
+      ''
+    );
+    expect(
+      host
+        .querySelector('input[name="log-search"]')
+        ?.getAttribute('placeholder')
+    ).toBe('«Search the log»');
+    React.act(() => root.unmount());
+    host.remove();
   });
 });
 

@@ -2,6 +2,7 @@
  * Presentational components of the Batch sidebar: they render props and
  * report clicks, nothing else.
  */
+import { launchIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import {
@@ -182,7 +183,7 @@ export function JobDetails(props: {
             title={trans.__('Open the job in a tab: a wide log with search')}
             onClick={() => props.onOpenTab?.(job)}
           >
-            ⧉
+            <launchIcon.react tag="span" />
           </button>
         )}
         <button

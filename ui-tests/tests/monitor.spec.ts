@@ -5,15 +5,11 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 import { Page } from '@playwright/test';
-import {
-  BatchHelper,
-  CELL,
-  SWEEP_CELL,
-  sweepNotebook
-} from './helpers/BatchHelper';
+import { BatchHelper, CELL } from './helpers/BatchHelper';
 import { sel } from './helpers/selectors';
 
-test.use({ autoGoto: true });
+// wide enough for the table's columns in the screenshots (docs/images/batch-jobs-panel.png)
+test.use({ autoGoto: true, viewport: { width: 1440, height: 800 } });
 
 const panel = '.jp-Batch-JobsPanel';
 const panelRows = `${panel} .jp-Batch-TableRow:not(.jp-Batch-TableItemRow)`;
@@ -49,11 +45,10 @@ test.describe('Batch jobs panel', () => {
     await batch.openTestNotebook(tmpPath);
     await batch.runCell(CELL.work, { name: 'mon-alpha', setup: 'above' });
     await batch.runCell(CELL.broken, { name: 'mon-broken', setup: 'none' });
-    await batch.openTestNotebook(tmpPath, 'sweep.ipynb', sweepNotebook());
-    await batch.runCell(SWEEP_CELL.work, {
+    await batch.runCell(CELL.work, {
       name: 'mon-sweep',
       setup: 'above',
-      sweep: 'n = [1, 2, 3]'
+      sweep: 'threshold = [1, 2, 3]'
     });
     await batch.showSidebar();
     await batch.waitForState('mon-alpha', 'succeeded');
@@ -145,9 +140,9 @@ test.describe('Batch jobs panel', () => {
     await batch.waitForState('mon-log', 'succeeded');
     await batch.waitForState('mon-fails', 'failed');
 
-    await page.evaluate(() =>
-      window.jupyterapp.commands.execute('user-batch:open-jobs-panel')
-    );
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('user-batch:open-jobs-panel');
+    });
     await page.locator(`${panel} input[name="search"]`).fill('mon-log');
     const row = page.locator(panelRows, { hasText: 'mon-log' });
     const jobId = await row.getAttribute('data-job-id');
