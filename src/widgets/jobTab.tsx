@@ -188,9 +188,13 @@ export function WideLog(props: {
     }
   }, [text, follow]);
   React.useLayoutEffect(() => {
-    const mark = ref.current?.querySelector('mark.jp-mod-current');
-    if (mark && !follow) {
-      mark.scrollIntoView({ block: 'center', inline: 'center' });
+    const node = ref.current;
+    const mark = node?.querySelector<HTMLElement>('mark.jp-mod-current');
+    if (node && mark && !follow) {
+      // Scroll the log alone (the log is the mark's offset parent), not the
+      // tab around it: the job's facts stay where they are.
+      node.scrollTop = mark.offsetTop - node.clientHeight / 2;
+      node.scrollLeft = mark.offsetLeft - node.clientWidth / 2;
     }
   }, [query, index, follow]);
   const step = (by: number) => {

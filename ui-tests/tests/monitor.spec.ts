@@ -157,6 +157,9 @@ test.describe('Batch jobs panel', () => {
     await tab.locator('input[name="log-search"]').fill('THRESHOLD');
     await expect(tab.locator('.jp-Batch-LogMatches')).toHaveText('1 of 1');
     await expect(log.locator('mark.jp-mod-current')).toHaveText('threshold');
+    await expect(log.locator('mark.jp-mod-current')).toBeInViewport();
+    // the log scrolled to the match, not the tab: the job's id is still in view
+    await expect(tab.locator('.jp-Batch-JobId')).toBeInViewport();
     await expect(tab.locator('input[name="follow"]')).not.toBeChecked();
     await page.screenshot({ path: test.info().outputPath('job-tab.png') });
 
