@@ -205,6 +205,76 @@ describe('BatchModel', () => {
     ).toBe(false);
   });
 
+  it('watches a job for a tab apart from the sidebar: its log while shown, its details once ended', async () => {
+    const t = setup([
+      makeJob({ id: 'a', state: 'running' }),
+      makeJob({ id: 'b', state: 'running' })
+    ]);
+    model = t.model;
+    const served: Record<string, number> = { a: 0, b: 0 };
+    const logs = (id: string) => (request: Request) => {
+      const from = Number(new URL(request.url).searchParams.get('from'));
+      const text = served[id]++ === 0 ? `${id} says hi\n` : '';
+      return json(200, {
+        text,
+        from,
+        next: from + text.length,
+        size: from + text.length,
+        complete: model?.getJob(id)?.state === 'succeeded'
+      });
+    };
+    t.fake
+      .on(`GET ${BASE}/jobs/a/logs`, logs('a'))
+      .on(`GET ${BASE}/jobs/b/logs`, logs('b'))
+      .on(`GET ${BASE}/jobs/b/outputs`, { outputs: [] })
+      .on(`GET ${BASE}/jobs/b/provenance`, { code: [{ sha256: 'b0' }] });
+    model.start();
+    await flush();
+    const source = FakeEventSource.instances[0];
+    source.open();
+
+    let shown = true;
+    model.selectJob('a'); // the sidebar's job
+    const watch = model.watchJob('b', () => shown);
+    const changes: number[] = [];
+    watch.changed.connect(() => changes.push(1));
+    await new Promise(resolve => setTimeout(resolve, 60));
+    expect(model.logTail?.text).toBe('a says hi\n');
+    expect(watch.log?.text).toBe('b says hi\n');
+    expect(watch.job?.id).toBe('b');
+    expect(watch.details).toBeNull();
+
+    // Hidden, the tab's log is not read.
+    shown = false;
+    await new Promise(resolve => setTimeout(resolve, 30));
+    const hiddenCount = t.fake
+      .paths()
+      .filter(p => p.includes('/b/logs')).length;
+    await new Promise(resolve => setTimeout(resolve, 60));
+    expect(t.fake.paths().filter(p => p.includes('/b/logs'))).toHaveLength(
+      hiddenCount
+    );
+
+    shown = true;
+    source.emit('job', makeJob({ id: 'b', state: 'succeeded' }));
+    await new Promise(resolve => setTimeout(resolve, 60));
+    expect(watch.details?.provenance).toEqual({ code: [{ sha256: 'b0' }] });
+    expect(changes.length).toBeGreaterThan(2);
+    // The sidebar's selection never moved.
+    expect(model.selectedJobId).toBe('a');
+
+    watch.dispose();
+    const count = t.fake.paths().length;
+    source.emit('job', makeJob({ id: 'b', state: 'succeeded', name: 'x' }));
+    await new Promise(resolve => setTimeout(resolve, 30));
+    expect(
+      t.fake
+        .paths()
+        .slice(count)
+        .filter(p => p.includes('/jobs/b/'))
+    ).toEqual([]);
+  });
+
   it('follows a chosen sweep item, but not where one log holds every item', async () => {
     const t = setup([
       makeJob({
