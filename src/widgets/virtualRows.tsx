@@ -43,8 +43,10 @@ export function VirtualRows<T>(props: {
   }, []);
   const { start, end } = visibleWindow(
     scrollTop - headerHeight,
-    // Before the first measure, assume a tall window rather than none.
-    (height || 1000) - headerHeight,
+    // At least the browser window's height: the first render (before the
+    // viewport is measured) already has every row that can show, so the
+    // measure that follows changes nothing in the DOM.
+    Math.max(height, window.innerHeight) - headerHeight,
     rowHeight,
     rows.length
   );
