@@ -66,7 +66,7 @@ test.describe('Run over catalog on the local backend', () => {
     const plan = body.locator(sel.plan);
     await expect(plan).toHaveAttribute('data-status', 'ok');
     await expect(plan.locator(sel.planLine)).toHaveText(
-      /^\d+ of 10 partitions · [\d,]+ rows · .+ · est\. .+ core-hours$/
+      /^\d+ of 10 partitions · [\d,]+ rows in those partitions · .+ · est\. .+ core-hours$/
     );
     await expect(plan).toHaveAttribute('data-fits', 'true');
     await expect(body.locator('input[data-column="flux"]')).toBeVisible();
